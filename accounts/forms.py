@@ -1,0 +1,92 @@
+from django import forms
+from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth import forms as auth_forms
+
+from accounts.models import User
+
+INVALID_LOGIN_MESSAGE = "Invalid email or password"
+
+
+class SignupForm(forms.ModelForm):
+    password = forms.CharField(
+        strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    confirm = forms.CharField(
+        label="Confirm password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    class Meta:
+        model = User
+        fields = ["email"]
+        widgets = {"email": forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})}
+
+    def clean(self):
+        cleaned_data = super().clean()
+        password = cleaned_data.get("password")
+        if password and password != cleaned_data.get("confirm"):
+            self.add_error("confirm", "Passwords must match")
+        return cleaned_data
+
+    def _post_clean(self):
+        # The model normalizes the email here; the similarity check then compares
+        # the password with that email.
+        super()._post_clean()
+        password = self.cleaned_data.get("password")
+        if password:
+            try:
+                password_validation.validate_password(password, self.instance)
+            except forms.ValidationError as error:
+                self.add_error("password", error)
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        user.set_password(self.cleaned_data["password"])
+        if commit:
+            user.save()
+        return user
+
+
+class LoginForm(forms.Form):
+    """Email and password, checked by the authentication backends (django-axes first).
+
+    The same message for an unknown email and a wrong password, so that the form
+    does not tell which emails have accounts.
+    """
+
+    email = forms.EmailField(
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+    )
+    password = forms.CharField(
+        strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+    def __init__(self, request=None, *args, **kwargs):
+        self.request = request
+        self.user = None
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        email = self.cleaned_data.get("email")
+        password = self.cleaned_data.get("password")
+        if email and password:
+            self.user = authenticate(self.request, email=email, password=password)
+            if self.user is None:
+                raise forms.ValidationError(INVALID_LOGIN_MESSAGE, code="invalid_login")
+        return self.cleaned_data
+
+    def get_user(self):
+        return self.user
+
+
+class AdminUserCreationForm(auth_forms.AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ["email"]
+
+
+class AdminUserChangeForm(auth_forms.UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"

@@ -1,0 +1,104 @@
+import pytest
+from django.urls import reverse
+
+from accounts.models import User
+from tests.factories import ProductFactory, UserFactory
+
+
+@pytest.fixture
+def admin_client(client, db):
+    admin = User.objects.create_superuser("boss@example.com", "s3cret-words")
+    client.force_login(admin)
+    return client
+
+
+@pytest.mark.django_db
+class TestUserAdmin:
+    def test_lists_and_searches_users_by_email(self, admin_client):
+        UserFactory(email="ann@example.com")
+        UserFactory(email="bob@example.com")
+
+        response = admin_client.get(reverse("admin:accounts_user_changelist"), {"q": "ann"})
+
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert "ann@example.com" in body
+        assert "bob@example.com" not in body
+        for column in ("column-email", "column-is_staff", "column-is_active", "column-date_joined"):
+            assert column in body
+
+    def test_adds_a_user_with_a_hashed_password(self, admin_client):
+        response = admin_client.post(
+            reverse("admin:accounts_user_add"),
+            {
+                "email": "New@Example.com",
+                "usable_password": "true",
+                "password1": "a-Str0ng-passphrase",
+                "password2": "a-Str0ng-passphrase",
+            },
+        )
+
+        assert response.status_code == 302
+        user = User.objects.get(email="new@example.com")
+        assert user.check_password("a-Str0ng-passphrase")
+        assert user.password != "a-Str0ng-passphrase"
+
+    def test_refuses_an_email_taken_in_another_case(self, admin_client):
+        UserFactory(email="ann@example.com")
+
+        response = admin_client.post(
+            reverse("admin:accounts_user_add"),
+            {
+                "email": "ANN@example.com",
+                "usable_password": "true",
+                "password1": "a-Str0ng-passphrase",
+                "password2": "a-Str0ng-passphrase",
+            },
+        )
+
+        assert response.status_code == 200
+        assert "That email already has an account" in response.content.decode()
+        assert User.objects.filter(email="ann@example.com").count() == 1
+
+    def test_changes_a_password_the_django_way(self, admin_client):
+        user = UserFactory()
+
+        response = admin_client.post(
+            reverse("admin:auth_user_password_change", args=[user.pk]),
+            {"password1": "another-Str0ng-one", "password2": "another-Str0ng-one"},
+        )
+
+        assert response.status_code == 302
+        user.refresh_from_db()
+        assert user.check_password("another-Str0ng-one")
+
+    def test_change_page_opens(self, admin_client):
+        user = UserFactory()
+
+        response = admin_client.get(reverse("admin:accounts_user_change", args=[user.pk]))
+
+        assert response.status_code == 200
+        assert user.email in response.content.decode()
+
+
+@pytest.mark.django_db
+class TestProductAdmin:
+    def test_lists_searches_and_filters_products(self, admin_client):
+        ProductFactory(name="Bread Book", price_cents=499)
+        ProductFactory(name="Cake Book")
+
+        response = admin_client.get(reverse("admin:products_product_changelist"), {"q": "bread"})
+
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert "Bread Book" in body
+        assert "$4.99" in body
+        assert "Cake Book" not in body
+        assert "By created" in body  # the date filter
+
+    def test_change_page_opens(self, admin_client):
+        product = ProductFactory()
+
+        response = admin_client.get(reverse("admin:products_product_change", args=[product.pk]))
+
+        assert response.status_code == 200

@@ -1,0 +1,91 @@
+import pytest
+from django.urls import reverse
+
+from tests.factories import ProductFactory, UserFactory
+
+INDEX_URL = reverse("products:index")
+
+
+@pytest.mark.django_db
+class TestProductList:
+    def test_lists_products_newest_first_with_links(self, client):
+        older = ProductFactory(name="Older Product")
+        newer = ProductFactory(name="Newer Product")
+
+        response = client.get(INDEX_URL)
+
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert list(response.context["product_list"]) == [newer, older]
+        assert body.index("Newer Product") < body.index("Older Product")
+        assert f'href="{newer.get_absolute_url()}"' in body
+
+    def test_paginates(self, client):
+        ProductFactory.create_batch(13)
+
+        first = client.get(INDEX_URL)
+        second = client.get(INDEX_URL, {"page": 2})
+
+        assert len(first.context["product_list"]) == 12
+        assert len(second.context["product_list"]) == 1
+        assert 'href="?page=2">Next' in first.content.decode()
+
+    def test_a_page_past_the_end_is_a_404(self, client):
+        ProductFactory()
+
+        assert client.get(INDEX_URL, {"page": 5}).status_code == 404
+        assert client.get(INDEX_URL, {"page": "abc"}).status_code == 404
+
+    def test_says_so_when_there_are_no_products(self, client):
+        assert "No products yet." in client.get(INDEX_URL).content.decode()
+
+    @pytest.mark.parametrize("count", [1, 30])
+    def test_query_count_does_not_grow_with_products(
+        self, client, django_assert_num_queries, count
+    ):
+        ProductFactory.create_batch(count, creator=UserFactory())
+
+        # 1: count the products for the paginator; 2: the page with its creators.
+        with django_assert_num_queries(2):
+            client.get(INDEX_URL)
+
+
+@pytest.mark.django_db
+class TestProductDetail:
+    def test_shows_the_product(self, client):
+        product = ProductFactory(name="Bread Book", description="All about bread.", price_cents=500)
+
+        body = client.get(product.get_absolute_url()).content.decode()
+
+        assert "Bread Book" in body
+        assert "All about bread." in body
+        assert "$5.00" in body
+        assert product.creator.email in body
+        assert "placeholder.svg" in body
+
+    def test_a_free_product_says_free(self, client):
+        product = ProductFactory(price_cents=0)
+
+        assert "Free" in client.get(product.get_absolute_url()).content.decode()
+
+    def test_shows_the_picture_url(self, client):
+        product = ProductFactory(picture_url="https://example.com/bread.png")
+
+        body = client.get(product.get_absolute_url()).content.decode()
+
+        assert 'src="https://example.com/bread.png"' in body
+
+    def test_unknown_product_is_a_404_page_with_a_link_to_all_products(self, client):
+        response = client.get(reverse("products:detail", args=[999]))
+
+        body = response.content.decode()
+        assert response.status_code == 404
+        assert "We couldn&#x27;t find that product" in body
+        assert f'href="{INDEX_URL}"' in body
+
+    def test_query_count(self, client, django_assert_num_queries):
+        product = ProductFactory()
+
+        # 1: the product with its creator.
+        with django_assert_num_queries(1):
+            client.get(product.get_absolute_url())

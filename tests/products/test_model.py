@@ -1,0 +1,39 @@
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError
+
+from products.models import MAX_PRICE_CENTS, Product
+from tests.factories import ProductFactory
+
+
+@pytest.mark.parametrize(
+    ("cents", "price", "shown"),
+    [
+        (500, Decimal("5"), "$5.00"),
+        (499, Decimal("4.99"), "$4.99"),
+        (0, Decimal(0), "Free"),
+        (123456, Decimal("1234.56"), "$1,234.56"),
+    ],
+)
+def test_price_is_exact_dollars_and_shown_with_cents(cents, price, shown):
+    product = Product(price_cents=cents)
+
+    assert product.price == price
+    assert product.display_price == shown
+
+
+@pytest.mark.django_db
+class TestDatabaseConstraints:
+    @pytest.mark.parametrize("cents", [-1, MAX_PRICE_CENTS + 1])
+    def test_the_database_refuses_a_price_out_of_range(self, cents):
+        with pytest.raises(IntegrityError):
+            ProductFactory(price_cents=cents)
+
+    @pytest.mark.parametrize("name", ["abc", "   abc   "])
+    def test_the_database_refuses_a_short_name(self, name):
+        with pytest.raises(IntegrityError):
+            ProductFactory(name=name)
+
+    def test_str_is_the_name(self):
+        assert str(ProductFactory(name="Bread Book")) == "Bread Book"

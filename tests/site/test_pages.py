@@ -1,0 +1,127 @@
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from tests.factories import ProductFactory
+
+
+@pytest.mark.django_db
+def test_an_unknown_page_is_a_404_page_in_the_site_look(client):
+    response = client.get("/no-such-page/")
+
+    body = response.content.decode()
+    assert response.status_code == 404
+    assert "We couldn&#x27;t find that page" in body
+    assert "navbar" in body
+
+
+def test_the_500_page_says_there_was_an_error(rf):
+    from django.views.defaults import server_error
+
+    response = server_error(rf.get("/"))
+
+    assert response.status_code == 500
+    assert "Oops! Looks like there was an error" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_pages_load_bootstrap_from_this_site_under_a_strict_csp(client):
+    response = client.get(reverse("products:index"))
+
+    body = response.content.decode()
+    assert '<link rel="stylesheet" href="/static/bootstrap/css/bootstrap.min.css">' in body
+    assert "cdn" not in body.lower()
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert "<script>" not in body
+    assert " style=" not in body
+
+
+@pytest.mark.django_db
+def test_the_navigation_offers_log_in_and_sign_up_to_visitors(client):
+    body = client.get(reverse("products:index")).content.decode()
+
+    assert f'href="{reverse("accounts:login")}"' in body
+    assert f'href="{reverse("accounts:signup")}"' in body
+    assert "Add Product" not in body
+
+
+@pytest.mark.django_db
+def test_the_navigation_offers_add_product_to_a_logged_in_user(auth_client):
+    body = auth_client.get(reverse("products:index")).content.decode()
+
+    assert f'href="{reverse("products:create")}"' in body
+
+
+@pytest.mark.django_db
+def test_flash_messages_are_shown(auth_client):
+    response = auth_client.get(reverse("accounts:login"), follow=True)
+
+    assert '<div class="alert alert-info" role="alert">You are already logged in</div>' in (
+        response.content.decode()
+    )
+
+
+@pytest.mark.django_db
+def test_product_pictures_from_other_hosts_are_allowed_by_the_csp(client):
+    product = ProductFactory(picture_url="https://images.example.com/a.png")
+
+    response = client.get(product.get_absolute_url())
+
+    assert "img-src 'self' https: http: data:" in response["Content-Security-Policy"]
+
+
+def test_bootstrap_is_served_by_the_site(live_server):
+    import urllib.request
+
+    with urllib.request.urlopen(f"{live_server.url}/static/bootstrap/css/bootstrap.min.css") as r:
+        assert r.status == 200
+        assert b"Bootstrap" in r.read(200)
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={"DJANGO_SETTINGS_MODULE": "yumroad_site.settings", "DEBUG": "false", "PATH": ""},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=settings.BASE_DIR,
+    )
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_production_settings_start_with_a_secret_key():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings;"
+            " print(settings.DEBUG, settings.SESSION_COOKIE_SECURE)",
+        ],
+        env={
+            "DJANGO_SETTINGS_MODULE": "yumroad_site.settings",
+            "DEBUG": "false",
+            "SECRET_KEY": "x" * 50,
+            "PATH": "",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=settings.BASE_DIR,
+    )
+
+    assert result.stdout.strip() == "False True", result.stderr
+
+
+def test_client_is_csrf_protected_on_login(db):
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post(reverse("accounts:login"), {"email": "a@b.co", "password": "x"})
+
+    assert response.status_code == 403
