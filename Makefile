@@ -16,6 +16,7 @@ $(VENV)/.installed: requirements.txt
 
 run: install
 	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_demo --if-empty
 	$(MANAGE) runserver 127.0.0.1:8000
 
 test: install

@@ -3,6 +3,7 @@ from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth import forms as auth_forms
 
 from accounts.models import User
+from stores.forms import StoreNameField
 
 INVALID_LOGIN_MESSAGE = "Invalid email or password"
 
@@ -15,6 +16,10 @@ class SignupForm(forms.ModelForm):
         label="Confirm password",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    store_name = StoreNameField(
+        label="Store name", help_text="Buyers see it on your store page and products."
     )
 
     class Meta:
@@ -39,13 +44,6 @@ class SignupForm(forms.ModelForm):
                 password_validation.validate_password(password, self.instance)
             except forms.ValidationError as error:
                 self.add_error("password", error)
-
-    def save(self, commit=True):
-        user = super().save(commit=False)
-        user.set_password(self.cleaned_data["password"])
-        if commit:
-            user.save()
-        return user
 
 
 class LoginForm(forms.Form):

@@ -4,12 +4,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.shortcuts import redirect
 from django.views.generic import FormView
 
 from accounts.forms import LoginForm, SignupForm
-from accounts.models import DUPLICATE_EMAIL_MESSAGE
+from accounts.models import DUPLICATE_EMAIL_MESSAGE, User
+from accounts.services import user_signup
+from stores.models import DUPLICATE_NAME_MESSAGE as DUPLICATE_STORE_NAME_MESSAGE
 
 
 class VisitorsOnlyMixin:
@@ -57,12 +59,17 @@ class SignupView(VisitorsOnlyMixin, SafeNextMixin, FormView):
         return super().get_context_data(**kwargs)
 
     def form_valid(self, form):
+        data = form.cleaned_data
         try:
-            with transaction.atomic():
-                user = form.save()
+            user = user_signup(
+                email=data["email"], password=data["password"], store_name=data["store_name"]
+            )
         except IntegrityError:
-            # Another sign-up with this email won the race past the form's check.
-            form.add_error("email", DUPLICATE_EMAIL_MESSAGE)
+            # Another sign-up took the email or the store name after our form's checks.
+            if User.objects.filter(email=form.instance.email).exists():
+                form.add_error("email", DUPLICATE_EMAIL_MESSAGE)
+            else:
+                form.add_error("store_name", DUPLICATE_STORE_NAME_MESSAGE)
             return self.form_invalid(form)
         login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(self.request, "Registered successfully.")

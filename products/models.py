@@ -1,30 +1,28 @@
 from decimal import Decimal
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, URLValidator
-from django.db import models
+from django.core.validators import FileExtensionValidator, MaxValueValidator, URLValidator
+from django.db import models, transaction
 from django.db.models.functions import Length, Trim
 from django.db.models.lookups import GreaterThanOrEqual
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 
-NAME_MIN_LENGTH = 4
-NAME_MAX_LENGTH = 60
-NAME_LENGTH_MESSAGE = (
-    f"Field must be between {NAME_MIN_LENGTH} and {NAME_MAX_LENGTH} characters long"
-)
+from yumroad_site.validators import NAME_MAX_LENGTH, NAME_MIN_LENGTH, validate_name_length
+
 MAX_PRICE_CENTS = 100_000_00  # $100,000.00
-
-
-def validate_name_length(value):
-    if not NAME_MIN_LENGTH <= len(value.strip()) <= NAME_MAX_LENGTH:
-        raise ValidationError(NAME_LENGTH_MESSAGE, code="name_length")
 
 
 class ProductQuerySet(models.QuerySet):
     def for_listing(self):
         """Newest first, with what a product card shows, in one query."""
-        return self.select_related("creator").order_by("-created_at", "-pk")
+        return self.select_related("store__owner").order_by("-created_at", "-pk")
+
+    def for_store(self, store):
+        return self.for_listing().filter(store=store)
+
+    def owned_by(self, user):
+        return self.filter(store__owner=user)
 
 
 class Product(models.Model):
@@ -33,14 +31,17 @@ class Product(models.Model):
     price_cents = models.PositiveIntegerField(
         "price in cents", validators=[MaxValueValidator(MAX_PRICE_CENTS)]
     )
+    image = models.ImageField(
+        upload_to="products/%Y/%m/",
+        blank=True,
+        validators=[FileExtensionValidator(["jpg", "jpeg", "png", "webp", "gif"])],
+    )
     picture_url = models.URLField(
         "picture URL",
         blank=True,
         validators=[URLValidator(schemes=["http", "https"])],
     )
-    creator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="products"
-    )
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="products")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -48,7 +49,10 @@ class Product(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["-created_at", "-id"], name="product_newest_first")]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="product_newest_first"),
+            models.Index(fields=["store", "-created_at", "-id"], name="product_store_newest_first"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(price_cents__gte=0, price_cents__lte=MAX_PRICE_CENTS),
@@ -63,8 +67,21 @@ class Product(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        """Save, and once committed remove the image file this one replaced."""
+        previous = None
+        if self.pk:
+            previous = Product.objects.filter(pk=self.pk).values_list("image", flat=True).first()
+        super().save(*args, **kwargs)
+        if previous and previous != self.image.name:
+            _delete_file_on_commit(self.image.storage, previous)
+
     def get_absolute_url(self):
         return reverse("products:detail", args=[self.pk])
+
+    @property
+    def creator(self):
+        return self.store.owner
 
     @property
     def price(self):
@@ -74,3 +91,14 @@ class Product(models.Model):
     @property
     def display_price(self):
         return f"${self.price:,.2f}" if self.price_cents else "Free"
+
+
+@receiver(post_delete, sender=Product)
+def _delete_image_of_deleted_product(sender, instance, **kwargs):
+    # A receiver, so that deletes through the admin, querysets and cascades count too.
+    if instance.image:
+        _delete_file_on_commit(instance.image.storage, instance.image.name)
+
+
+def _delete_file_on_commit(storage, name):
+    transaction.on_commit(lambda: storage.delete(name), robust=True)

@@ -8,4 +8,6 @@ urlpatterns = [
     path("", views.ProductListView.as_view(), name="index"),
     path("create/", views.ProductCreateView.as_view(), name="create"),
     path("<int:pk>/", views.ProductDetailView.as_view(), name="detail"),
+    path("<int:pk>/edit/", views.ProductUpdateView.as_view(), name="edit"),
+    path("<int:pk>/delete/", views.ProductDeleteView.as_view(), name="delete"),
 ]

@@ -1,9 +1,16 @@
+from urllib.parse import urlencode
+
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.messages.views import SuccessMessageMixin
-from django.views.generic import CreateView, DetailView, ListView
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
 from products.forms import ProductForm
 from products.models import Product
+from stores.models import Store
 
 
 class ProductListView(ListView):
@@ -13,7 +20,7 @@ class ProductListView(ListView):
 
 
 class ProductDetailView(DetailView):
-    queryset = Product.objects.select_related("creator")
+    queryset = Product.objects.select_related("store__owner")
     template_name = "products/detail.html"
 
 
@@ -22,6 +29,45 @@ class ProductCreateView(LoginRequiredMixin, SuccessMessageMixin, CreateView):
     template_name = "products/form.html"
     success_message = "%(name)s is ready to sell."
 
+    def dispatch(self, request, *args, **kwargs):
+        # Products are sold from a store: open it first, then come back here.
+        if request.user.is_authenticated:
+            self.store = Store.objects.filter(owner=request.user).first()
+            if self.store is None:
+                messages.info(request, "Open your store first, then add your product.")
+                query = urlencode({"next": request.get_full_path()})
+                return redirect(f"{reverse('stores:create')}?{query}")
+        return super().dispatch(request, *args, **kwargs)
+
     def form_valid(self, form):
-        form.instance.creator = self.request.user
+        form.instance.store = self.store
+        return super().form_valid(form)
+
+
+class OwnerOnlyMixin(LoginRequiredMixin):
+    """Changing a product is for its store's owner; anyone else gets the 403 page."""
+
+    queryset = Product.objects.select_related("store")
+
+    def get_object(self, queryset=None):
+        product = super().get_object(queryset)
+        if product.store.owner_id != self.request.user.pk:
+            raise PermissionDenied("Only the creator of this product can change it.")
+        return product
+
+
+class ProductUpdateView(OwnerOnlyMixin, SuccessMessageMixin, UpdateView):
+    form_class = ProductForm
+    template_name = "products/form.html"
+    success_message = "Saved your changes to %(name)s."
+
+
+class ProductDeleteView(OwnerOnlyMixin, DeleteView):
+    template_name = "products/confirm_delete.html"
+
+    def get_success_url(self):
+        return self.object.store.get_absolute_url()
+
+    def form_valid(self, form):
+        messages.success(self.request, f"Deleted {self.object.name}.")
         return super().form_valid(form)

@@ -1,7 +1,8 @@
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, StoreFactory, UserFactory
 
 
 def pytest_configure(config):
@@ -13,6 +14,15 @@ def pytest_configure(config):
     }
 
 
+@pytest.fixture(autouse=True)
+def _isolated_cache_and_media(settings, tmp_path):
+    """Each test starts with an empty cache and writes uploads to its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def password():
     return PASSWORD
@@ -20,6 +30,7 @@ def password():
 
 @pytest.fixture
 def user(db):
+    """A user without a store, as createsuperuser or the admin make them."""
     return UserFactory()
 
 
@@ -27,4 +38,16 @@ def user(db):
 def auth_client(client, user):
     """A test client logged in as `user`."""
     client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def store(db):
+    return StoreFactory()
+
+
+@pytest.fixture
+def creator_client(client, store):
+    """A test client logged in as the owner of `store`."""
+    client.force_login(store.owner)
     return client

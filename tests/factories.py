@@ -2,6 +2,7 @@ import factory
 
 from accounts.models import User
 from products.models import Product
+from stores.models import Store
 
 PASSWORD = "a-Str0ng-passphrase"
 
@@ -20,11 +21,20 @@ class UserFactory(factory.django.DjangoModelFactory):
             user.save(update_fields=["password"])
 
 
+class StoreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Store
+
+    name = factory.Sequence(lambda n: f"Store number {n}")
+    slug = factory.Sequence(lambda n: f"store-number-{n}")
+    owner = factory.SubFactory(UserFactory)
+
+
 class ProductFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Product
 
-    name = factory.Faker("catch_phrase")
+    name = factory.Sequence(lambda n: f"Digital product {n}")
     description = factory.Faker("paragraph")
     price_cents = 500
-    creator = factory.SubFactory(UserFactory)
+    store = factory.SubFactory(StoreFactory)

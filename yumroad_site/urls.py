@@ -1,10 +1,18 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from stores.views import HomeView
+
 urlpatterns = [
+    path("", HomeView.as_view(), name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("stores/", include("stores.urls")),
     path("products/", include("products.urls")),
+    # Uploaded images, in development only (static() is empty when DEBUG is off).
+    *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]
 
 handler404 = "yumroad_site.views.page_not_found"

@@ -47,6 +47,7 @@ def signup_data(**extra):
         "email": "new@example.com",
         "password": "a-Str0ng-passphrase",
         "confirm": "a-Str0ng-passphrase",
+        "store_name": "New Store",
         **extra,
     }
 
@@ -126,12 +127,14 @@ class TestJourney:
         assert response.status_code == 302
         assert response["Location"] == f"{LOGIN_URL}?next={quote(CREATE_URL + '?ref=nav')}"
 
-    def test_log_in_from_the_create_page_and_back(self, client, user, password):
+    def test_log_in_from_the_create_page_and_back(self, client, store, password):
         login_page = client.get(CREATE_URL, follow=True)
         next_url = login_page.context["next"]
 
         response = client.post(
-            LOGIN_URL, {"email": user.email, "password": password, "next": next_url}, follow=True
+            LOGIN_URL,
+            {"email": store.owner.email, "password": password, "next": next_url},
+            follow=True,
         )
 
         assert response.redirect_chain == [(CREATE_URL, 302)]

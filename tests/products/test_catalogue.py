@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import ProductFactory, UserFactory
+from tests.factories import ProductFactory, StoreFactory
 
 INDEX_URL = reverse("products:index")
 
@@ -43,7 +43,7 @@ class TestProductList:
     def test_query_count_does_not_grow_with_products(
         self, client, django_assert_num_queries, count
     ):
-        ProductFactory.create_batch(count, creator=UserFactory())
+        ProductFactory.create_batch(count, store=StoreFactory())
 
         # 1: count the products for the paginator; 2: the page with its creators.
         with django_assert_num_queries(2):

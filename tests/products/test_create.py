@@ -28,18 +28,19 @@ class TestCreateProduct:
         assert response.status_code == 302
         assert response["Location"] == f"{reverse('accounts:login')}?next={CREATE_URL}"
 
-    def test_form_has_the_product_fields(self, auth_client):
-        body = auth_client.get(CREATE_URL).content.decode()
+    def test_form_has_the_product_fields(self, creator_client):
+        body = creator_client.get(CREATE_URL).content.decode()
 
         for field in ("name", "description", "price", "picture_url"):
             assert f'name="{field}"' in body
 
-    def test_saves_the_product_owned_by_the_user_and_shows_it(self, auth_client, user):
-        response = auth_client.post(CREATE_URL, product_data(), follow=True)
+    def test_saves_the_product_in_the_users_store_and_shows_it(self, creator_client, store):
+        response = creator_client.post(CREATE_URL, product_data(), follow=True)
 
         product = Product.objects.get()
         assert response.redirect_chain == [(product.get_absolute_url(), 302)]
-        assert product.creator == user
+        assert product.store == store
+        assert product.creator == store.owner
         assert product.name == "Sourdough Starter Guide"
         assert product.price_cents == 500
         assert "Sourdough Starter Guide is ready to sell." in messages_of(response)
@@ -49,8 +50,8 @@ class TestCreateProduct:
         ("price", "cents"),
         [("5", 500), ("4.99", 499), ("0", 0), ("0.01", 1), ("19.9", 1990), ("100000", 10_000_000)],
     )
-    def test_stores_the_price_in_exact_cents(self, auth_client, price, cents):
-        auth_client.post(CREATE_URL, product_data(price=price))
+    def test_stores_the_price_in_exact_cents(self, creator_client, price, cents):
+        creator_client.post(CREATE_URL, product_data(price=price))
 
         assert Product.objects.get().price_cents == cents
 
@@ -66,16 +67,16 @@ class TestCreateProduct:
             ("", "Enter a price in dollars from 0 to 100,000, like 5 or 4.99."),
         ],
     )
-    def test_refuses_a_bad_price_with_a_clear_message(self, auth_client, price, message):
-        response = auth_client.post(CREATE_URL, product_data(price=price))
+    def test_refuses_a_bad_price_with_a_clear_message(self, creator_client, price, message):
+        response = creator_client.post(CREATE_URL, product_data(price=price))
 
         assert response.status_code == 200
         assert response.context["form"].errors["price"] == [message]
         assert not Product.objects.exists()
 
     @pytest.mark.parametrize("name", ["abc", "  ab  ", "x" * 61])
-    def test_refuses_a_name_outside_4_to_60_characters(self, auth_client, name):
-        response = auth_client.post(CREATE_URL, product_data(name=name))
+    def test_refuses_a_name_outside_4_to_60_characters(self, creator_client, name):
+        response = creator_client.post(CREATE_URL, product_data(name=name))
 
         assert response.status_code == 200
         assert response.context["form"].errors["name"] == [
@@ -83,13 +84,13 @@ class TestCreateProduct:
         ]
         assert not Product.objects.exists()
 
-    def test_trims_the_name(self, auth_client):
-        auth_client.post(CREATE_URL, product_data(name="   Tidy   "))
+    def test_trims_the_name(self, creator_client):
+        creator_client.post(CREATE_URL, product_data(name="   Tidy   "))
 
         assert Product.objects.get().name == "Tidy"
 
-    def test_requires_a_description(self, auth_client):
-        response = auth_client.post(CREATE_URL, product_data(description="   "))
+    def test_requires_a_description(self, creator_client):
+        response = creator_client.post(CREATE_URL, product_data(description="   "))
 
         assert "description" in response.context["form"].errors
         assert not Product.objects.exists()
@@ -97,13 +98,13 @@ class TestCreateProduct:
     @pytest.mark.parametrize(
         "url", ["javascript:alert(1)", "ftp://example.com/pic.png", "not a url", "data:image/png"]
     )
-    def test_refuses_a_picture_url_that_is_not_http(self, auth_client, url):
-        response = auth_client.post(CREATE_URL, product_data(picture_url=url))
+    def test_refuses_a_picture_url_that_is_not_http(self, creator_client, url):
+        response = creator_client.post(CREATE_URL, product_data(picture_url=url))
 
         assert "picture_url" in response.context["form"].errors
         assert not Product.objects.exists()
 
-    def test_keeps_an_https_picture_url(self, auth_client):
-        auth_client.post(CREATE_URL, product_data(picture_url="https://example.com/pic.png"))
+    def test_keeps_an_https_picture_url(self, creator_client):
+        creator_client.post(CREATE_URL, product_data(picture_url="https://example.com/pic.png"))
 
         assert Product.objects.get().picture_url == "https://example.com/pic.png"

@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from stores.models import Store
+
+
+@admin.register(Store)
+class StoreAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner_link", "product_count", "created_at"]
+    list_select_related = ["owner"]
+    search_fields = ["name", "owner__email"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["owner"]
+    readonly_fields = ["created_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_product_count()
+
+    @admin.display(description="owner", ordering="owner__email")
+    def owner_link(self, store):
+        url = reverse("admin:accounts_user_change", args=[store.owner_id])
+        return format_html('<a href="{}">{}</a>', url, store.owner.email)
+
+    @admin.display(description="products", ordering="product_count")
+    def product_count(self, store):
+        return store.product_count

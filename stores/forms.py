@@ -1,0 +1,25 @@
+from django import forms
+
+from stores.models import DUPLICATE_NAME_MESSAGE, Store
+from yumroad_site.validators import NAME_LENGTH_MESSAGE, NAME_MAX_LENGTH, NAME_MIN_LENGTH
+
+
+class StoreNameField(forms.CharField):
+    """A store name of 4 to 60 characters that no store has yet, in any letter case."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            min_length=NAME_MIN_LENGTH,
+            max_length=NAME_MAX_LENGTH,
+            error_messages={"min_length": NAME_LENGTH_MESSAGE, "max_length": NAME_LENGTH_MESSAGE},
+            **kwargs,
+        )
+
+    def validate(self, value):
+        super().validate(value)
+        if value and Store.objects.name_taken(value):
+            raise forms.ValidationError(DUPLICATE_NAME_MESSAGE, code="unique")
+
+
+class StoreForm(forms.Form):
+    name = StoreNameField(label="Store name")

@@ -1,0 +1,54 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Length, Lower, Trim
+from django.db.models.lookups import GreaterThanOrEqual
+from django.urls import reverse
+
+from yumroad_site.validators import NAME_MAX_LENGTH, NAME_MIN_LENGTH, validate_name_length
+
+DUPLICATE_NAME_MESSAGE = "That store name is taken"
+
+
+class StoreQuerySet(models.QuerySet):
+    def with_product_count(self):
+        return self.annotate(product_count=models.Count("products"))
+
+    def name_taken(self, name):
+        """Whether a store has this name in any letter case, as the database compares it."""
+        return self.alias(lower_name=Lower("name")).filter(lower_name=Lower(Value(name))).exists()
+
+
+class Store(models.Model):
+    name = models.CharField(
+        max_length=NAME_MAX_LENGTH,
+        validators=[validate_name_length],
+        error_messages={"unique": DUPLICATE_NAME_MESSAGE},
+    )
+    slug = models.SlugField(max_length=NAME_MAX_LENGTH + 10, unique=True)
+    owner = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="store"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = StoreQuerySet.as_manager()
+
+    class Meta:
+        ordering = [Lower("name")]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="store_name_ci_unique",
+                violation_error_message=DUPLICATE_NAME_MESSAGE,
+            ),
+            models.CheckConstraint(
+                condition=GreaterThanOrEqual(Length(Trim("name")), NAME_MIN_LENGTH),
+                name="store_name_min_length",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("stores:detail", args=[self.slug])

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from stores import views
+
+app_name = "stores"
+
+urlpatterns = [
+    path("", views.StoreListView.as_view(), name="index"),
+    path("create/", views.StoreCreateView.as_view(), name="create"),
+    path("<slug:slug>/", views.StoreDetailView.as_view(), name="detail"),
+]

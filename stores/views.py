@@ -1,0 +1,98 @@
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.cache import cache
+from django.db import IntegrityError
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect
+from django.views.generic import FormView, ListView, TemplateView
+
+from accounts.views import SafeNextMixin
+from products.models import Product
+from stores.forms import StoreForm
+from stores.models import DUPLICATE_NAME_MESSAGE, Store
+from stores.services import store_create
+
+HOME_STORES_CACHE_KEY = "home:stores"
+HOME_STORES_CACHE_SECONDS = 300
+HOME_STORES_SHOWN = 6
+STORE_PREVIEW_PRODUCTS = 3
+
+
+def home_stores():
+    """The stores the landing page shows: those with the most products."""
+    return list(
+        Store.objects.with_product_count()
+        .filter(product_count__gt=0)
+        .order_by("-product_count", "created_at")[:HOME_STORES_SHOWN]
+    )
+
+
+class HomeView(TemplateView):
+    template_name = "home.html"
+
+    def get_context_data(self, **kwargs):
+        if self.request.user.is_authenticated:
+            stores = home_stores()
+        else:
+            # Visitors share one cached copy; saving a store or product drops it.
+            stores = cache.get_or_set(HOME_STORES_CACHE_KEY, home_stores, HOME_STORES_CACHE_SECONDS)
+        return super().get_context_data(stores=stores, **kwargs)
+
+
+class StoreListView(ListView):
+    paginate_by = 10
+    template_name = "stores/index.html"
+    queryset = Store.objects.prefetch_related(
+        Prefetch(
+            "products",
+            queryset=Product.objects.order_by("-created_at", "-pk")[:STORE_PREVIEW_PRODUCTS],
+            to_attr="preview_products",
+        )
+    )
+
+
+class StoreDetailView(ListView):
+    """The store's products, 9 a page."""
+
+    paginate_by = 9
+    template_name = "stores/detail.html"
+
+    def get_queryset(self):
+        self.store = get_object_or_404(
+            Store.objects.select_related("owner"), slug=self.kwargs["slug"]
+        )
+        return Product.objects.for_store(self.store)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(store=self.store, **kwargs)
+
+
+class StoreCreateView(LoginRequiredMixin, SafeNextMixin, FormView):
+    """Open a store: for users who have none yet, such as those made in the admin."""
+
+    form_class = StoreForm
+    template_name = "stores/form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        store = request.user.is_authenticated and Store.objects.filter(owner=request.user).first()
+        if store:
+            messages.info(request, "You already have a store.")
+            return redirect(store)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        kwargs[self.redirect_field_name] = self.get_redirect_url()
+        return super().get_context_data(**kwargs)
+
+    def form_valid(self, form):
+        try:
+            self.store = store_create(owner=self.request.user, name=form.cleaned_data["name"])
+        except IntegrityError:
+            # A store with this name, or one for this user, was opened meanwhile.
+            form.add_error("name", DUPLICATE_NAME_MESSAGE)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Your store {self.store.name} is open.")
+        return super().form_valid(form)
+
+    def get_default_redirect_url(self):
+        return self.store.get_absolute_url()

@@ -1,0 +1,110 @@
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.factories import ProductFactory, StoreFactory
+
+HOME_URL = reverse("home")
+
+
+@pytest.mark.django_db
+class TestLandingPage:
+    def test_invites_visitors_to_create_a_store(self, client):
+        body = client.get(HOME_URL).content.decode()
+
+        assert "The easiest way to setup an online store" in body
+        assert f'href="{reverse("accounts:signup")}">Create a store' in body
+        assert f'href="{reverse("stores:index")}">Browse stores' in body
+
+    def test_invites_logged_in_users_to_create_a_product(self, auth_client):
+        body = auth_client.get(HOME_URL).content.decode()
+
+        assert f'href="{reverse("products:create")}">Create a product' in body
+        assert "Create a store" not in body
+
+    def test_shows_example_stores_with_their_product_counts(self, client):
+        busy = StoreFactory(name="Busy Bakery")
+        ProductFactory.create_batch(3, store=busy)
+        ProductFactory(store=StoreFactory(name="Single Shop"))
+        StoreFactory(name="Empty Shop")
+
+        body = client.get(HOME_URL).content.decode()
+
+        assert "Busy Bakery" in body
+        assert "3 products" in body
+        assert "Single Shop" in body
+        assert "1 product<" in body
+        assert "Empty Shop" not in body
+        assert body.index("Busy Bakery") < body.index("Single Shop")
+
+    @pytest.mark.parametrize("stores", [1, 10])
+    def test_query_count_does_not_grow_with_stores(self, client, django_assert_num_queries, stores):
+        for store in StoreFactory.create_batch(stores):
+            ProductFactory.create_batch(2, store=store)
+
+        # 1: the example stores with their product counts (then cached).
+        with django_assert_num_queries(1):
+            client.get(HOME_URL)
+
+
+@pytest.mark.django_db
+class TestLandingPageCache:
+    def test_visitors_get_the_cached_stores_without_queries(
+        self, client, django_assert_num_queries
+    ):
+        ProductFactory(store=StoreFactory(name="Cached Shop"))
+        client.get(HOME_URL)
+
+        with django_assert_num_queries(0):
+            body = client.get(HOME_URL).content.decode()
+
+        assert "Cached Shop" in body
+
+    def test_logged_in_users_are_not_served_from_the_cache(
+        self, auth_client, django_assert_num_queries
+    ):
+        auth_client.get(HOME_URL)
+
+        # 1: the session; 2: the user; 3: the example stores.
+        with django_assert_num_queries(3):
+            auth_client.get(HOME_URL)
+
+    def test_a_new_product_shows_up_at_once(self, client):
+        store = StoreFactory(name="Growing Shop")
+        ProductFactory(store=store)
+        assert "1 product<" in client.get(HOME_URL).content.decode()
+
+        ProductFactory(store=store)
+
+        assert "2 products" in client.get(HOME_URL).content.decode()
+
+    def test_an_edited_store_shows_up_at_once(self, client):
+        store = StoreFactory(name="Old Name Shop")
+        ProductFactory(store=store)
+        client.get(HOME_URL)
+
+        store.name = "New Name Shop"
+        store.save()
+
+        body = client.get(HOME_URL).content.decode()
+        assert "New Name Shop" in body
+        assert "Old Name Shop" not in body
+
+    def test_a_deleted_product_shows_up_at_once(self, client):
+        store = StoreFactory(name="Shrinking Shop")
+        product = ProductFactory(store=store)
+        assert "Shrinking Shop" in client.get(HOME_URL).content.decode()
+
+        product.delete()
+
+        assert "Shrinking Shop" not in client.get(HOME_URL).content.decode()
+
+    def test_a_product_deleted_through_the_site_shows_up_at_once(self, client, store):
+        product = ProductFactory(store=store)
+        assert store.name in client.get(HOME_URL).content.decode()
+        owner = Client()
+        owner.force_login(store.owner)
+
+        owner.post(reverse("products:delete", args=[product.pk]))
+
+        assert store.name not in client.get(HOME_URL).content.decode()

@@ -1,0 +1,119 @@
+"""Users without a store (made by createsuperuser or the admin) open one before selling."""
+
+from urllib.parse import quote
+
+import pytest
+from django.urls import reverse
+
+from stores.models import Store, StoreQuerySet
+from tests.factories import StoreFactory
+
+CREATE_PRODUCT_URL = reverse("products:create")
+CREATE_STORE_URL = reverse("stores:create")
+
+
+def messages_of(response):
+    return [str(message) for message in response.context["messages"]]
+
+
+@pytest.mark.django_db
+class TestOpenStore:
+    def test_adding_a_product_without_a_store_asks_to_open_one_first(self, auth_client):
+        response = auth_client.get(CREATE_PRODUCT_URL, follow=True)
+
+        assert response.redirect_chain == [
+            (f"{CREATE_STORE_URL}?next={quote(CREATE_PRODUCT_URL, safe='')}", 302)
+        ]
+        assert "Open your store first, then add your product." in messages_of(response)
+
+    def test_opening_the_store_continues_to_the_product_form(self, auth_client, user):
+        response = auth_client.post(
+            CREATE_STORE_URL, {"name": "Fresh Goods", "next": CREATE_PRODUCT_URL}, follow=True
+        )
+
+        assert response.redirect_chain == [(CREATE_PRODUCT_URL, 302)]
+        assert "Your store Fresh Goods is open." in messages_of(response)
+        store = Store.objects.get(owner=user)
+        assert store.name == "Fresh Goods"
+        assert store.slug == "fresh-goods"
+
+    def test_without_next_it_lands_on_the_new_store(self, auth_client):
+        response = auth_client.post(CREATE_STORE_URL, {"name": "Fresh Goods"})
+
+        assert response["Location"] == reverse("stores:detail", args=["fresh-goods"])
+
+    def test_an_unsafe_next_is_ignored(self, auth_client):
+        response = auth_client.post(
+            CREATE_STORE_URL, {"name": "Fresh Goods", "next": "https://evil.example.com/"}
+        )
+
+        assert response["Location"] == reverse("stores:detail", args=["fresh-goods"])
+
+    @pytest.mark.parametrize(
+        ("name", "message"),
+        [
+            ("abc", "Field must be between 4 and 60 characters long"),
+            ("x" * 61, "Field must be between 4 and 60 characters long"),
+            ("", "This field is required."),
+            ("TAKEN name", "That store name is taken"),
+        ],
+    )
+    def test_refuses_a_bad_name(self, auth_client, name, message):
+        StoreFactory(name="Taken Name")
+
+        response = auth_client.post(CREATE_STORE_URL, {"name": name})
+
+        assert response.context["form"].errors["name"] == [message]
+        assert Store.objects.count() == 1
+
+    def test_a_user_with_a_store_is_sent_to_it(self, creator_client, store):
+        response = creator_client.get(CREATE_STORE_URL, follow=True)
+
+        assert response.redirect_chain == [(store.get_absolute_url(), 302)]
+        assert "You already have a store." in messages_of(response)
+
+    def test_anonymous_visitor_is_sent_to_log_in(self, client):
+        response = client.get(CREATE_STORE_URL)
+
+        assert response["Location"] == f"{reverse('accounts:login')}?next={CREATE_STORE_URL}"
+
+    def test_a_lost_race_for_the_name_is_a_form_error(self, auth_client, monkeypatch):
+        # Another store takes the name after the form's check.
+        StoreFactory(name="Fresh Goods", slug="other")
+        monkeypatch.setattr(StoreQuerySet, "name_taken", lambda stores, name: False)
+
+        response = auth_client.post(CREATE_STORE_URL, {"name": "fresh goods"})
+
+        assert response.status_code == 200
+        assert response.context["form"].errors["name"] == ["That store name is taken"]
+        assert Store.objects.count() == 1
+
+
+@pytest.mark.django_db
+class TestSlugs:
+    def test_names_that_slugify_alike_get_distinct_slugs(self, client):
+        from accounts.models import User
+        from stores.services import store_create
+
+        first = store_create(
+            owner=User.objects.create_user("a@example.com", "pw"), name="Bob's Shop"
+        )
+        second = store_create(
+            owner=User.objects.create_user("b@example.com", "pw"), name="Bobs Shop"
+        )
+        third = store_create(
+            owner=User.objects.create_user("c@example.com", "pw"), name="BOBS-SHOP!"
+        )
+
+        assert [first.slug, second.slug, third.slug] == ["bobs-shop", "bobs-shop-2", "bobs-shop-3"]
+        assert client.get(second.get_absolute_url()).context["store"] == second
+
+    def test_a_name_without_latin_letters_still_gets_a_slug(self):
+        from accounts.models import User
+        from stores.services import store_create
+
+        store = store_create(
+            owner=User.objects.create_user("a@example.com", "pw"), name="パン屋さんです"
+        )
+
+        assert store.slug == "store"

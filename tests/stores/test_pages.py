@@ -1,0 +1,84 @@
+import pytest
+from django.urls import reverse
+
+from tests.factories import ProductFactory, StoreFactory
+
+STORES_URL = reverse("stores:index")
+
+
+@pytest.mark.django_db
+class TestStoreList:
+    def test_shows_each_store_with_its_three_newest_products_and_a_link(self, client):
+        store = StoreFactory(name="Bread Club")
+        _oldest, *newest = [ProductFactory(store=store, name=f"Loaf {n}") for n in range(4)]
+
+        response = client.get(STORES_URL)
+
+        body = response.content.decode()
+        shown = response.context["store_list"][0].preview_products
+        assert shown == list(reversed(newest))
+        assert "Loaf 0" not in body
+        assert "View more products from Bread Club" in body
+        assert f'href="{store.get_absolute_url()}"' in body
+
+    def test_a_store_without_products_says_so(self, client, store):
+        assert "No products yet." in client.get(STORES_URL).content.decode()
+
+    def test_paginates_stores(self, client):
+        StoreFactory.create_batch(11)
+
+        assert len(client.get(STORES_URL).context["store_list"]) == 10
+        assert len(client.get(STORES_URL, {"page": 2}).context["store_list"]) == 1
+        assert client.get(STORES_URL, {"page": 3}).status_code == 404
+
+    @pytest.mark.parametrize("stores", [1, 12])
+    def test_query_count_does_not_grow_with_stores(self, client, django_assert_num_queries, stores):
+        for store in StoreFactory.create_batch(stores):
+            ProductFactory.create_batch(4, store=store)
+
+        # 1: count the stores; 2: the page of stores; 3: up to 3 products for each.
+        with django_assert_num_queries(3):
+            client.get(STORES_URL)
+
+
+@pytest.mark.django_db
+class TestStorePage:
+    def test_shows_the_store_products_nine_a_page(self, client, store):
+        ProductFactory.create_batch(10, store=store)
+        ProductFactory(name="Somebody Else's")
+
+        first = client.get(store.get_absolute_url())
+        second = client.get(store.get_absolute_url(), {"page": 2})
+
+        assert len(first.context["product_list"]) == 9
+        assert len(second.context["product_list"]) == 1
+        assert "Somebody Else" not in first.content.decode() + second.content.decode()
+        assert 'href="?page=2">Next' in first.content.decode()
+        assert 'href="?page=1">Previous' in second.content.decode()
+        assert store.name in first.content.decode()
+
+    def test_a_page_out_of_range_is_the_404_page(self, client, store):
+        ProductFactory(store=store)
+
+        response = client.get(store.get_absolute_url(), {"page": 2})
+
+        assert response.status_code == 404
+        assert "We couldn&#x27;t find that store" in response.content.decode()
+
+    def test_an_unknown_store_is_the_404_page_with_a_link_to_all_stores(self, client):
+        response = client.get(reverse("stores:detail", args=["no-such-store"]))
+
+        body = response.content.decode()
+        assert response.status_code == 404
+        assert "We couldn&#x27;t find that store" in body
+        assert f'href="{STORES_URL}"' in body
+
+    @pytest.mark.parametrize("products", [1, 30])
+    def test_query_count_does_not_grow_with_products(
+        self, client, store, django_assert_num_queries, products
+    ):
+        ProductFactory.create_batch(products, store=store)
+
+        # 1: the store; 2: count its products; 3: the page of products.
+        with django_assert_num_queries(3):
+            client.get(store.get_absolute_url())

@@ -1,0 +1,13 @@
+from django.core.exceptions import ValidationError
+
+NAME_MIN_LENGTH = 4
+NAME_MAX_LENGTH = 60
+NAME_LENGTH_MESSAGE = (
+    f"Field must be between {NAME_MIN_LENGTH} and {NAME_MAX_LENGTH} characters long"
+)
+
+
+def validate_name_length(value):
+    """Store and product names: 4 to 60 characters, not counting outer spaces."""
+    if not NAME_MIN_LENGTH <= len(value.strip()) <= NAME_MAX_LENGTH:
+        raise ValidationError(NAME_LENGTH_MESSAGE, code="name_length")
