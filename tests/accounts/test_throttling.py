@@ -2,6 +2,7 @@ import pytest
 from django.contrib.auth import get_user
 from django.urls import reverse
 
+from accounts.lockout import client_address
 from tests.factories import UserFactory
 
 LOGIN_URL = reverse("accounts:login")
@@ -106,3 +107,44 @@ class TestLoginThrottling:
 
         assert response.status_code == 429
         assert not get_user(client).is_authenticated
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded_for", "expected"),
+    [
+        (0, "203.0.113.9", "10.0.0.1"),  # no proxy: a client's header is ignored
+        (1, "203.0.113.9", "203.0.113.9"),
+        (1, "6.6.6.6, 203.0.113.9", "203.0.113.9"),  # the client's own entry is skipped
+        (2, "6.6.6.6, 203.0.113.9, 10.0.0.7", "203.0.113.9"),
+        (1, "", "10.0.0.1"),
+        (2, "203.0.113.9", "10.0.0.1"),  # fewer entries than proxies: not trusted
+    ],
+)
+def test_the_client_address_behind_trusted_proxies(rf, settings, proxies, forwarded_for, expected):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    request = rf.post("/", HTTP_X_FORWARDED_FOR=forwarded_for, REMOTE_ADDR="10.0.0.1")
+
+    assert client_address(request) == expected
+
+
+@pytest.mark.django_db
+def test_behind_a_proxy_clients_are_told_apart_by_forwarded_for(client, settings, password):
+    settings.TRUSTED_PROXY_COUNT = 1
+    user = UserFactory()
+    for _ in range(FAILURE_LIMIT):
+        client.post(
+            LOGIN_URL,
+            {"email": user.email, "password": "wrong-guess"},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR="198.51.100.1",
+        )
+
+    response = client.post(
+        LOGIN_URL,
+        {"email": user.email, "password": password},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="198.51.100.2",
+    )
+
+    assert response.status_code == 302
+    assert get_user(client).pk == user.pk
