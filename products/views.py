@@ -20,7 +20,7 @@ class ProductListView(ListView):
 
 
 class ProductDetailView(DetailView):
-    queryset = Product.objects.select_related("store__owner")
+    queryset = Product.objects.select_related("store")
     template_name = "products/detail.html"
 
 

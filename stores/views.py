@@ -58,9 +58,7 @@ class StoreDetailView(ListView):
     template_name = "stores/detail.html"
 
     def get_queryset(self):
-        self.store = get_object_or_404(
-            Store.objects.select_related("owner"), slug=self.kwargs["slug"]
-        )
+        self.store = get_object_or_404(Store, slug=self.kwargs["slug"])
         return Product.objects.for_store(self.store)
 
     def get_context_data(self, **kwargs):

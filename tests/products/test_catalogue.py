@@ -45,7 +45,7 @@ class TestProductList:
     ):
         ProductFactory.create_batch(count, store=StoreFactory())
 
-        # 1: count the products for the paginator; 2: the page with its creators.
+        # 1: count the products for the paginator; 2: the page with their stores.
         with django_assert_num_queries(2):
             client.get(INDEX_URL)
 
@@ -60,7 +60,10 @@ class TestProductDetail:
         assert "Bread Book" in body
         assert "All about bread." in body
         assert "$5.00" in body
-        assert product.creator.email in body
+        assert (
+            f'Sold by <a href="{product.store.get_absolute_url()}">{product.store.name}</a>' in body
+        )
+        assert product.creator.email not in body  # a creator's email stays private
         assert "placeholder.svg" in body
 
     def test_a_free_product_says_free(self, client):
@@ -86,6 +89,6 @@ class TestProductDetail:
     def test_query_count(self, client, django_assert_num_queries):
         product = ProductFactory()
 
-        # 1: the product with its creator.
+        # 1: the product with its store.
         with django_assert_num_queries(1):
             client.get(product.get_absolute_url())
