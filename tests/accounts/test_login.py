@@ -3,14 +3,11 @@ from django.contrib.auth import get_user
 from django.urls import reverse
 
 from tests.factories import UserFactory
+from tests.utils import messages_of
 
 LOGIN_URL = reverse("accounts:login")
 LOGOUT_URL = reverse("accounts:logout")
 PRODUCTS_URL = reverse("products:index")
-
-
-def messages_of(response):
-    return [str(message) for message in response.context["messages"]]
 
 
 @pytest.mark.django_db

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
+from tests.utils import signup_data
 
 LOGIN_URL = reverse("accounts:login")
 SIGNUP_URL = reverse("accounts:signup")
@@ -40,16 +41,6 @@ SAFE_NEXT = [
     "/products/?page=2&sort=new",
     "http://testserver/products/create/",
 ]
-
-
-def signup_data(**extra):
-    return {
-        "email": "new@example.com",
-        "password": "a-Str0ng-passphrase",
-        "confirm": "a-Str0ng-passphrase",
-        "store_name": "New Store",
-        **extra,
-    }
 
 
 @pytest.mark.django_db

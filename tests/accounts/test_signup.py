@@ -5,22 +5,9 @@ from django.urls import reverse
 from accounts.forms import SignupForm
 from accounts.models import User
 from tests.factories import UserFactory
+from tests.utils import messages_of, signup_data
 
 SIGNUP_URL = reverse("accounts:signup")
-
-
-def signup_data(**overrides):
-    return {
-        "email": "new@example.com",
-        "password": "a-Str0ng-passphrase",
-        "confirm": "a-Str0ng-passphrase",
-        "store_name": "New Store",
-        **overrides,
-    }
-
-
-def messages_of(response):
-    return [str(message) for message in response.context["messages"]]
 
 
 @pytest.mark.django_db

@@ -7,19 +7,14 @@ from django.urls import reverse
 
 from accounts.models import User
 from stores.models import Store, StoreQuerySet
+from tests import utils
 from tests.factories import StoreFactory
 
 SIGNUP_URL = reverse("accounts:signup")
 
 
 def signup_data(**overrides):
-    return {
-        "email": "new@example.com",
-        "password": "a-Str0ng-passphrase",
-        "confirm": "a-Str0ng-passphrase",
-        "store_name": "Crumb Club",
-        **overrides,
-    }
+    return utils.signup_data(**{"store_name": "Crumb Club", **overrides})
 
 
 @pytest.mark.django_db

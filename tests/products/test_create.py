@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 
 from products.models import Product
+from tests.utils import messages_of
 
 CREATE_URL = reverse("products:create")
 
@@ -14,10 +15,6 @@ def product_data(**overrides):
         "picture_url": "",
         **overrides,
     }
-
-
-def messages_of(response):
-    return [str(message) for message in response.context["messages"]]
 
 
 @pytest.mark.django_db

@@ -3,10 +3,7 @@ from django.urls import reverse
 
 from products.models import Product
 from tests.factories import ProductFactory, UserFactory
-
-
-def messages_of(response):
-    return [str(message) for message in response.context["messages"]]
+from tests.utils import messages_of
 
 
 @pytest.fixture

@@ -7,13 +7,10 @@ from django.urls import reverse
 
 from stores.models import Store, StoreQuerySet
 from tests.factories import StoreFactory
+from tests.utils import messages_of
 
 CREATE_PRODUCT_URL = reverse("products:create")
 CREATE_STORE_URL = reverse("stores:create")
-
-
-def messages_of(response):
-    return [str(message) for message in response.context["messages"]]
 
 
 @pytest.mark.django_db

@@ -1,0 +1,14 @@
+def messages_of(response):
+    """The flash messages a rendered response shows."""
+    return [str(message) for message in response.context["messages"]]
+
+
+def signup_data(**overrides):
+    """A valid sign-up form, with `overrides`."""
+    return {
+        "email": "new@example.com",
+        "password": "a-Str0ng-passphrase",
+        "confirm": "a-Str0ng-passphrase",
+        "store_name": "New Store",
+        **overrides,
+    }
