@@ -18,9 +18,8 @@ class SignupForm(forms.ModelForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    store_name = StoreNameField(
-        label="Store name", help_text="Buyers see it on your store page and products."
-    )
+    store_name = StoreNameField()
+    field_order = ["email", "store_name", "password", "confirm"]
 
     class Meta:
         model = User

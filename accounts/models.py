@@ -65,11 +65,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         constraints = [
-            # Emails are stored normalized; this holds even for rows written around the manager.
-            models.UniqueConstraint(
-                Lower("email"),
-                name="accounts_user_email_ci_unique",
-                violation_error_message=DUPLICATE_EMAIL_MESSAGE,
+            # Stored lower-case, so the unique email is unique in any letter case, even
+            # for rows written around the manager and the model.
+            models.CheckConstraint(
+                condition=models.Q(email=Lower("email")),
+                name="accounts_user_email_lower_case",
+                violation_error_message="Emails are stored in lower case.",
             ),
         ]
 

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.db import IntegrityError
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views.generic import FormView
 
 from accounts.forms import LoginForm, SignupForm
@@ -77,6 +77,15 @@ class SignupView(VisitorsOnlyMixin, SafeNextMixin, FormView):
 
 
 class LogoutView(auth_views.LogoutView):
+    template_name = "accounts/logout.html"
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        # Only a POST logs out (a link or an image on another site can't); a person who
+        # opened the address gets the button, with the 405 status.
+        response = render(request, self.template_name, status=405)
+        response["Allow"] = "POST"
+        return response
+
     def post(self, request, *args, **kwargs):
         response = super().post(request, *args, **kwargs)
         messages.info(request, "You are logged out.")

@@ -8,6 +8,8 @@ class StoreNameField(forms.CharField):
     """A store name of 4 to 60 characters that no store has yet, in any letter case."""
 
     def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Store name")
+        kwargs.setdefault("help_text", "Buyers see it on your store page and products.")
         super().__init__(
             min_length=NAME_MIN_LENGTH,
             max_length=NAME_MAX_LENGTH,
@@ -22,4 +24,4 @@ class StoreNameField(forms.CharField):
 
 
 class StoreForm(forms.Form):
-    name = StoreNameField(label="Store name")
+    name = StoreNameField()

@@ -2,16 +2,19 @@ from django.shortcuts import render
 
 # What was not found, by the URL namespace of the view that raised the 404.
 NOT_FOUND = {
-    "products": ("We couldn't find that product", "products:index", "See all products"),
-    "stores": ("We couldn't find that store", "stores:index", "See all stores"),
+    "products": ("product", "products:index", "See all products"),
+    "stores": ("store", "stores:index", "See all stores"),
 }
-NOT_FOUND_DEFAULT = ("We couldn't find that page", "stores:index", "See all stores")
+NOT_FOUND_DEFAULT = ("page", "stores:index", "See all stores")
 
 
 def page_not_found(request, exception):
     match = request.resolver_match
-    headline, link_url, link_text = NOT_FOUND.get(
+    missing, link_url, link_text = NOT_FOUND.get(
         match.namespace if match else "", NOT_FOUND_DEFAULT
     )
-    context = {"headline": headline, "link_url": link_url, "link_text": link_text}
+    if "page" in request.GET:
+        # A list page past its end: the store or the list itself is there.
+        missing = "page"
+    context = {"missing": missing, "link_url": link_url, "link_text": link_text}
     return render(request, "404.html", context, status=404)

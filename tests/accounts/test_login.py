@@ -80,7 +80,10 @@ class TestLogout:
         response = auth_client.get(LOGOUT_URL)
 
         assert response.status_code == 405
+        assert response["Allow"] == "POST"
         assert get_user(auth_client).is_authenticated
+        # ... and offers the button instead of a blank error.
+        assert "Log out of Yumroad?" in response.content.decode()
 
     def test_logout_requires_a_csrf_token(self, user):
         from django.test import Client

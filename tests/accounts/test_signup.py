@@ -67,6 +67,8 @@ class TestSignup:
 
         assert response.status_code == 200
         assert response.context["form"].errors["email"] == ["That email already has an account"]
+        assert response.context["form"].non_field_errors() == []
+        assert response.content.decode().count("That email already has an account") == 1
         assert User.objects.count() == 1
 
     def test_a_lost_race_for_the_email_is_a_form_error_not_a_500(self, client, monkeypatch):

@@ -39,6 +39,7 @@ class TestLoginThrottling:
 
         assert response.status_code == 429
         assert "Too many failed logins" in response.content.decode()
+        assert "paused for\n      15 minutes" in response.content.decode()
         assert not get_user(client).is_authenticated
 
     def test_letter_case_does_not_get_around_the_limit(self, client, password):

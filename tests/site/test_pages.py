@@ -15,7 +15,7 @@ def test_an_unknown_page_is_a_404_page_in_the_site_look(client):
 
     body = response.content.decode()
     assert response.status_code == 404
-    assert "We couldn&#x27;t find that page" in body
+    assert "We couldn't find that page" in body
     assert "navbar" in body
 
 

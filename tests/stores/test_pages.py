@@ -63,14 +63,14 @@ class TestStorePage:
         response = client.get(store.get_absolute_url(), {"page": 2})
 
         assert response.status_code == 404
-        assert "We couldn&#x27;t find that store" in response.content.decode()
+        assert "We couldn't find that page" in response.content.decode()
 
     def test_an_unknown_store_is_the_404_page_with_a_link_to_all_stores(self, client):
         response = client.get(reverse("stores:detail", args=["no-such-store"]))
 
         body = response.content.decode()
         assert response.status_code == 404
-        assert "We couldn&#x27;t find that store" in body
+        assert "We couldn't find that store" in body
         assert f'href="{STORES_URL}"' in body
 
     @pytest.mark.parametrize("products", [1, 30])

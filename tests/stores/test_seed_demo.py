@@ -54,7 +54,8 @@ def test_more_products_than_the_catalogue_get_distinct_names():
     names = list(Product.objects.values_list("name", flat=True))
     assert len(names) == 15
     assert len(set(names)) == 15
-    assert sum(name.endswith(" vol. 2") for name in names) == 3
+    assert sum(name.endswith(" vol. 2") for name in names) == 4
+    assert sum(name.endswith(" vol. 4") for name in names) == 3
 
 
 def test_more_stores_than_the_catalogue_get_distinct_names():
@@ -213,3 +214,17 @@ def test_a_taken_numbered_demo_name_for_later_stores_gets_another():
     seed("--stores", "11", "--products-per-store", "0")
 
     assert Store.objects.get(owner__email="demo11@yumroad.test").name == "Crumb & Co. Baking 11-2"
+
+
+def test_each_store_sells_its_own_line_and_the_output_reads_well():
+    seed("--stores", "1", "--products-per-store", "2")
+
+    output = seed("--stores", "1", "--products-per-store", "2")
+
+    store = Store.objects.get()
+    assert store.name == "Crumb & Co. Baking"
+    assert set(store.products.values_list("name", flat=True)) == {
+        "Sourdough Field Guide",
+        "Weekend Croissant Plan",
+    }
+    assert "Created 0 stores and 0 products (1 store was already there)." in output

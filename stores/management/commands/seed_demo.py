@@ -9,36 +9,66 @@ from stores.services import store_create
 
 DEMO_PASSWORD = "yumroad-demo-2024"
 
-STORES = [
-    "Crumb & Co. Baking",
-    "Pixel Forge Studio",
-    "Quiet Trail Maps",
-    "Night Owl Synths",
-    "Loom and Needle",
-    "Sprout Garden Plans",
-    "Copperleaf Fonts",
-    "Harbor Light Photo",
-    "Tidy Ledger Templates",
-    "Wild Thyme Kitchen",
-]
-PRODUCTS = [
-    ("Sourdough Field Guide", "A 60-page PDF on keeping a starter and baking an open crumb.", 1200),
-    ("Weekly Meal Planner", "A printable planner with shopping lists that fill themselves.", 500),
-    ("Lo-fi Drum Kit", "120 dusty one-shots and loops, royalty free.", 1900),
-    ("Watercolor Brush Pack", "48 textured brushes for Procreate and Photoshop.", 1500),
-    ("Trail Map Bundle", "Printable topographic maps of twelve coastal hikes.", 800),
-    ("Budget Spreadsheet", "A yearly budget with charts; works in Excel and LibreOffice.", 0),
-    ("Knitting Pattern: Harbor Sweater", "A seamless raglan pattern in nine sizes.", 700),
-    ("Balcony Garden Layouts", "Six planting plans for small sunny spaces.", 600),
-    ("Display Serif Font", "A high-contrast serif with 400 glyphs and a web licence.", 2900),
-    ("Street Photography Presets", "Twenty Lightroom presets for gritty city light.", 1400),
-    ("Invoice Template Kit", "Clean invoices and quotes in four layouts.", 900),
-    (
-        "Spice Blend Recipe Cards",
-        "Twenty-four printable cards for blends from around the world.",
-        300,
-    ),
-]
+# Each demo store with what it sells: (name, description, price in cents).
+CATALOGUE = {
+    "Crumb & Co. Baking": [
+        ("Sourdough Field Guide", "A 60-page PDF on keeping a starter and an open crumb.", 1200),
+        ("Weekend Croissant Plan", "A two-day lamination schedule with printable timers.", 700),
+        ("Bread Flour Calculator", "A spreadsheet that scales any loaf to your tin.", 300),
+        ("Holiday Cookie Cards", "Twenty-four printable recipe cards for the season.", 0),
+    ],
+    "Pixel Forge Studio": [
+        ("Watercolor Brush Pack", "48 textured brushes for Procreate and Photoshop.", 1500),
+        ("Isometric Icon Set", "300 icons in SVG and PNG, in four colour themes.", 2400),
+        ("Mockup Scenes Bundle", "Twelve desk and device scenes with smart layers.", 1900),
+        ("Color Palette Cards", "Sixty tested palettes with hex and RGB values.", 500),
+    ],
+    "Quiet Trail Maps": [
+        ("Coastal Trail Map Bundle", "Printable topographic maps of twelve coastal hikes.", 800),
+        ("Alpine Hut Route Guide", "Eight hut-to-hut routes with GPX tracks.", 1400),
+        ("Trail Journal Template", "A printable journal for routes, weather and notes.", 0),
+        ("Night Sky Hiking Atlas", "Star charts for dark-sky trails, month by month.", 1100),
+    ],
+    "Night Owl Synths": [
+        ("Lo-fi Drum Kit", "120 dusty one-shots and loops, royalty free.", 1900),
+        ("Analog Pad Presets", "64 warm pads for Vital and Serum.", 1500),
+        ("Tape Noise Textures", "Forty loops of hiss, wow and flutter.", 900),
+        ("Synth Patch Notebook", "A printable notebook to write down patches.", 300),
+    ],
+    "Loom and Needle": [
+        ("Harbor Sweater Pattern", "A seamless raglan knitting pattern in nine sizes.", 700),
+        ("Granny Square Blanket", "A crochet pattern with a colour planner.", 600),
+        ("Embroidery Alphabet", "Two stitched alphabets as iron-on PDF transfers.", 450),
+        ("Yarn Stash Tracker", "A spreadsheet for yarn, needles and projects.", 0),
+    ],
+    "Sprout Garden Plans": [
+        ("Balcony Garden Layouts", "Six planting plans for small sunny spaces.", 600),
+        ("Seed Starting Calendar", "Sowing dates for forty vegetables by climate zone.", 400),
+        ("Pollinator Border Plan", "A year-round flower border for bees.", 800),
+        ("Compost Cheat Sheet", "What goes in, what stays out, printable.", 0),
+    ],
+    "Copperleaf Fonts": [
+        ("Display Serif Font", "A high-contrast serif with 400 glyphs and a web licence.", 2900),
+        ("Handwritten Script Font", "A bouncy script with alternates and ligatures.", 1900),
+        ("Geometric Sans Family", "Eight weights with italics, desktop and web.", 4900),
+    ],
+    "Harbor Light Photo": [
+        ("Street Photography Presets", "Twenty Lightroom presets for city light.", 1400),
+        ("Film Emulation Pack", "Twelve presets modelled on classic film stocks.", 1600),
+        ("Portrait Posing Guide", "A 40-page PDF with lighting diagrams.", 900),
+    ],
+    "Tidy Ledger Templates": [
+        ("Budget Spreadsheet", "A yearly budget with charts, for Excel and LibreOffice.", 0),
+        ("Invoice Template Kit", "Clean invoices and quotes in four layouts.", 900),
+        ("Freelance Tax Tracker", "Track income, expenses and quarterly estimates.", 1200),
+    ],
+    "Wild Thyme Kitchen": [
+        ("Spice Blend Recipe Cards", "Twenty-four printable cards for blends.", 300),
+        ("Weekly Meal Planner", "A printable planner with shopping lists.", 500),
+        ("One-Pot Dinners eBook", "Thirty dinners, one pot each, under 40 minutes.", 1200),
+    ],
+}
+STORES = list(CATALOGUE)
 
 
 def demo_email(number):
@@ -54,9 +84,11 @@ def demo_store_name(number):
 
 
 def demo_product(number, index):
-    name, description, price_cents = PRODUCTS[(number + index) % len(PRODUCTS)]
-    if index >= len(PRODUCTS):
-        name = f"{name} vol. {index // len(PRODUCTS) + 1}"
+    """Product `index` of demo store `number`, from that store's own line."""
+    products = CATALOGUE[STORES[(number - 1) % len(STORES)]]
+    name, description, price_cents = products[index % len(products)]
+    if index >= len(products):
+        name = f"{name} vol. {index // len(products) + 1}"
     return name, {"description": description, "price_cents": price_cents}
 
 
@@ -96,7 +128,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Created {new_stores} store{pluralize(new_stores)} and {new_products} "
                 f"product{pluralize(new_products)} ({stores - new_stores} "
-                f"store{pluralize(stores - new_stores)} were already there)."
+                f"store{pluralize(stores - new_stores)} "
+                f"{pluralize(stores - new_stores, 'was,were')} already there)."
             )
         )
         if stores:
