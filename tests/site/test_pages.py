@@ -82,41 +82,60 @@ def test_bootstrap_is_served_by_the_site(live_server):
         assert b"Bootstrap" in r.read(200)
 
 
-def test_production_settings_refuse_to_start_without_a_secret_key():
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        env={"DJANGO_SETTINGS_MODULE": "yumroad_site.settings", "DEBUG": "false", "PATH": ""},
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=settings.BASE_DIR,
-    )
-
-    assert result.returncode != 0
-    assert "SECRET_KEY is not set" in result.stderr
-
-
-def test_production_settings_start_with_a_secret_key():
+def settings_with(environment, expression):
+    """`expression` evaluated in a fresh process whose settings see only `environment`."""
     result = subprocess.run(
         [
             sys.executable,
             "-c",
-            "import django; django.setup(); from django.conf import settings;"
-            " print(settings.DEBUG, settings.SESSION_COOKIE_SECURE)",
+            "import django; django.setup(); from django.conf import settings; "
+            f"print(repr({expression}))",
         ],
-        env={
-            "DJANGO_SETTINGS_MODULE": "yumroad_site.settings",
-            "DEBUG": "false",
-            "SECRET_KEY": "x" * 50,
-            "PATH": "",
-        },
+        env={"DJANGO_SETTINGS_MODULE": "yumroad_site.settings", "PATH": "", **environment},
         capture_output=True,
         text=True,
         check=False,
         cwd=settings.BASE_DIR,
     )
+    return result.returncode, result.stdout.strip(), result.stderr
 
-    assert result.stdout.strip() == "False True", result.stderr
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    returncode, _, stderr = settings_with({"DEBUG": "false"}, "settings.DEBUG")
+
+    assert returncode != 0
+    assert "SECRET_KEY is not set" in stderr
+
+
+def test_production_settings_are_secure_and_send_email_over_smtp():
+    _, output, stderr = settings_with(
+        {"DEBUG": "false", "SECRET_KEY": "x" * 50},
+        "(settings.DEBUG, settings.SESSION_COOKIE_SECURE, settings.EMAIL_BACKEND)",
+    )
+
+    assert output == "(False, True, 'django.core.mail.backends.smtp.EmailBackend')", stderr
+
+
+def test_development_defaults_need_nothing_set():
+    _, output, stderr = settings_with(
+        {}, "(settings.DEBUG, settings.EMAIL_BACKEND, settings.CACHES['default']['BACKEND'])"
+    )
+
+    assert output == (
+        "(True, 'django.core.mail.backends.console.EmailBackend', "
+        "'django.core.cache.backends.locmem.LocMemCache')"
+    ), stderr
+
+
+def test_redis_url_selects_the_redis_cache():
+    _, output, stderr = settings_with(
+        {"REDIS_URL": "redis://127.0.0.1:6379/3"}, "settings.CACHES['default']"
+    )
+
+    assert output == (
+        "{'BACKEND': 'django.core.cache.backends.redis.RedisCache', "
+        "'LOCATION': 'redis://127.0.0.1:6379/3'}"
+    ), stderr
 
 
 def test_client_is_csrf_protected_on_login(db):
