@@ -3,20 +3,30 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import ProductFactory, UserFactory
+from tests.factories import ProductFactory, StoreFactory
 
 
 @pytest.fixture
 def catalogue(db):
-    creators = UserFactory.create_batch(10)
-    return [ProductFactory(creator=creators[n % 10]) for n in range(200)]
+    stores = StoreFactory.create_batch(20)
+    return [ProductFactory(store=stores[n % 20]) for n in range(200)]
 
 
-def test_product_list(benchmark, client, catalogue):
-    response = benchmark(client.get, reverse("products:index"))
+@pytest.mark.parametrize(
+    "url",
+    [reverse("home"), reverse("stores:index"), reverse("products:index")],
+    ids=["home", "stores", "products"],
+)
+def test_list_pages(benchmark, client, catalogue, url):
+    response = benchmark(client.get, url)
     assert response.status_code == 200
 
 
-def test_product_detail(benchmark, client, catalogue):
+def test_store_page(benchmark, client, catalogue):
+    response = benchmark(client.get, catalogue[0].store.get_absolute_url())
+    assert response.status_code == 200
+
+
+def test_product_page(benchmark, client, catalogue):
     response = benchmark(client.get, catalogue[0].get_absolute_url())
     assert response.status_code == 200

@@ -8,7 +8,12 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
 
-from yumroad_site.validators import NAME_MAX_LENGTH, NAME_MIN_LENGTH, validate_name_length
+from yumroad_site.validators import (
+    NAME_MAX_LENGTH,
+    NAME_MIN_LENGTH,
+    validate_name_length,
+    validate_printable,
+)
 
 MAX_PRICE_CENTS = 100_000_00  # $100,000.00
 
@@ -23,7 +28,9 @@ class ProductQuerySet(models.QuerySet):
 
 
 class Product(models.Model):
-    name = models.CharField(max_length=NAME_MAX_LENGTH, validators=[validate_name_length])
+    name = models.CharField(
+        max_length=NAME_MAX_LENGTH, validators=[validate_name_length, validate_printable]
+    )
     description = models.TextField()
     price_cents = models.PositiveIntegerField(
         "price in cents", validators=[MaxValueValidator(MAX_PRICE_CENTS)]

@@ -1,7 +1,12 @@
 from django import forms
 
 from stores.models import DUPLICATE_NAME_MESSAGE, Store
-from yumroad_site.validators import NAME_LENGTH_MESSAGE, NAME_MAX_LENGTH, NAME_MIN_LENGTH
+from yumroad_site.validators import (
+    NAME_LENGTH_MESSAGE,
+    NAME_MAX_LENGTH,
+    NAME_MIN_LENGTH,
+    validate_printable,
+)
 
 
 class StoreNameField(forms.CharField):
@@ -14,6 +19,7 @@ class StoreNameField(forms.CharField):
             min_length=NAME_MIN_LENGTH,
             max_length=NAME_MAX_LENGTH,
             error_messages={"min_length": NAME_LENGTH_MESSAGE, "max_length": NAME_LENGTH_MESSAGE},
+            validators=[validate_printable],
             **kwargs,
         )
 

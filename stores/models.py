@@ -5,7 +5,12 @@ from django.db.models.functions import Length, Lower, Trim
 from django.db.models.lookups import GreaterThanOrEqual
 from django.urls import reverse
 
-from yumroad_site.validators import NAME_MAX_LENGTH, NAME_MIN_LENGTH, validate_name_length
+from yumroad_site.validators import (
+    NAME_MAX_LENGTH,
+    NAME_MIN_LENGTH,
+    validate_name_length,
+    validate_printable,
+)
 
 DUPLICATE_NAME_MESSAGE = "That store name is taken"
 
@@ -22,7 +27,7 @@ class StoreQuerySet(models.QuerySet):
 class Store(models.Model):
     name = models.CharField(
         max_length=NAME_MAX_LENGTH,
-        validators=[validate_name_length],
+        validators=[validate_name_length, validate_printable],
         error_messages={"unique": DUPLICATE_NAME_MESSAGE},
     )
     slug = models.SlugField(max_length=NAME_MAX_LENGTH + 10, unique=True)

@@ -1,3 +1,5 @@
+import unicodedata
+
 from django.core.exceptions import ValidationError
 
 NAME_MIN_LENGTH = 4
@@ -5,9 +7,16 @@ NAME_MAX_LENGTH = 60
 NAME_LENGTH_MESSAGE = (
     f"Field must be between {NAME_MIN_LENGTH} and {NAME_MAX_LENGTH} characters long"
 )
+NAME_CHARACTERS_MESSAGE = "Use one line of letters, numbers, spaces and punctuation."
 
 
 def validate_name_length(value):
     """Store and product names: 4 to 60 characters, not counting outer spaces."""
     if not NAME_MIN_LENGTH <= len(value.strip()) <= NAME_MAX_LENGTH:
         raise ValidationError(NAME_LENGTH_MESSAGE, code="name_length")
+
+
+def validate_printable(value):
+    """Names go into page titles and email subjects: no line breaks or control characters."""
+    if any(unicodedata.category(char).startswith("C") for char in value):
+        raise ValidationError(NAME_CHARACTERS_MESSAGE, code="unprintable")

@@ -43,6 +43,16 @@ class TestSignupOpensAStore:
         assert not User.objects.exists()
         assert not Store.objects.exists()
 
+    def test_a_store_name_cannot_smuggle_email_headers(self, client):
+        response = client.post(
+            SIGNUP_URL, signup_data(store_name="Evil\nBcc: everyone@example.com")
+        )
+
+        assert response.context["form"].errors["store_name"] == [
+            "Use one line of letters, numbers, spaces and punctuation."
+        ]
+        assert not User.objects.exists()
+
     def test_a_store_name_taken_in_any_case_saves_nothing(self, client):
         StoreFactory(name="Crumb Club")
 

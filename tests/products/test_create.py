@@ -81,6 +81,15 @@ class TestCreateProduct:
         ]
         assert not Product.objects.exists()
 
+    @pytest.mark.parametrize("name", ["Two\nlines", "Tab\there", "Bell\x07name"])
+    def test_refuses_a_name_with_control_characters(self, creator_client, name):
+        response = creator_client.post(CREATE_URL, product_data(name=name))
+
+        assert response.context["form"].errors["name"] == [
+            "Use one line of letters, numbers, spaces and punctuation."
+        ]
+        assert not Product.objects.exists()
+
     def test_trims_the_name(self, creator_client):
         creator_client.post(CREATE_URL, product_data(name="   Tidy   "))
 
