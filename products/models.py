@@ -16,6 +16,7 @@ from yumroad_site.validators import (
 )
 
 MAX_PRICE_CENTS = 100_000_00  # $100,000.00
+CENT = Decimal("0.01")
 
 
 class ProductQuerySet(models.QuerySet):
@@ -89,8 +90,8 @@ class Product(models.Model):
 
     @property
     def price(self):
-        """The price in dollars, exactly."""
-        return Decimal(self.price_cents) / 100
+        """The price in dollars, exactly, to the cent."""
+        return (Decimal(self.price_cents) / 100).quantize(CENT)
 
     @property
     def display_price(self):

@@ -11,9 +11,10 @@ from django.views.generic import CreateView, DeleteView, DetailView, ListView, U
 from products.forms import ProductForm
 from products.models import Product
 from stores.models import Store
+from yumroad_site.views import PaginatedMixin
 
 
-class ProductListView(ListView):
+class ProductListView(PaginatedMixin, ListView):
     queryset = Product.objects.for_listing()
     paginate_by = 12
     template_name = "products/index.html"

@@ -30,7 +30,7 @@ class Store(models.Model):
         validators=[validate_name_length, validate_printable],
         error_messages={"unique": DUPLICATE_NAME_MESSAGE},
     )
-    slug = models.SlugField(max_length=NAME_MAX_LENGTH + 10, unique=True)
+    slug = models.SlugField(max_length=NAME_MAX_LENGTH + 10, unique=True, allow_unicode=True)
     owner = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="store"
     )

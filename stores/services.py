@@ -3,10 +3,15 @@ from django.utils.text import slugify
 
 from stores.models import Store
 
+# Addresses under /stores/ that are pages, not stores.
+RESERVED_SLUGS = {"create"}
+
 
 def _free_slug(name):
-    base = slugify(name)[:60] or "store"
-    taken = set(Store.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    base = slugify(name, allow_unicode=True)[:60] or "store"
+    taken = RESERVED_SLUGS | set(
+        Store.objects.filter(slug__startswith=base).values_list("slug", flat=True)
+    )
     slug, number = base, 1
     while slug in taken:
         number += 1

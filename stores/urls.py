@@ -7,5 +7,6 @@ app_name = "stores"
 urlpatterns = [
     path("", views.StoreListView.as_view(), name="index"),
     path("create/", views.StoreCreateView.as_view(), name="create"),
-    path("<slug:slug>/", views.StoreDetailView.as_view(), name="detail"),
+    # Slugs keep the letters of any script, so not the <slug:> converter's ASCII.
+    path("<str:slug>/", views.StoreDetailView.as_view(), name="detail"),
 ]

@@ -3,6 +3,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.cache import cache
 from django.db import IntegrityError
 from django.db.models import Prefetch
+from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import FormView, ListView, TemplateView
 
@@ -11,6 +12,7 @@ from products.models import Product
 from stores.forms import StoreForm
 from stores.models import DUPLICATE_NAME_MESSAGE, Store
 from stores.services import store_create
+from yumroad_site.views import PaginatedMixin
 
 HOME_STORES_CACHE_KEY = "home:stores"
 HOME_STORES_CACHE_SECONDS = 300
@@ -39,19 +41,24 @@ class HomeView(TemplateView):
         return super().get_context_data(stores=stores, **kwargs)
 
 
-class StoreListView(ListView):
+class StoreListView(PaginatedMixin, ListView):
     paginate_by = 10
     template_name = "stores/index.html"
-    queryset = Store.objects.prefetch_related(
-        Prefetch(
-            "products",
-            queryset=Product.objects.order_by("-created_at", "-pk")[:STORE_PREVIEW_PRODUCTS],
-            to_attr="preview_products",
+    # Counting products groups the query, which drops Meta.ordering: order it again.
+    queryset = (
+        Store.objects.with_product_count()
+        .order_by(Lower("name"))
+        .prefetch_related(
+            Prefetch(
+                "products",
+                queryset=Product.objects.order_by("-created_at", "-pk")[:STORE_PREVIEW_PRODUCTS],
+                to_attr="preview_products",
+            )
         )
     )
 
 
-class StoreDetailView(ListView):
+class StoreDetailView(PaginatedMixin, ListView):
     """The store's products, 9 a page."""
 
     paginate_by = 9

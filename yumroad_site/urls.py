@@ -16,3 +16,6 @@ urlpatterns = [
 ]
 
 handler404 = "yumroad_site.views.page_not_found"
+
+admin.site.site_header = "Yumroad administration"
+admin.site.site_title = "Yumroad admin"

@@ -8,6 +8,9 @@ NAME_LENGTH_MESSAGE = (
     f"Field must be between {NAME_MIN_LENGTH} and {NAME_MAX_LENGTH} characters long"
 )
 NAME_CHARACTERS_MESSAGE = "Use one line of letters, numbers, spaces and punctuation."
+# Control characters and line or paragraph breaks; format characters such as the
+# zero-width joiners that Persian and emoji need are fine.
+UNPRINTABLE_CATEGORIES = {"Cc", "Zl", "Zp"}
 
 
 def validate_name_length(value):
@@ -18,5 +21,5 @@ def validate_name_length(value):
 
 def validate_printable(value):
     """Names go into page titles and email subjects: no line breaks or control characters."""
-    if any(unicodedata.category(char).startswith("C") for char in value):
+    if any(unicodedata.category(char) in UNPRINTABLE_CATEGORIES for char in value):
         raise ValidationError(NAME_CHARACTERS_MESSAGE, code="unprintable")

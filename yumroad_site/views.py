@@ -1,4 +1,6 @@
+from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 
 # What was not found, by the URL namespace of the view that raised the 404.
 NOT_FOUND = {
@@ -8,13 +10,27 @@ NOT_FOUND = {
 NOT_FOUND_DEFAULT = ("page", "stores:index", "See all stores")
 
 
+class PageOutOfRange(Http404):
+    """A list's page number past its end, or not a number: the list itself is there."""
+
+
+class PaginatedMixin:
+    """For ListViews: a bad page number gets a 404 that says so and links to page 1."""
+
+    def paginate_queryset(self, queryset, page_size):
+        try:
+            return super().paginate_queryset(queryset, page_size)
+        except Http404 as error:
+            raise PageOutOfRange(*error.args) from error
+
+
 def page_not_found(request, exception):
-    match = request.resolver_match
-    missing, link_url, link_text = NOT_FOUND.get(
-        match.namespace if match else "", NOT_FOUND_DEFAULT
-    )
-    if "page" in request.GET:
-        # A list page past its end: the store or the list itself is there.
-        missing = "page"
-    context = {"missing": missing, "link_url": link_url, "link_text": link_text}
+    if isinstance(exception, PageOutOfRange):
+        context = {"missing": "page", "link": request.path, "link_text": "Go to the first page"}
+    else:
+        match = request.resolver_match
+        missing, url_name, link_text = NOT_FOUND.get(
+            match.namespace if match else "", NOT_FOUND_DEFAULT
+        )
+        context = {"missing": missing, "link": reverse(url_name), "link_text": link_text}
     return render(request, "404.html", context, status=404)

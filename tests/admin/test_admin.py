@@ -80,6 +80,12 @@ class TestUserAdmin:
         assert response.status_code == 200
         assert user.email in response.content.decode()
 
+    def test_admin_pages_carry_the_site_icon_and_name(self, admin_client):
+        body = admin_client.get(reverse("admin:index")).content.decode()
+
+        assert "Yumroad administration" in body
+        assert 'rel="icon" href="/static/products/favicon.svg"' in body
+
 
 @pytest.mark.django_db
 class TestProductAdmin:

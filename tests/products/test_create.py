@@ -114,3 +114,11 @@ class TestCreateProduct:
         creator_client.post(CREATE_URL, product_data(picture_url="https://example.com/pic.png"))
 
         assert Product.objects.get().picture_url == "https://example.com/pic.png"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["کتاب‌های من", "Family 👨‍👩‍👧 Crafts", "Crème brûlée guide"])
+def test_names_in_any_script_or_with_emoji_are_welcome(creator_client, name):
+    creator_client.post(CREATE_URL, product_data(name=name))
+
+    assert Product.objects.get().name == name

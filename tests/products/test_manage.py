@@ -28,7 +28,7 @@ class TestEditProduct:
 
         assert form["name"].value() == "Bread Book"
         assert form["description"].value() == "Old words."
-        assert str(form["price"].value()) == "5"
+        assert str(form["price"].value()) == "5.00"
 
     def test_saves_the_changes_and_returns_to_the_product(self, creator_client, product):
         response = creator_client.post(

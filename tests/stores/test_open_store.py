@@ -105,12 +105,30 @@ class TestSlugs:
         assert [first.slug, second.slug, third.slug] == ["bobs-shop", "bobs-shop-2", "bobs-shop-3"]
         assert client.get(second.get_absolute_url()).context["store"] == second
 
-    def test_a_name_without_latin_letters_still_gets_a_slug(self):
+    def test_a_name_in_another_script_keeps_its_letters_in_the_slug(self, client):
         from accounts.models import User
         from stores.services import store_create
 
         store = store_create(
-            owner=User.objects.create_user("a@example.com", "pw"), name="パン屋さんです"
+            owner=User.objects.create_user("a@example.com", "pw"), name="パン屋 さんです"
         )
 
+        assert store.slug == "パン屋-さんです"
+        assert client.get(store.get_absolute_url()).context["store"] == store
+
+    def test_a_name_without_letters_still_gets_a_slug(self):
+        from accounts.models import User
+        from stores.services import store_create
+
+        store = store_create(owner=User.objects.create_user("a@example.com", "pw"), name="!!!!")
+
         assert store.slug == "store"
+
+    def test_a_store_named_like_a_page_does_not_hide_it(self, client):
+        from accounts.models import User
+        from stores.services import store_create
+
+        store = store_create(owner=User.objects.create_user("a@example.com", "pw"), name="Create")
+
+        assert store.slug == "create-2"
+        assert client.get(store.get_absolute_url()).context["store"] == store

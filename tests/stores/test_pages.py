@@ -21,6 +21,21 @@ class TestStoreList:
         assert "View more products from Bread Club" in body
         assert f'href="{store.get_absolute_url()}"' in body
 
+    def test_offers_more_only_when_a_store_has_more_than_it_shows(self, client):
+        ProductFactory.create_batch(3, store=StoreFactory(name="Small Shop"))
+
+        body = client.get(STORES_URL).content.decode()
+
+        assert "View more products from Small Shop" not in body
+
+    def test_lists_stores_alphabetically(self, client):
+        for name in ["beta Store", "Gamma Store", "Alpha Store"]:
+            StoreFactory(name=name)
+
+        names = [store.name for store in client.get(STORES_URL).context["store_list"]]
+
+        assert names == ["Alpha Store", "beta Store", "Gamma Store"]
+
     def test_a_store_without_products_says_so(self, client, store):
         assert "No products yet." in client.get(STORES_URL).content.decode()
 
@@ -62,8 +77,10 @@ class TestStorePage:
 
         response = client.get(store.get_absolute_url(), {"page": 2})
 
+        body = response.content.decode()
         assert response.status_code == 404
-        assert "We couldn't find that page" in response.content.decode()
+        assert "We couldn't find that page" in body
+        assert f'<a href="{store.get_absolute_url()}">Go to the first page</a>' in body
 
     def test_an_unknown_store_is_the_404_page_with_a_link_to_all_stores(self, client):
         response = client.get(reverse("stores:detail", args=["no-such-store"]))
