@@ -79,11 +79,18 @@ class StoreCreateView(LoginRequiredMixin, SafeNextMixin, FormView):
     template_name = "stores/form.html"
 
     def dispatch(self, request, *args, **kwargs):
-        store = request.user.is_authenticated and Store.objects.filter(owner=request.user).first()
+        store = self.existing_store()
         if store:
-            messages.info(request, "You already have a store.")
-            return redirect(store)
+            return self.already_open(store)
         return super().dispatch(request, *args, **kwargs)
+
+    def existing_store(self):
+        user = self.request.user
+        return user.is_authenticated and Store.objects.filter(owner=user).first()
+
+    def already_open(self, store):
+        messages.info(self.request, "You already have a store.")
+        return redirect(store)
 
     def get_context_data(self, **kwargs):
         kwargs[self.redirect_field_name] = self.get_redirect_url()
@@ -93,7 +100,10 @@ class StoreCreateView(LoginRequiredMixin, SafeNextMixin, FormView):
         try:
             self.store = store_create(owner=self.request.user, name=form.cleaned_data["name"])
         except IntegrityError:
-            # A store with this name, or one for this user, was opened meanwhile.
+            # Opened meanwhile: this user's store (from another tab), or another with this name.
+            store = self.existing_store()
+            if store:
+                return self.already_open(store)
             form.add_error("name", DUPLICATE_NAME_MESSAGE)
             return self.form_invalid(form)
         messages.success(self.request, f"Your store {self.store.name} is open.")

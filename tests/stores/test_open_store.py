@@ -4,8 +4,10 @@ from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
+from django.views.generic import FormView
 
 from stores.models import Store, StoreQuerySet
+from stores.views import StoreCreateView
 from tests.factories import StoreFactory
 from tests.utils import messages_of
 
@@ -73,6 +75,21 @@ class TestOpenStore:
         response = client.get(CREATE_STORE_URL)
 
         assert response["Location"] == f"{reverse('accounts:login')}?next={CREATE_STORE_URL}"
+
+    def test_a_store_opened_meanwhile_in_another_tab_is_where_you_land(
+        self, auth_client, user, monkeypatch
+    ):
+        form_page = auth_client.get(CREATE_STORE_URL)
+        assert form_page.status_code == 200
+        StoreFactory(owner=user, name="Opened Elsewhere", slug="opened-elsewhere")
+        # The check on arrival is past; only the database sees the second store.
+        monkeypatch.setattr(StoreCreateView, "dispatch", FormView.dispatch)
+
+        response = auth_client.post(CREATE_STORE_URL, {"name": "Second Try"}, follow=True)
+
+        assert response.redirect_chain == [("/stores/opened-elsewhere/", 302)]
+        assert "You already have a store." in messages_of(response)
+        assert Store.objects.filter(owner=user).count() == 1
 
     def test_a_lost_race_for_the_name_is_a_form_error(self, auth_client, monkeypatch):
         # Another store takes the name after the form's check.
