@@ -2,10 +2,18 @@ from django import forms
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth import forms as auth_forms
 
-from accounts.models import User
+from accounts.models import User, normalize_email
 from stores.forms import StoreNameField
 
 INVALID_LOGIN_MESSAGE = "Invalid email or password"
+
+
+class EmailField(forms.EmailField):
+    """An email as we store it, normalized before the checks: lower-casing can make an
+    address longer ("İ" becomes two characters), so the length is checked after it."""
+
+    def to_python(self, value):
+        return normalize_email(super().to_python(value))
 
 
 class SignupForm(forms.ModelForm):
@@ -24,6 +32,7 @@ class SignupForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["email"]
+        field_classes = {"email": EmailField}
         widgets = {"email": forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})}
 
     def clean(self):
@@ -52,9 +61,7 @@ class LoginForm(forms.Form):
     does not tell which emails have accounts.
     """
 
-    email = forms.EmailField(
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
-    )
+    email = EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
     password = forms.CharField(
         strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
@@ -81,9 +88,11 @@ class AdminUserCreationForm(auth_forms.AdminUserCreationForm):
     class Meta:
         model = User
         fields = ["email"]
+        field_classes = {"email": EmailField}
 
 
 class AdminUserChangeForm(auth_forms.UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+        field_classes = {"email": EmailField}

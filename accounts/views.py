@@ -4,8 +4,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView
 
 from accounts.forms import LoginForm, SignupForm
@@ -49,6 +52,7 @@ class LoginView(VisitorsOnlyMixin, SafeNextMixin, auth_views.LoginView):
         return response
 
 
+@method_decorator([sensitive_post_parameters("password", "confirm"), never_cache], name="dispatch")
 class SignupView(VisitorsOnlyMixin, SafeNextMixin, FormView):
     form_class = SignupForm
     template_name = "accounts/signup.html"
@@ -61,9 +65,12 @@ class SignupView(VisitorsOnlyMixin, SafeNextMixin, FormView):
     def form_valid(self, form):
         data = form.cleaned_data
         try:
-            user = user_signup(
-                email=data["email"], password=data["password"], store_name=data["store_name"]
-            )
+            # The account, the store and the login: all of them or none.
+            with transaction.atomic():
+                user = user_signup(
+                    email=data["email"], password=data["password"], store_name=data["store_name"]
+                )
+                login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
         except IntegrityError:
             # Another sign-up took the email or the store name after our form's checks.
             if User.objects.filter(email=form.instance.email).exists():
@@ -71,7 +78,6 @@ class SignupView(VisitorsOnlyMixin, SafeNextMixin, FormView):
             else:
                 form.add_error("store_name", DUPLICATE_STORE_NAME_MESSAGE)
             return self.form_invalid(form)
-        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(self.request, "Registered successfully.")
         return super().form_valid(form)
 

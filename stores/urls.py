@@ -1,12 +1,14 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from stores import views
+from stores.converters import StoreSlugConverter
+
+register_converter(StoreSlugConverter, "store_slug")
 
 app_name = "stores"
 
 urlpatterns = [
     path("", views.StoreListView.as_view(), name="index"),
     path("create/", views.StoreCreateView.as_view(), name="create"),
-    # Slugs keep the letters of any script, so not the <slug:> converter's ASCII.
-    path("<str:slug>/", views.StoreDetailView.as_view(), name="detail"),
+    path("<store_slug:slug>/", views.StoreDetailView.as_view(), name="detail"),
 ]

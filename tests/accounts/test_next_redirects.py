@@ -98,6 +98,13 @@ class TestSignupNext:
         assert response.status_code == 302
         assert response["Location"] == PRODUCTS_URL
 
+    def test_signup_ignores_an_http_next_on_a_secure_request(self, client):
+        response = client.post(
+            SIGNUP_URL, signup_data(next="http://testserver/products/"), secure=True
+        )
+
+        assert response["Location"] == PRODUCTS_URL
+
     def test_signup_form_carries_a_safe_next_and_the_log_in_link_keeps_it(self, client):
         body = client.get(SIGNUP_URL, {"next": CREATE_URL}).content.decode()
 

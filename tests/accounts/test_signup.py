@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth import get_user
+from django.core.validators import validate_email
 from django.urls import reverse
 
 from accounts.forms import SignupForm
@@ -51,6 +52,19 @@ class TestSignup:
         assert message in " ".join(response.context["form"].errors["password"])
         assert not User.objects.exists()
 
+    def test_an_email_that_lower_casing_makes_too_long_is_refused(self, client):
+        # A valid address of 254 characters as typed; "İ".lower() is two characters, so
+        # it would be 274 as stored, past the column's 254.
+        email = "ann@" + "İ" * 20 + "." + ("a" * 60 + ".") * 3 + "a" * 46
+        assert len(email) == 254
+        validate_email(email)
+
+        response = client.post(SIGNUP_URL, signup_data(email=email))
+
+        assert response.status_code == 200
+        assert "email" in response.context["form"].errors
+        assert not User.objects.exists()
+
     @pytest.mark.parametrize("email", ["", "not-an-email", "ann@"])
     def test_refuses_an_invalid_email(self, client, email):
         response = client.post(SIGNUP_URL, signup_data(email=email))
@@ -84,6 +98,12 @@ class TestSignup:
         assert response.context["form"].errors["email"] == ["That email already has an account"]
         assert User.objects.count() == 1
         assert not get_user(client).is_authenticated
+
+    def test_the_sign_up_page_is_never_cached(self, client):
+        response = client.get(SIGNUP_URL)
+
+        assert "no-cache" in response["Cache-Control"]
+        assert "private" in response["Cache-Control"]
 
     def test_logged_in_user_is_sent_to_the_products(self, auth_client):
         response = auth_client.get(SIGNUP_URL, follow=True)

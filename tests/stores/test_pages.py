@@ -99,3 +99,11 @@ class TestStorePage:
         # 1: the store; 2: count its products; 3: the page of products.
         with django_assert_num_queries(3):
             client.get(store.get_absolute_url())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/stores/%00/", "/stores/a%00b/", "/stores/%E2%80%8F/"])
+def test_a_store_address_with_odd_characters_is_a_404(client, path):
+    response = client.get(path)
+
+    assert response.status_code == 404
