@@ -5,6 +5,7 @@ from django.db.models.functions import Length, Lower, Trim
 from django.db.models.lookups import GreaterThanOrEqual
 from django.urls import reverse
 
+from products.models import Product
 from yumroad_site.validators import (
     NAME_MAX_LENGTH,
     NAME_MIN_LENGTH,
@@ -13,11 +14,35 @@ from yumroad_site.validators import (
 )
 
 DUPLICATE_NAME_MESSAGE = "That store name is taken"
+# Addresses under /stores/ that are pages of the site, not stores.
+RESERVED_SLUGS = ["create"]
+# The landing page's stores, cached for visitors; saving a store or product drops it.
+FEATURED_CACHE_KEY = "stores:featured"
+FEATURED_COUNT = 6
+PREVIEW_PRODUCTS = 3
 
 
 class StoreQuerySet(models.QuerySet):
     def with_product_count(self):
         return self.annotate(product_count=models.Count("products"))
+
+    def featured(self):
+        """The stores the landing page shows: those with the most products."""
+        return (
+            self.with_product_count()
+            .filter(product_count__gt=0)
+            .order_by("-product_count", "created_at")[:FEATURED_COUNT]
+        )
+
+    def with_preview_products(self):
+        """Each store's newest products as `preview_products`, in one more query."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "products",
+                queryset=Product.objects.order_by("-created_at", "-pk")[:PREVIEW_PRODUCTS],
+                to_attr="preview_products",
+            )
+        )
 
     def name_taken(self, name):
         """Whether a store has this name in any letter case, as the database compares it."""
@@ -49,6 +74,11 @@ class Store(models.Model):
             models.CheckConstraint(
                 condition=GreaterThanOrEqual(Length(Trim("name")), NAME_MIN_LENGTH),
                 name="store_name_min_length",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(slug__in=RESERVED_SLUGS),
+                name="store_slug_not_reserved",
+                violation_error_message="That address belongs to a page of the site.",
             ),
         ]
 

@@ -1,17 +1,17 @@
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from stores.models import Store
+from stores.models import RESERVED_SLUGS, Store
 
-# Addresses under /stores/ that are pages, not stores.
-RESERVED_SLUGS = {"create"}
+SLUG_ATTEMPTS = 3
 
 
 def _free_slug(name):
     base = slugify(name, allow_unicode=True)[:60] or "store"
-    taken = RESERVED_SLUGS | set(
-        Store.objects.filter(slug__startswith=base).values_list("slug", flat=True)
-    )
+    taken = {
+        *RESERVED_SLUGS,
+        *Store.objects.filter(slug__startswith=base).values_list("slug", flat=True),
+    }
     slug, number = base, 1
     while slug in taken:
         number += 1
@@ -22,9 +22,18 @@ def _free_slug(name):
 def store_create(*, owner, name):
     """Open `owner`'s store, with a URL slug made from its name.
 
-    The database refuses a second store for the owner, a name taken in any letter
-    case and a slug taken meanwhile: the caller turns IntegrityError into a message.
+    A slug taken meanwhile by a store of a name that slugifies alike is chosen again.
+    A second store for the owner or a name taken in any letter case is refused by the
+    database: the caller turns that IntegrityError into a message.
     """
     name = name.strip()
-    with transaction.atomic():
-        return Store.objects.create(owner=owner, name=name, slug=_free_slug(name))
+    attempts_left = SLUG_ATTEMPTS
+    while True:
+        slug = _free_slug(name)
+        try:
+            with transaction.atomic():
+                return Store.objects.create(owner=owner, name=name, slug=slug)
+        except IntegrityError:
+            attempts_left -= 1
+            if not attempts_left or not Store.objects.filter(slug=slug).exists():
+                raise

@@ -2,31 +2,17 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.cache import cache
 from django.db import IntegrityError
-from django.db.models import Prefetch
-from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import FormView, ListView, TemplateView
 
 from accounts.views import SafeNextMixin
 from products.models import Product
 from stores.forms import StoreForm
-from stores.models import DUPLICATE_NAME_MESSAGE, Store
+from stores.models import DUPLICATE_NAME_MESSAGE, FEATURED_CACHE_KEY, Store
 from stores.services import store_create
 from yumroad_site.views import PaginatedMixin
 
-HOME_STORES_CACHE_KEY = "home:stores"
-HOME_STORES_CACHE_SECONDS = 300
-HOME_STORES_SHOWN = 6
-STORE_PREVIEW_PRODUCTS = 3
-
-
-def home_stores():
-    """The stores the landing page shows: those with the most products."""
-    return list(
-        Store.objects.with_product_count()
-        .filter(product_count__gt=0)
-        .order_by("-product_count", "created_at")[:HOME_STORES_SHOWN]
-    )
+FEATURED_CACHE_SECONDS = 300
 
 
 class HomeView(TemplateView):
@@ -34,28 +20,19 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         if self.request.user.is_authenticated:
-            stores = home_stores()
+            stores = list(Store.objects.featured())
         else:
             # Visitors share one cached copy; saving a store or product drops it.
-            stores = cache.get_or_set(HOME_STORES_CACHE_KEY, home_stores, HOME_STORES_CACHE_SECONDS)
+            stores = cache.get_or_set(
+                FEATURED_CACHE_KEY, lambda: list(Store.objects.featured()), FEATURED_CACHE_SECONDS
+            )
         return super().get_context_data(stores=stores, **kwargs)
 
 
 class StoreListView(PaginatedMixin, ListView):
     paginate_by = 10
     template_name = "stores/index.html"
-    # Counting products groups the query, which drops Meta.ordering: order it again.
-    queryset = (
-        Store.objects.with_product_count()
-        .order_by(Lower("name"))
-        .prefetch_related(
-            Prefetch(
-                "products",
-                queryset=Product.objects.order_by("-created_at", "-pk")[:STORE_PREVIEW_PRODUCTS],
-                to_attr="preview_products",
-            )
-        )
-    )
+    queryset = Store.objects.with_preview_products()
 
 
 class StoreDetailView(PaginatedMixin, ListView):

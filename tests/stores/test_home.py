@@ -1,7 +1,10 @@
 import pytest
+from django.core.cache import cache
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
+from stores.models import FEATURED_CACHE_KEY
 from tests.factories import ProductFactory, StoreFactory
 
 HOME_URL = reverse("home")
@@ -108,3 +111,14 @@ class TestLandingPageCache:
         owner.post(reverse("products:delete", args=[product.pk]))
 
         assert store.name not in client.get(HOME_URL).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_copy_cached_during_a_transaction_is_dropped_at_the_commit(client):
+    store = StoreFactory(name="Racing Shop")
+    with transaction.atomic():
+        ProductFactory(store=store)
+        # A visitor on another connection caches the list before this commit.
+        cache.set(FEATURED_CACHE_KEY, [], 300)
+
+    assert "Racing Shop" in client.get(HOME_URL).content.decode()

@@ -8,7 +8,7 @@ from django.views.generic import FormView
 
 from stores.models import Store, StoreQuerySet
 from stores.views import StoreCreateView
-from tests.factories import StoreFactory
+from tests.factories import StoreFactory, UserFactory
 from tests.utils import messages_of
 
 CREATE_PRODUCT_URL = reverse("products:create")
@@ -149,3 +149,25 @@ class TestSlugs:
 
         assert store.slug == "create-2"
         assert client.get(store.get_absolute_url()).context["store"] == store
+
+
+@pytest.mark.django_db
+def test_a_slug_taken_meanwhile_is_chosen_again(monkeypatch):
+    from stores import services
+
+    StoreFactory(name="Joe's Shop", slug="joes-shop")
+    choose_slug = services._free_slug
+    picks = iter(["joes-shop"])  # what a racing sign-up saw before Joe's Shop committed
+    monkeypatch.setattr(services, "_free_slug", lambda name: next(picks, None) or choose_slug(name))
+
+    store = services.store_create(owner=UserFactory(), name="Joes Shop")
+
+    assert store.slug == "joes-shop-2"
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_a_slug_that_is_a_page_of_the_site():
+    from django.db import IntegrityError
+
+    with pytest.raises(IntegrityError):
+        StoreFactory(slug="create")
