@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.db import models
 
+from products.forms import ProductImageField
 from products.models import Product
 
 
@@ -13,7 +14,11 @@ class ProductAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     autocomplete_fields = ["store"]
     readonly_fields = ["created_at", "updated_at"]
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    # The site's rules for pictures: web links over http(s), uploads checked by Pillow.
+    formfield_overrides = {
+        models.URLField: {"assume_scheme": "https"},
+        models.ImageField: {"form_class": ProductImageField},
+    }
 
     @admin.display(description="price", ordering="price_cents")
     def display_price(self, product):

@@ -69,9 +69,7 @@ class ProductForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["price"].initial = self.instance.price
 
-    def clean(self):
-        cleaned_data = super().clean()
-        if cleaned_data.get("price") is not None:
-            # At most two decimal places, so this is exact.
-            self.instance.price_cents = int(cleaned_data["price"] * 100)
-        return cleaned_data
+    def save(self, commit=True):
+        # At most two decimal places, so this is exact.
+        self.instance.price_cents = int(self.cleaned_data["price"] * 100)
+        return super().save(commit)

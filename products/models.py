@@ -4,8 +4,6 @@ from django.core.validators import FileExtensionValidator, MaxValueValidator, UR
 from django.db import models, transaction
 from django.db.models.functions import Length, Trim
 from django.db.models.lookups import GreaterThanOrEqual
-from django.db.models.signals import post_delete
-from django.dispatch import receiver
 from django.urls import reverse
 
 from yumroad_site.validators import (
@@ -46,7 +44,10 @@ class Product(models.Model):
         blank=True,
         validators=[URLValidator(schemes=["http", "https"])],
     )
-    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="products")
+    # Indexed by product_store_newest_first, which starts with the store.
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.CASCADE, related_name="products", db_index=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -79,7 +80,7 @@ class Product(models.Model):
             previous = Product.objects.filter(pk=self.pk).values_list("image", flat=True).first()
         super().save(*args, **kwargs)
         if previous and previous != self.image.name:
-            _delete_file_on_commit(self.image.storage, previous)
+            delete_file_on_commit(self.image.storage, previous)
 
     def get_absolute_url(self):
         return reverse("products:detail", args=[self.pk])
@@ -98,12 +99,5 @@ class Product(models.Model):
         return f"${self.price:,.2f}" if self.price_cents else "Free"
 
 
-@receiver(post_delete, sender=Product)
-def _delete_image_of_deleted_product(sender, instance, **kwargs):
-    # A receiver, so that deletes through the admin, querysets and cascades count too.
-    if instance.image:
-        _delete_file_on_commit(instance.image.storage, instance.image.name)
-
-
-def _delete_file_on_commit(storage, name):
+def delete_file_on_commit(storage, name):
     transaction.on_commit(lambda: storage.delete(name), robust=True)

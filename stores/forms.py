@@ -1,32 +1,29 @@
 from django import forms
+from django.core.exceptions import ValidationError
 
-from stores.models import DUPLICATE_NAME_MESSAGE, Store
-from yumroad_site.validators import (
-    NAME_LENGTH_MESSAGE,
-    NAME_MAX_LENGTH,
-    NAME_MIN_LENGTH,
-    validate_printable,
-)
+from stores.models import Store
+from yumroad_site.validators import NAME_LENGTH_MESSAGE, NAME_MAX_LENGTH
 
 
 class StoreNameField(forms.CharField):
-    """A store name of 4 to 60 characters that no store has yet, in any letter case."""
+    """A store name, checked as the Store model checks it: 4 to 60 characters on one
+    line, and no store with the same name in any letter case."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("label", "Store name")
         kwargs.setdefault("help_text", "Buyers see it on your store page and products.")
         super().__init__(
-            min_length=NAME_MIN_LENGTH,
-            max_length=NAME_MAX_LENGTH,
-            error_messages={"min_length": NAME_LENGTH_MESSAGE, "max_length": NAME_LENGTH_MESSAGE},
-            validators=[validate_printable],
-            **kwargs,
+            max_length=NAME_MAX_LENGTH, error_messages={"max_length": NAME_LENGTH_MESSAGE}, **kwargs
         )
 
-    def validate(self, value):
-        super().validate(value)
-        if value and Store.objects.name_taken(value):
-            raise forms.ValidationError(DUPLICATE_NAME_MESSAGE, code="unique")
+    def clean(self, value):
+        name = super().clean(value)
+        try:
+            Store(name=name).full_clean(exclude=["owner", "slug"])
+        except ValidationError as error:
+            # The model's field and constraint errors, all about this one field.
+            raise ValidationError(error.messages) from error
+        return name
 
 
 class StoreForm(forms.Form):

@@ -5,12 +5,11 @@ from django.db import IntegrityError
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import FormView, ListView, TemplateView
 
-from accounts.views import SafeNextMixin
 from products.models import Product
 from stores.forms import StoreForm
 from stores.models import DUPLICATE_NAME_MESSAGE, FEATURED_CACHE_KEY, Store
 from stores.services import store_create
-from yumroad_site.views import PaginatedMixin
+from yumroad_site.views import PaginatedMixin, SafeNextMixin
 
 FEATURED_CACHE_SECONDS = 300
 
@@ -63,15 +62,11 @@ class StoreCreateView(LoginRequiredMixin, SafeNextMixin, FormView):
 
     def existing_store(self):
         user = self.request.user
-        return user.is_authenticated and Store.objects.filter(owner=user).first()
+        return Store.objects.filter(owner=user).first() if user.is_authenticated else None
 
     def already_open(self, store):
         messages.info(self.request, "You already have a store.")
         return redirect(store)
-
-    def get_context_data(self, **kwargs):
-        kwargs[self.redirect_field_name] = self.get_redirect_url()
-        return super().get_context_data(**kwargs)
 
     def form_valid(self, form):
         try:

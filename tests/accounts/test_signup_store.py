@@ -6,7 +6,7 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.models import User
-from stores.models import Store, StoreQuerySet
+from stores.models import Store
 from tests import utils
 from tests.factories import StoreFactory
 
@@ -66,7 +66,7 @@ class TestSignupOpensAStore:
         # The name is taken after the form's check: the store insert fails in the
         # database, and the user inserted just before it must go too.
         StoreFactory(name="Crumb Club")
-        monkeypatch.setattr(StoreQuerySet, "name_taken", lambda stores, name: False)
+        monkeypatch.setattr(Store, "validate_constraints", lambda store, exclude=None: None)
 
         response = client.post(SIGNUP_URL, signup_data(store_name="crumb club"))
 

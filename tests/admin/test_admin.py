@@ -5,13 +5,6 @@ from accounts.models import User
 from tests.factories import ProductFactory, UserFactory
 
 
-@pytest.fixture
-def admin_client(client, db):
-    admin = User.objects.create_superuser("boss@example.com", "s3cret-words")
-    client.force_login(admin)
-    return client
-
-
 @pytest.mark.django_db
 class TestUserAdmin:
     def test_lists_and_searches_users_by_email(self, admin_client):

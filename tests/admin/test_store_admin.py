@@ -3,18 +3,10 @@ import re
 import pytest
 from django.urls import reverse
 
-from accounts.models import User
 from tests.factories import ProductFactory, StoreFactory, UserFactory
 
 STORES_URL = reverse("admin:stores_store_changelist")
 PRODUCTS_URL = reverse("admin:products_product_changelist")
-
-
-@pytest.fixture
-def admin_client(client, db):
-    admin = User.objects.create_superuser("boss@example.com", "s3cret-words")
-    client.force_login(admin)
-    return client
 
 
 def row_of(body, text):

@@ -3,10 +3,12 @@
 from urllib.parse import quote
 
 import pytest
+from django.db import IntegrityError
 from django.urls import reverse
 from django.views.generic import FormView
 
-from stores.models import Store, StoreQuerySet
+from stores import services
+from stores.models import Store
 from stores.views import StoreCreateView
 from tests.factories import StoreFactory, UserFactory
 from tests.utils import messages_of
@@ -94,7 +96,7 @@ class TestOpenStore:
     def test_a_lost_race_for_the_name_is_a_form_error(self, auth_client, monkeypatch):
         # Another store takes the name after the form's check.
         StoreFactory(name="Fresh Goods", slug="other")
-        monkeypatch.setattr(StoreQuerySet, "name_taken", lambda stores, name: False)
+        monkeypatch.setattr(Store, "validate_constraints", lambda store, exclude=None: None)
 
         response = auth_client.post(CREATE_STORE_URL, {"name": "fresh goods"})
 
@@ -106,46 +108,26 @@ class TestOpenStore:
 @pytest.mark.django_db
 class TestSlugs:
     def test_names_that_slugify_alike_get_distinct_slugs(self, client):
-        from accounts.models import User
-        from stores.services import store_create
-
-        first = store_create(
-            owner=User.objects.create_user("a@example.com", "pw"), name="Bob's Shop"
-        )
-        second = store_create(
-            owner=User.objects.create_user("b@example.com", "pw"), name="Bobs Shop"
-        )
-        third = store_create(
-            owner=User.objects.create_user("c@example.com", "pw"), name="BOBS-SHOP!"
-        )
+        first = services.store_create(owner=UserFactory(), name="Bob's Shop")
+        second = services.store_create(owner=UserFactory(), name="Bobs Shop")
+        third = services.store_create(owner=UserFactory(), name="BOBS-SHOP!")
 
         assert [first.slug, second.slug, third.slug] == ["bobs-shop", "bobs-shop-2", "bobs-shop-3"]
         assert client.get(second.get_absolute_url()).context["store"] == second
 
     def test_a_name_in_another_script_keeps_its_letters_in_the_slug(self, client):
-        from accounts.models import User
-        from stores.services import store_create
-
-        store = store_create(
-            owner=User.objects.create_user("a@example.com", "pw"), name="パン屋 さんです"
-        )
+        store = services.store_create(owner=UserFactory(), name="パン屋 さんです")
 
         assert store.slug == "パン屋-さんです"
         assert client.get(store.get_absolute_url()).context["store"] == store
 
     def test_a_name_without_letters_still_gets_a_slug(self):
-        from accounts.models import User
-        from stores.services import store_create
-
-        store = store_create(owner=User.objects.create_user("a@example.com", "pw"), name="!!!!")
+        store = services.store_create(owner=UserFactory(), name="!!!!")
 
         assert store.slug == "store"
 
     def test_a_store_named_like_a_page_does_not_hide_it(self, client):
-        from accounts.models import User
-        from stores.services import store_create
-
-        store = store_create(owner=User.objects.create_user("a@example.com", "pw"), name="Create")
+        store = services.store_create(owner=UserFactory(), name="Create")
 
         assert store.slug == "create-2"
         assert client.get(store.get_absolute_url()).context["store"] == store
@@ -153,8 +135,6 @@ class TestSlugs:
 
 @pytest.mark.django_db
 def test_a_slug_taken_meanwhile_is_chosen_again(monkeypatch):
-    from stores import services
-
     StoreFactory(name="Joe's Shop", slug="joes-shop")
     choose_slug = services._free_slug
     picks = iter(["joes-shop"])  # what a racing sign-up saw before Joe's Shop committed
@@ -167,7 +147,5 @@ def test_a_slug_taken_meanwhile_is_chosen_again(monkeypatch):
 
 @pytest.mark.django_db
 def test_the_database_refuses_a_slug_that_is_a_page_of_the_site():
-    from django.db import IntegrityError
-
     with pytest.raises(IntegrityError):
         StoreFactory(slug="create")
