@@ -1,7 +1,9 @@
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import User
+from products.models import Product
 from tests.factories import ProductFactory, UserFactory
 
 
@@ -101,3 +103,24 @@ class TestProductAdmin:
         response = admin_client.get(reverse("admin:products_product_change", args=[product.pk]))
 
         assert response.status_code == 200
+
+    def test_adding_a_product_applies_the_sites_picture_rules(self, admin_client, store):
+        fake = SimpleUploadedFile("evil.png", b"<script>alert(1)</script>")
+
+        response = admin_client.post(
+            reverse("admin:products_product_add"),
+            {
+                "name": "Admin Product",
+                "description": "Made by staff.",
+                "price_cents": "500",
+                "store": store.pk,
+                "image": fake,
+                "picture_url": "ftp://example.com/a.png",
+            },
+        )
+
+        assert response.status_code == 200
+        errors = response.context["adminform"].form.errors
+        assert errors["image"] == ["Upload a JPEG, PNG, WebP or GIF image."]
+        assert "picture_url" in errors
+        assert not Product.objects.exists()
