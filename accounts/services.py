@@ -1,5 +1,3 @@
-import logging
-
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -8,8 +6,6 @@ from django.urls import reverse
 
 from accounts.models import User
 from stores.services import store_create
-
-logger = logging.getLogger(__name__)
 
 
 def user_signup(*, email, password, store_name):

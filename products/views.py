@@ -33,7 +33,7 @@ class ProductCreateView(LoginRequiredMixin, SuccessMessageMixin, CreateView):
     def dispatch(self, request, *args, **kwargs):
         # Products are sold from a store: open it first, then come back here.
         if request.user.is_authenticated:
-            self.store = Store.objects.filter(owner=request.user).first()
+            self.store = Store.objects.of(request.user)
             if self.store is None:
                 messages.info(request, "Open your store first, then add your product.")
                 query = urlencode({"next": request.get_full_path()})

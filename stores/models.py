@@ -23,6 +23,10 @@ PREVIEW_PRODUCTS = 3
 
 
 class StoreQuerySet(models.QuerySet):
+    def of(self, user):
+        """`user`'s store, or None (a visitor, or a user who has not opened one)."""
+        return self.filter(owner=user).first() if user.is_authenticated else None
+
     def with_product_count(self):
         return self.annotate(product_count=models.Count("products"))
 

@@ -18,13 +18,14 @@ class HomeView(TemplateView):
     template_name = "home.html"
 
     def get_context_data(self, **kwargs):
+        def featured():
+            return list(Store.objects.featured())
+
         if self.request.user.is_authenticated:
-            stores = list(Store.objects.featured())
+            stores = featured()
         else:
             # Visitors share one cached copy; saving a store or product drops it.
-            stores = cache.get_or_set(
-                FEATURED_CACHE_KEY, lambda: list(Store.objects.featured()), FEATURED_CACHE_SECONDS
-            )
+            stores = cache.get_or_set(FEATURED_CACHE_KEY, featured, FEATURED_CACHE_SECONDS)
         return super().get_context_data(stores=stores, **kwargs)
 
 
@@ -55,14 +56,10 @@ class StoreCreateView(LoginRequiredMixin, SafeNextMixin, FormView):
     template_name = "stores/form.html"
 
     def dispatch(self, request, *args, **kwargs):
-        store = self.existing_store()
+        store = Store.objects.of(request.user)
         if store:
             return self.already_open(store)
         return super().dispatch(request, *args, **kwargs)
-
-    def existing_store(self):
-        user = self.request.user
-        return Store.objects.filter(owner=user).first() if user.is_authenticated else None
 
     def already_open(self, store):
         messages.info(self.request, "You already have a store.")
@@ -73,7 +70,7 @@ class StoreCreateView(LoginRequiredMixin, SafeNextMixin, FormView):
             self.store = store_create(owner=self.request.user, name=form.cleaned_data["name"])
         except IntegrityError:
             # Opened meanwhile: this user's store (from another tab), or another with this name.
-            store = self.existing_store()
+            store = Store.objects.of(self.request.user)
             if store:
                 return self.already_open(store)
             form.add_error("name", DUPLICATE_NAME_MESSAGE)

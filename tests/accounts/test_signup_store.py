@@ -77,6 +77,24 @@ class TestSignupOpensAStore:
         assert not get_user(client).is_authenticated
         assert mail.outbox == []
 
+    def test_a_failed_login_undoes_the_account_and_the_store(
+        self, client, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        def broken_login(*args, **kwargs):
+            raise RuntimeError("the session store is down")
+
+        monkeypatch.setattr("accounts.views.login", broken_login)
+
+        with (
+            django_capture_on_commit_callbacks(execute=True),
+            pytest.raises(RuntimeError, match="session store"),
+        ):
+            client.post(SIGNUP_URL, signup_data())
+
+        assert not User.objects.exists()
+        assert not Store.objects.exists()
+        assert mail.outbox == []
+
 
 @pytest.mark.django_db
 class TestWelcomeEmail:

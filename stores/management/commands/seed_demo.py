@@ -144,7 +144,7 @@ class Command(BaseCommand):
             # Somebody signed up with this address: their store is not ours to fill.
             self.stderr.write(f"{user.email} is a real account now; skipped it.")
             return None, False
-        store = Store.objects.filter(owner=user).first()
+        store = Store.objects.of(user)
         if store:
             return store, False
         return store_create(owner=user, name=demo_store_name(number)), True
