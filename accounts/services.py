@@ -1,10 +1,9 @@
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from functools import partial
+
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 
 from accounts.models import User
+from accounts.tasks import welcome_email_send
 from stores.services import store_create
 
 
@@ -17,20 +16,5 @@ def user_signup(*, email, password, store_name):
     with transaction.atomic():
         user = User.objects.create_user(email, password)
         store = store_create(owner=user, name=store_name)
-        transaction.on_commit(lambda: welcome_email_send(store=store), robust=True)
+        transaction.on_commit(partial(welcome_email_send.enqueue, store.pk), robust=True)
     return user
-
-
-def welcome_email_send(*, store):
-    """The welcome email: plain text and HTML, with a link to add a first product."""
-    context = {
-        "store": store,
-        "add_product_url": settings.SITE_URL + reverse("products:create"),
-    }
-    message = EmailMultiAlternatives(
-        subject=f"Welcome to Yumroad, {store.name}",
-        body=render_to_string("emails/welcome.txt", context),
-        to=[store.owner.email],
-    )
-    message.attach_alternative(render_to_string("emails/welcome.html", context), "text/html")
-    message.send()

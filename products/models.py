@@ -1,4 +1,7 @@
-from decimal import Decimal
+import mimetypes
+import secrets
+import unicodedata
+from pathlib import PurePath
 
 from django.core.validators import FileExtensionValidator, MaxValueValidator, URLValidator
 from django.db import models, transaction
@@ -6,6 +9,8 @@ from django.db.models.functions import Length, Trim
 from django.db.models.lookups import GreaterThanOrEqual
 from django.urls import reverse
 
+from products.storage import private_storage
+from yumroad_site.money import cents_to_decimal, format_money
 from yumroad_site.validators import (
     NAME_MAX_LENGTH,
     NAME_MIN_LENGTH,
@@ -14,7 +19,27 @@ from yumroad_site.validators import (
 )
 
 MAX_PRICE_CENTS = 100_000_00  # $100,000.00
-CENT = Decimal("0.01")
+# Stripe's smallest charge in USD: a paid product costs at least this much.
+MIN_PRICE_CENTS = 50
+FILE_NAME_MAX_LENGTH = 255
+# Characters that would garble or disguise a file name: controls and direction overrides.
+HIDDEN_NAME_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
+
+
+def product_file_upload_to(instance, filename):
+    """A random name: the client's own name is kept on the row, for the download only."""
+    return f"files/{secrets.token_hex(16)}"
+
+
+def clean_file_name(name):
+    """The name a buyer's download gets: the last path part, printable, not too long."""
+    name = PurePath(name.replace("\\", "/")).name
+    name = "".join(c for c in name if unicodedata.category(c) not in HIDDEN_NAME_CATEGORIES)
+    name = name.strip().strip(".") or "download"
+    if len(name) > FILE_NAME_MAX_LENGTH:
+        suffix = PurePath(name).suffix[:20]
+        name = name[: FILE_NAME_MAX_LENGTH - len(suffix)] + suffix
+    return name
 
 
 class ProductQuerySet(models.QuerySet):
@@ -44,6 +69,11 @@ class Product(models.Model):
         blank=True,
         validators=[URLValidator(schemes=["http", "https"])],
     )
+    # What a buyer gets. Empty while the product is being prepared: it can't be bought.
+    file = models.FileField(storage=private_storage, upload_to=product_file_upload_to, blank=True)
+    file_name = models.CharField(max_length=FILE_NAME_MAX_LENGTH, blank=True, editable=False)
+    file_size = models.PositiveBigIntegerField(default=0, editable=False)
+    file_type = models.CharField(max_length=100, blank=True, editable=False)
     # Indexed by product_store_newest_first, which starts with the store.
     store = models.ForeignKey(
         "stores.Store", on_delete=models.CASCADE, related_name="products", db_index=False
@@ -61,8 +91,9 @@ class Product(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(price_cents__gte=0, price_cents__lte=MAX_PRICE_CENTS),
-                name="product_price_cents_in_range",
+                condition=models.Q(price_cents=0)
+                | models.Q(price_cents__gte=MIN_PRICE_CENTS, price_cents__lte=MAX_PRICE_CENTS),
+                name="product_price_free_or_in_range",
             ),
             models.CheckConstraint(
                 condition=GreaterThanOrEqual(Length(Trim("name")), NAME_MIN_LENGTH),
@@ -74,13 +105,19 @@ class Product(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        """Save, and once committed remove the image file this one replaced."""
-        previous = None
+        """Save, and once committed remove the files (image, deliverable) replaced."""
+        if self.file and not self.file._committed:
+            self.file_name = clean_file_name(self.file.name)
+            self.file_size = self.file.size
+            self.file_type = mimetypes.guess_type(self.file_name)[0] or "application/octet-stream"
+        previous = {}
         if self.pk:
-            previous = Product.objects.filter(pk=self.pk).values_list("image", flat=True).first()
+            previous = Product.objects.filter(pk=self.pk).values(*FILE_FIELDS).first() or {}
         super().save(*args, **kwargs)
-        if previous and previous != self.image.name:
-            delete_file_on_commit(self.image.storage, previous)
+        for field, old_name in previous.items():
+            current = getattr(self, field)
+            if old_name and old_name != current.name:
+                delete_file_on_commit(current.storage, old_name)
 
     def get_absolute_url(self):
         return reverse("products:detail", args=[self.pk])
@@ -92,11 +129,23 @@ class Product(models.Model):
     @property
     def price(self):
         """The price in dollars, exactly, to the cent."""
-        return (Decimal(self.price_cents) / 100).quantize(CENT)
+        return cents_to_decimal(self.price_cents)
 
     @property
     def display_price(self):
-        return f"${self.price:,.2f}" if self.price_cents else "Free"
+        return format_money(self.price_cents) if self.price_cents else "Free"
+
+    @property
+    def is_free(self):
+        return not self.price_cents
+
+    @property
+    def file_kind(self):
+        """What kind of file a buyer gets, from its name: "PDF", "ZIP", or "File"."""
+        return PurePath(self.file_name).suffix.lstrip(".").upper()[:10] or "File"
+
+
+FILE_FIELDS = ("image", "file")
 
 
 def delete_file_on_commit(storage, name):

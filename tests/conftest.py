@@ -16,8 +16,9 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def _isolated_cache_and_media(settings, tmp_path):
-    """Each test starts with an empty cache and writes uploads to its own folder."""
+    """Each test starts with an empty cache and writes uploads to its own folders."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     cache.clear()
     yield
     cache.clear()

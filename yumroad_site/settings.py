@@ -50,14 +50,18 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "axes",
     "bootstrap",
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "stores",
     "products",
+    "orders",
 ]
 
 MIDDLEWARE = [
@@ -90,6 +94,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets render with the templates above, so templates/ can hold widget templates too.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 WSGI_APPLICATION = "yumroad_site.wsgi.application"
 
@@ -163,6 +170,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # The files products deliver: never at a URL; the download view streams them.
+    "private": {"BACKEND": "products.storage.PrivateStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -179,13 +188,19 @@ MESSAGE_TAGS = {message_constants.ERROR: "danger"}
 # web server or a storage bucket does.
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# The files buyers pay for: outside MEDIA_ROOT, so no web server rule can publish them.
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "private"))
+if PRIVATE_MEDIA_ROOT.resolve().is_relative_to(MEDIA_ROOT.resolve()):
+    raise ImproperlyConfigured("PRIVATE_MEDIA_ROOT must not be inside MEDIA_ROOT.")
+PRODUCT_FILE_MAX_MB = int(os.environ.get("PRODUCT_FILE_MAX_MB", "100"))
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Email
+# Email: every Django email setting can be set from the environment.
 
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Yumroad <hello@yumroad.localhost>")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # Printed to the console in development, sent over SMTP in production.
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
@@ -193,11 +208,40 @@ EMAIL_BACKEND = os.environ.get(
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "sent-emails"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_SSL_CERTFILE = os.environ.get("EMAIL_SSL_CERTFILE") or None
+EMAIL_SSL_KEYFILE = os.environ.get("EMAIL_SSL_KEYFILE") or None
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+EMAIL_SUBJECT_PREFIX = os.environ.get("EMAIL_SUBJECT_PREFIX", "[Yumroad] ")
+EMAIL_USE_LOCALTIME = env_bool("EMAIL_USE_LOCALTIME", False)
+
+# Background work (emails): Django's task framework. "immediate" runs a task in the
+# request that queued it; "database" queues it for `manage.py db_worker`.
+TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+TASK_BACKEND = os.environ.get("TASK_BACKEND", "immediate" if DEBUG else "database")
+if TASK_BACKEND not in TASK_BACKENDS:
+    raise ImproperlyConfigured(f"TASK_BACKEND must be one of: {', '.join(TASK_BACKENDS)}.")
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASK_BACKEND]}}
+
+# Checkout. Without a Stripe key, DEBUG on runs a local test checkout instead; with
+# DEBUG off, paid products cannot be bought until the key is set.
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+# Another address for Stripe's API, such as stripe-mock's; empty: Stripe's own.
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+STRIPE_TIMEOUT_SECONDS = int(os.environ.get("STRIPE_TIMEOUT_SECONDS", "10"))
+CURRENCY = os.environ.get("CURRENCY", "usd").strip().lower()
+# How long a download link works, in seconds.
+DOWNLOAD_LINK_MAX_AGE = int(os.environ.get("DOWNLOAD_LINK_MAX_AGE", str(7 * 24 * 3600)))
 
 # Security
 

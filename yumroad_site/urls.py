@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("stores/", include("stores.urls")),
     path("products/", include("products.urls")),
+    path("", include("orders.urls")),
     # Uploaded images, in development only (static() is empty when DEBUG is off).
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]

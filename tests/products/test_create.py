@@ -45,7 +45,7 @@ class TestCreateProduct:
 
     @pytest.mark.parametrize(
         ("price", "cents"),
-        [("5", 500), ("4.99", 499), ("0", 0), ("0.01", 1), ("19.9", 1990), ("100000", 10_000_000)],
+        [("5", 500), ("4.99", 499), ("0", 0), ("0.5", 50), ("19.9", 1990), ("100000", 10_000_000)],
     )
     def test_stores_the_price_in_exact_cents(self, creator_client, price, cents):
         creator_client.post(CREATE_URL, product_data(price=price))
@@ -56,6 +56,8 @@ class TestCreateProduct:
         ("price", "message"),
         [
             ("4.999", "Enter the price to the cent, like 4.99."),
+            ("0.01", "Free, or at least $0.50."),
+            ("0.49", "Free, or at least $0.50."),
             ("-1", "Enter a price in dollars from 0 to 100,000, like 5 or 4.99."),
             ("abc", "Enter a price in dollars from 0 to 100,000, like 5 or 4.99."),
             ("100000.01", "Enter a price in dollars from 0 to 100,000, like 5 or 4.99."),

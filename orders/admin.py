@@ -1,0 +1,49 @@
+from django.contrib import admin
+
+from orders.models import Order, StripeEvent
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "product_name",
+        "store",
+        "email",
+        "display_amount",
+        "status",
+        "created_at",
+    ]
+    list_select_related = ["store"]
+    list_filter = ["status", "store"]
+    search_fields = ["email", "stripe_session_id"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["product", "buyer"]
+    autocomplete_fields = ["store"]
+    # What the payment was is Stripe's record: staff can't rewrite it here.
+    readonly_fields = [
+        "product_name",
+        "amount_cents",
+        "currency",
+        "stripe_session_id",
+        "payment_intent_id",
+        "download_count",
+        "created_at",
+        "paid_at",
+        "updated_at",
+    ]
+
+    @admin.display(description="order", ordering="pk")
+    def number(self, order):
+        return order.number
+
+    @admin.display(description="amount", ordering="amount_cents")
+    def display_amount(self, order):
+        return order.display_amount
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(admin.ModelAdmin):
+    list_display = ["event_id", "type", "received_at"]
+    search_fields = ["event_id"]
+    readonly_fields = ["event_id", "type", "received_at"]

@@ -1,0 +1,146 @@
+from django.conf import settings
+from django.core import signing
+from django.db import models
+from django.db.models import Count, Q, Sum
+from django.urls import reverse
+
+from yumroad_site.money import format_money
+from yumroad_site.validators import NAME_MAX_LENGTH
+
+DOWNLOAD_SALT = "orders.download"
+
+
+class OrderQuerySet(models.QuerySet):
+    def library_of(self, user):
+        """What `user` bought and may download, newest first."""
+        return (
+            self.filter(buyer=user, status=Order.Status.PAID)
+            .select_related("store")
+            .order_by("-paid_at", "-pk")
+        )
+
+    def sales_of(self, store):
+        """`store`'s sales, refunded ones included, newest first."""
+        return self.filter(
+            store=store, status__in=[Order.Status.PAID, Order.Status.REFUNDED]
+        ).order_by("-paid_at", "-pk")
+
+    def totals(self):
+        """Paid orders and their revenue, and refunds apart, in one query."""
+        paid = Q(status=Order.Status.PAID)
+        refunded = Q(status=Order.Status.REFUNDED)
+        return self.aggregate(
+            paid_count=Count("pk", filter=paid),
+            revenue_cents=Sum("amount_cents", filter=paid, default=0),
+            refunded_count=Count("pk", filter=refunded),
+            refunded_cents=Sum("amount_cents", filter=refunded, default=0),
+        )
+
+    def owned_by(self, user, product):
+        return self.filter(buyer=user, product=product, status=Order.Status.PAID)
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending"
+    PAID = "paid"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    REFUNDED = "refunded"
+
+
+class Order(models.Model):
+    """One purchase of one product: the price, currency and names are copied when it
+    is made, so the record stays true when the product changes or goes away."""
+
+    Status = OrderStatus
+
+    product = models.ForeignKey(
+        "products.Product", on_delete=models.SET_NULL, null=True, related_name="orders"
+    )
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.SET_NULL, null=True, related_name="orders"
+    )
+    product_name = models.CharField(max_length=NAME_MAX_LENGTH)
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="orders",
+        help_text="The account that bought it; empty for a guest.",
+    )
+    email = models.EmailField("buyer's email", blank=True)
+    amount_cents = models.PositiveIntegerField("amount in cents")
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=10, choices=OrderStatus, default=OrderStatus.PENDING)
+    stripe_session_id = models.CharField(
+        "Stripe checkout session", max_length=255, unique=True, null=True, blank=True
+    )
+    payment_intent_id = models.CharField("Stripe payment intent", max_length=255, blank=True)
+    download_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["store", "status", "-paid_at", "-id"], name="order_sales"),
+            models.Index(fields=["buyer", "status", "-paid_at", "-id"], name="order_library"),
+            models.Index(fields=["payment_intent_id"], name="order_payment_intent"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=OrderStatus.values), name="order_status_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(paid_at__isnull=False)
+                | ~Q(status__in=[OrderStatus.PAID, OrderStatus.REFUNDED]),
+                name="order_paid_has_paid_at",
+            ),
+            # A free product is claimed once per address: a second claim resends the link.
+            models.UniqueConstraint(
+                fields=["product", "email"],
+                condition=Q(amount_cents=0),
+                name="order_one_free_claim_per_email",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Order {self.number}: {self.product_name}"
+
+    @property
+    def number(self):
+        return f"{self.pk:06d}"
+
+    @property
+    def display_amount(self):
+        return format_money(self.amount_cents, self.currency) if self.amount_cents else "Free"
+
+    @property
+    def download_url(self):
+        """A link to the file, signed for this order; it expires (DOWNLOAD_LINK_MAX_AGE)."""
+        token = signing.dumps(self.pk, salt=DOWNLOAD_SALT, compress=True)
+        return reverse("orders:download", args=[token])
+
+    @classmethod
+    def from_download_token(cls, token, *, fresh=True):
+        """The order a download link is for. signing.BadSignature when the link is forged,
+        its subclass SignatureExpired when it is too old (unless `fresh` is False);
+        DoesNotExist when the order is gone."""
+        max_age = settings.DOWNLOAD_LINK_MAX_AGE if fresh else None
+        order_id = signing.loads(token, salt=DOWNLOAD_SALT, max_age=max_age)
+        return cls.objects.select_related("product").get(pk=order_id)
+
+
+class StripeEvent(models.Model):
+    """A Stripe event already handled: a retry or a replay of it changes nothing."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.type} {self.event_id}"

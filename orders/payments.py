@@ -1,0 +1,107 @@
+"""Everything Yumroad says to Stripe, and hears from it, goes through this module.
+
+Views never import the SDK; tests point STRIPE_API_BASE at a fake Stripe server.
+Without STRIPE_SECRET_KEY and with DEBUG on, a local test checkout stands in for
+Stripe's page (orders.views.TestCheckoutView), so that development can buy things.
+"""
+
+import json
+import logging
+import secrets
+
+import stripe
+from django.conf import settings
+from django.urls import reverse
+
+logger = logging.getLogger(__name__)
+
+STRIPE = "stripe"
+TEST = "test"
+TEST_SESSION_PREFIX = "test_"
+
+
+class CheckoutError(Exception):
+    """Stripe refused, failed or could not be reached: no checkout was started."""
+
+
+class InvalidWebhook(Exception):
+    """A webhook request that Stripe did not sign, or that is not an event."""
+
+
+def checkout_mode():
+    """STRIPE with a secret key; TEST, the local stand-in, without one in DEBUG; else None."""
+    if settings.STRIPE_SECRET_KEY:
+        return STRIPE
+    return TEST if settings.DEBUG else None
+
+
+def _client():
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY,
+        base_addresses={"api": settings.STRIPE_API_BASE or None},
+        http_client=stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS),
+        max_network_retries=1,
+    )
+
+
+def checkout_session_create(*, order, image_url, success_url, cancel_url):
+    """A checkout session for `order`: (session id, the address to send the buyer to).
+
+    The URLs carry Stripe's {CHECKOUT_SESSION_ID} placeholder. Raises CheckoutError.
+    """
+    if checkout_mode() == TEST:
+        session_id = TEST_SESSION_PREFIX + secrets.token_urlsafe(24)
+        return session_id, reverse("orders:test_checkout", args=[session_id])
+    product_data = {"name": order.product_name}
+    if image_url:
+        product_data["images"] = [image_url]
+    params = {
+        "mode": "payment",
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": order.currency,
+                    "unit_amount": order.amount_cents,
+                    "product_data": product_data,
+                },
+            }
+        ],
+        "client_reference_id": str(order.pk),
+        "metadata": {"order_id": str(order.pk)},
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+    }
+    if order.email:
+        params["customer_email"] = order.email
+    try:
+        session = _client().v1.checkout.sessions.create(
+            params, {"idempotency_key": f"yumroad-order-{order.pk}"}
+        )
+        return session["id"], session["url"]
+    except (stripe.StripeError, KeyError, TypeError) as error:
+        logger.error("Stripe refused a checkout session for order %s: %r", order.pk, error)
+        raise CheckoutError(str(error)) from error
+
+
+def webhook_event(payload, signature):
+    """The event a webhook request carries, as a dict, once its signature is checked
+    (STRIPE_WEBHOOK_SECRET, within the SDK's timestamp tolerance). Raises InvalidWebhook."""
+    if not settings.STRIPE_WEBHOOK_SECRET:
+        raise InvalidWebhook("STRIPE_WEBHOOK_SECRET is not set.")
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload, signature, settings.STRIPE_WEBHOOK_SECRET, stripe.Webhook.DEFAULT_TOLERANCE
+        )
+        event = json.loads(payload)
+    except (stripe.SignatureVerificationError, ValueError) as error:
+        raise InvalidWebhook(str(error)) from error
+    if not (
+        isinstance(event, dict)
+        and isinstance(event.get("id"), str)
+        and isinstance(event.get("type"), str)
+        and isinstance(event.get("data"), dict)
+        and isinstance(event["data"].get("object"), dict)
+    ):
+        raise InvalidWebhook("The body is not a Stripe event.")
+    return event

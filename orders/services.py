@@ -1,0 +1,183 @@
+"""Orders move between a few states (orders.models.Order.Status), each move here.
+
+Every move is a conditional update that returns whether it happened; fulfilment and
+emails follow only a move that did, once it commits. So a Stripe retry, a replayed
+event or two deliveries at once end with one paid order and one set of emails.
+"""
+
+import logging
+from functools import partial
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from orders import payments, tasks
+from orders.models import Order, StripeEvent
+
+logger = logging.getLogger(__name__)
+Status = Order.Status
+RESEND_INTERVAL_SECONDS = 600
+
+
+class UnknownCheckout(Exception):
+    """A Stripe event for a checkout session Yumroad never created."""
+
+
+def _order_new(*, product, buyer, email, **fields):
+    return Order(
+        product=product,
+        store=product.store,
+        product_name=product.name,
+        buyer=buyer,
+        email=email,
+        amount_cents=product.price_cents,
+        currency=settings.CURRENCY,
+        **fields,
+    )
+
+
+def checkout_start(*, product, buyer, image_url, success_url, cancel_url):
+    """A pending order for a paid product, and its checkout: returns where to send the
+    buyer. On payments.CheckoutError the order is marked failed and the error raised."""
+    order = _order_new(product=product, buyer=buyer, email=buyer.email if buyer else "")
+    order.save()
+    try:
+        session_id, url = payments.checkout_session_create(
+            order=order, image_url=image_url, success_url=success_url, cancel_url=cancel_url
+        )
+    except payments.CheckoutError:
+        Order.objects.filter(pk=order.pk).update(status=Status.FAILED, updated_at=timezone.now())
+        raise
+    Order.objects.filter(pk=order.pk).update(stripe_session_id=session_id)
+    return url
+
+
+def order_claim_free(*, product, buyer, email):
+    """A free product for `email`: paid at once, delivered by email. Returns the order
+    and whether it is new; a second claim for the same address resends the link."""
+    order = _order_new(
+        product=product, buyer=buyer, email=email, status=Status.PAID, paid_at=timezone.now()
+    )
+    try:
+        with transaction.atomic():
+            order.save()
+    except IntegrityError:
+        order = Order.objects.get(product=product, email=email, amount_cents=0)
+        # At most one resend every few minutes, so the form can't flood an inbox.
+        if cache.add(f"orders:resend:{order.pk}", True, RESEND_INTERVAL_SECONDS):
+            transaction.on_commit(
+                partial(tasks.purchase_receipt_send.enqueue, order.pk), robust=True
+            )
+        return order, False
+    _fulfil_on_commit(order.pk)
+    return order, True
+
+
+def order_mark_paid(*, session_id, payment_intent="", email=""):
+    """pending → paid for the order of checkout session `session_id`, then fulfilment.
+    Returns whether it moved. Raises UnknownCheckout."""
+    order_id = _order_id_of_session(session_id)
+    now = timezone.now()
+    changes = {"status": Status.PAID, "paid_at": now, "updated_at": now}
+    if payment_intent:
+        changes["payment_intent_id"] = payment_intent
+    if email:
+        changes["email"] = email[: Order._meta.get_field("email").max_length]
+    moved = Order.objects.filter(pk=order_id, status=Status.PENDING).update(**changes)
+    if moved:
+        _fulfil_on_commit(order_id)
+    return bool(moved)
+
+
+def order_mark_ended(*, session_id, status):
+    """pending → failed (the payment failed) or expired (the buyer never paid).
+    Returns whether it moved. Raises UnknownCheckout."""
+    order_id = _order_id_of_session(session_id)
+    return bool(
+        Order.objects.filter(pk=order_id, status=Status.PENDING).update(
+            status=status, updated_at=timezone.now()
+        )
+    )
+
+
+def order_refund(*, payment_intent):
+    """paid → refunded for the order of `payment_intent`: its download links stop
+    working. Returns whether it moved (False too for a payment that is not ours)."""
+    if not payment_intent:
+        return False
+    return bool(
+        Order.objects.filter(payment_intent_id=payment_intent, status=Status.PAID).update(
+            status=Status.REFUNDED, updated_at=timezone.now()
+        )
+    )
+
+
+def _order_id_of_session(session_id):
+    order_id = (
+        Order.objects.filter(stripe_session_id=session_id).values_list("pk", flat=True).first()
+        if isinstance(session_id, str) and session_id
+        else None
+    )
+    if order_id is None:
+        raise UnknownCheckout(session_id)
+    return order_id
+
+
+def _fulfil_on_commit(order_id):
+    """Once the payment is committed: the buyer's receipt and link, the seller's notice."""
+    transaction.on_commit(partial(tasks.purchase_receipt_send.enqueue, order_id), robust=True)
+    transaction.on_commit(partial(tasks.sale_notice_send.enqueue, order_id), robust=True)
+
+
+def _session_completed(session):
+    # A delayed payment method (a bank debit) completes unpaid; its
+    # async_payment_succeeded event follows.
+    if session.get("payment_status") not in ("paid", "no_payment_required"):
+        return False
+    details = session.get("customer_details") or {}
+    email = details.get("email") or session.get("customer_email") or ""
+    return order_mark_paid(
+        session_id=session.get("id"),
+        payment_intent=session.get("payment_intent") or "",
+        email=email if isinstance(email, str) else "",
+    )
+
+
+def _session_ended(session, *, status):
+    return order_mark_ended(session_id=session.get("id"), status=status)
+
+
+def _charge_refunded(charge):
+    # Only a full refund ends the purchase; a partial one leaves the download.
+    if charge.get("refunded") is False:
+        return False
+    payment_intent = charge.get("payment_intent")
+    return order_refund(payment_intent=payment_intent if isinstance(payment_intent, str) else "")
+
+
+EVENT_HANDLERS = {
+    "checkout.session.completed": _session_completed,
+    "checkout.session.async_payment_succeeded": _session_completed,
+    "checkout.session.async_payment_failed": partial(_session_ended, status=Status.FAILED),
+    "checkout.session.expired": partial(_session_ended, status=Status.EXPIRED),
+    "charge.refunded": _charge_refunded,
+}
+
+
+def stripe_event_handle(*, event):
+    """Apply a verified Stripe event once. Returns "ignored" (a type we don't handle),
+    "duplicate" (handled before) or "processed". Raises UnknownCheckout, and then
+    nothing is written, the event not even recorded."""
+    handler = EVENT_HANDLERS.get(event["type"])
+    if handler is None:
+        return "ignored"
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                StripeEvent.objects.create(event_id=event["id"][:255], type=event["type"])
+        except IntegrityError:
+            return "duplicate"
+        handler(event["data"]["object"])
+    return "processed"

@@ -1,0 +1,362 @@
+import csv
+import logging
+import re
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core import signing
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.db.models import F
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import ListView
+
+from orders import payments, services, tasks
+from orders.forms import BuyerEmailForm
+from orders.models import Order
+from products.models import Product
+from stores.models import Store
+from yumroad_site.money import cents_to_decimal, format_money
+from yumroad_site.views import PaginatedMixin
+
+logger = logging.getLogger(__name__)
+
+CHECKOUT_FAILED_MESSAGE = "We couldn't start the checkout. Please try again."
+CANCELLED_MESSAGE = (
+    "There was an error while attempting to purchase this product. Please try again."
+)
+# Stripe's session ids, and our test checkout's: anything else is not a session of ours.
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,255}")
+RESEND_INTERVAL_SECONDS = services.RESEND_INTERVAL_SECONDS
+
+
+class HttpResponseSeeOther(HttpResponseRedirect):
+    """After a POST, the browser follows with a GET (Stripe's checkout page, say)."""
+
+    status_code = 303
+
+
+def _return_url(request, name):
+    # Stripe puts the session id where the placeholder is.
+    return request.build_absolute_uri(reverse(name)) + "?session_id={CHECKOUT_SESSION_ID}"
+
+
+def _image_url(request, product):
+    if product.image:
+        return request.build_absolute_uri(product.image.url)
+    return product.picture_url
+
+
+class BuyView(View):
+    """POST: buy a paid product through the checkout, or get a free one by email."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        product = get_object_or_404(Product.objects.select_related("store"), pk=pk)
+        user = request.user if request.user.is_authenticated else None
+        if not product.file:
+            messages.error(request, f"{product.name} is coming soon: it can't be bought yet.")
+            return redirect(product)
+        if user and user.pk == product.store.owner_id:
+            messages.error(request, "You can't buy your own product.")
+            return redirect(product)
+        if user and Order.objects.owned_by(user, product).exists():
+            messages.info(request, f"You already own {product.name}: it is in your library.")
+            return redirect("orders:library")
+        if product.is_free:
+            return self.claim_free(request, product, user)
+        if payments.checkout_mode() is None:
+            messages.error(request, "Checkout is not available right now.")
+            return redirect(product)
+        try:
+            url = services.checkout_start(
+                product=product,
+                buyer=user,
+                image_url=_image_url(request, product),
+                success_url=_return_url(request, "orders:success"),
+                cancel_url=_return_url(request, "orders:cancel"),
+            )
+        except payments.CheckoutError:
+            messages.error(request, CHECKOUT_FAILED_MESSAGE)
+            return redirect(product)
+        return HttpResponseSeeOther(url)
+
+    def claim_free(self, request, product, user):
+        if user:
+            email = user.email
+        else:
+            form = BuyerEmailForm(request.POST)
+            if not form.is_valid():
+                context = {"product": product, "object": product, "claim_form": form}
+                return render(request, "products/detail.html", context, status=400)
+            email = form.cleaned_data["email"]
+        order, _ = services.order_claim_free(product=product, buyer=user, email=email)
+        if user and order.buyer_id == user.pk:
+            messages.success(
+                request, f"{product.name} is in your library. We also emailed you the link."
+            )
+            return redirect("orders:library")
+        messages.success(
+            request, f"Check your email: we sent the link to {product.name} to {email}."
+        )
+        return redirect(product)
+
+
+class CheckoutReturnView(View):
+    """Where the checkout sends the buyer back: a message on the product's page. The
+    order's status is the webhook's business, not this page's."""
+
+    level = None
+    message = None
+
+    def get(self, request):
+        session_id = request.GET.get("session_id", "")
+        order = (
+            Order.objects.select_related("product").filter(stripe_session_id=session_id).first()
+            if SESSION_ID.fullmatch(session_id)
+            else None
+        )
+        if order is None:
+            raise Http404("No checkout has that session.")
+        messages.add_message(request, self.level, self.get_message(order))
+        return redirect(order.product or "products:index")
+
+
+class CheckoutSuccessView(CheckoutReturnView):
+    level = messages.SUCCESS
+
+    def get_message(self, order):
+        return f"Thanks for purchasing {order.product_name}. You will receive an email shortly"
+
+
+class CheckoutCancelView(CheckoutReturnView):
+    level = messages.ERROR
+
+    def get_message(self, order):
+        return CANCELLED_MESSAGE
+
+
+class TestCheckoutView(View):
+    """The local stand-in for Stripe's checkout page (DEBUG on, no Stripe key): Pay runs
+    the same fulfilment as Stripe's webhook, and no money moves."""
+
+    template_name = "orders/test_checkout.html"
+
+    def dispatch(self, request, session_id):
+        if payments.checkout_mode() != payments.TEST or not SESSION_ID.fullmatch(session_id):
+            raise Http404("There is no test checkout.")
+        self.order = get_object_or_404(
+            Order.objects.select_related("product"), stripe_session_id=session_id
+        )
+        self.session_id = session_id
+        return super().dispatch(request)
+
+    def return_to(self, name):
+        return redirect(f"{reverse(name)}?session_id={self.session_id}")
+
+    def get(self, request):
+        if self.order.status != Order.Status.PENDING:
+            return self.return_to("orders:success")
+        return self.render(BuyerEmailForm(initial={"email": self.order.email}))
+
+    def post(self, request):
+        if request.POST.get("action") == "cancel":
+            return self.return_to("orders:cancel")
+        form = BuyerEmailForm(request.POST)
+        if not form.is_valid():
+            return self.render(form, status=400)
+        services.order_mark_paid(
+            session_id=self.session_id,
+            payment_intent=f"pi_test_{self.order.pk}",
+            email=form.cleaned_data["email"],
+        )
+        return self.return_to("orders:success")
+
+    def render(self, form, status=200):
+        context = {"order": self.order, "form": form}
+        return render(self.request, self.template_name, context, status=status)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class StripeWebhookView(View):
+    """Stripe's events about checkouts and refunds. 400 for anything Stripe did not sign
+    or a checkout that is not ours (nothing written); 200 for the rest."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        try:
+            event = payments.webhook_event(request.body, request.headers.get("Stripe-Signature"))
+        except payments.InvalidWebhook as error:
+            logger.warning("Refused a Stripe webhook: %s", error)
+            return HttpResponseBadRequest("Invalid webhook.")
+        try:
+            outcome = services.stripe_event_handle(event=event)
+        except services.UnknownCheckout as error:
+            logger.warning("Stripe event %s names an unknown checkout: %s", event["id"], error)
+            return HttpResponseBadRequest("Unknown checkout session.")
+        return JsonResponse({"status": outcome})
+
+
+def _download_refused(request, token, title, message, status, resend=False):
+    context = {"title": title, "message": message, "token": token, "resend": resend}
+    return render(request, "orders/download_refused.html", context, status=status)
+
+
+@method_decorator(never_cache, name="dispatch")
+class DownloadView(View):
+    """The file of a paid order, for whoever has the signed link, while it is fresh."""
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request, token):
+        try:
+            order = Order.from_download_token(token)
+        except signing.SignatureExpired:
+            return _download_refused(
+                request,
+                token,
+                "This download link has expired",
+                "Links work for a limited time. We can email a new one to the buyer.",
+                status=410,
+                resend=True,
+            )
+        except (signing.BadSignature, Order.DoesNotExist):
+            return _download_refused(
+                request, token, "This download link is not valid", "Check the link.", 403
+            )
+        if order.status == Order.Status.REFUNDED:
+            return _download_refused(
+                request, token, "This purchase was refunded", "Its file is not available.", 410
+            )
+        if order.status != Order.Status.PAID:
+            return _download_refused(
+                request, token, "This order is not paid", "Its file is not available.", 403
+            )
+        product = order.product
+        try:
+            if product is None or not product.file:
+                raise FileNotFoundError
+            file = product.file.open("rb")
+        except OSError:
+            logger.warning("The file of order %s is missing", order.pk)
+            return _download_refused(
+                request,
+                token,
+                "This file is no longer available",
+                "Its creator removed it.",
+                410,
+            )
+        Order.objects.filter(pk=order.pk).update(download_count=F("download_count") + 1)
+        return FileResponse(
+            file, as_attachment=True, filename=product.file_name, content_type=product.file_type
+        )
+
+
+class DownloadResendView(View):
+    """An expired link's order: email its buyer a fresh one (a few minutes apart)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, token):
+        try:
+            order = Order.from_download_token(token, fresh=False)
+        except (signing.BadSignature, Order.DoesNotExist):
+            raise PermissionDenied("This download link is not valid.") from None
+        if order.status != Order.Status.PAID:
+            raise PermissionDenied("This order has nothing to download.")
+        if cache.add(f"orders:resend:{order.pk}", True, RESEND_INTERVAL_SECONDS):
+            tasks.purchase_receipt_send.enqueue(order.pk)
+        messages.success(request, "We sent a new download link to the buyer's email address.")
+        return redirect("products:index")
+
+
+class LibraryView(LoginRequiredMixin, PaginatedMixin, ListView):
+    """What the logged-in user bought, with fresh download links."""
+
+    paginate_by = 20
+    template_name = "orders/library.html"
+
+    def get_queryset(self):
+        return Order.objects.library_of(self.request.user)
+
+
+class StoreOwnerMixin(LoginRequiredMixin):
+    """Sales are for the logged-in owner of a store; anyone else gets the 403 page."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.store = Store.objects.of(request.user)
+            if self.store is None:
+                raise PermissionDenied("Sales are for store owners.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class SalesView(StoreOwnerMixin, PaginatedMixin, ListView):
+    paginate_by = 25
+    template_name = "orders/sales.html"
+
+    def get_queryset(self):
+        return Order.objects.sales_of(self.store)
+
+    def get_context_data(self, **kwargs):
+        totals = Order.objects.filter(store=self.store).totals()
+        return super().get_context_data(
+            store=self.store,
+            totals=totals,
+            revenue=format_money(totals["revenue_cents"]),
+            refunded=format_money(totals["refunded_cents"]),
+            **kwargs,
+        )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_cell(value):
+    # A spreadsheet would run a cell that starts like a formula.
+    value = str(value)
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+class SalesExportView(StoreOwnerMixin, View):
+    """The sales page's rows as CSV, streamed, however many there are."""
+
+    def get(self, request):
+        writer = csv.writer(_Echo())
+        header = ["date", "order", "product", "buyer email", "amount", "currency", "status"]
+
+        def rows():
+            yield writer.writerow(header)
+            for order in Order.objects.sales_of(self.store).iterator(chunk_size=500):
+                yield writer.writerow(
+                    [
+                        order.paid_at.isoformat(),
+                        order.number,
+                        _csv_cell(order.product_name),
+                        _csv_cell(order.email),
+                        cents_to_decimal(order.amount_cents),
+                        order.currency.upper(),
+                        order.status,
+                    ]
+                )
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="yumroad-sales.csv"'
+        return response
