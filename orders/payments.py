@@ -7,6 +7,7 @@ Stripe's page (orders.views.TestCheckoutView), so that development can buy thing
 
 import json
 import logging
+import re
 import secrets
 
 import stripe
@@ -18,6 +19,8 @@ logger = logging.getLogger(__name__)
 STRIPE = "stripe"
 TEST = "test"
 TEST_SESSION_PREFIX = "test_"
+# Stripe's checkout session ids, and the test checkout's: nothing else names a session.
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,255}")
 
 
 class CheckoutError(Exception):

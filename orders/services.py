@@ -117,7 +117,7 @@ def order_refund(*, payment_intent):
 def _order_id_of_session(session_id):
     order_id = (
         Order.objects.filter(stripe_session_id=session_id).values_list("pk", flat=True).first()
-        if isinstance(session_id, str) and session_id
+        if isinstance(session_id, str) and payments.SESSION_ID.fullmatch(session_id)
         else None
     )
     if order_id is None:

@@ -1,6 +1,5 @@
 import csv
 import logging
-import re
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -38,8 +37,6 @@ CHECKOUT_FAILED_MESSAGE = "We couldn't start the checkout. Please try again."
 CANCELLED_MESSAGE = (
     "There was an error while attempting to purchase this product. Please try again."
 )
-# Stripe's session ids, and our test checkout's: anything else is not a session of ours.
-SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,255}")
 RESEND_INTERVAL_SECONDS = services.RESEND_INTERVAL_SECONDS
 
 
@@ -127,7 +124,7 @@ class CheckoutReturnView(View):
         session_id = request.GET.get("session_id", "")
         order = (
             Order.objects.select_related("product").filter(stripe_session_id=session_id).first()
-            if SESSION_ID.fullmatch(session_id)
+            if payments.SESSION_ID.fullmatch(session_id)
             else None
         )
         if order is None:
@@ -157,7 +154,8 @@ class TestCheckoutView(View):
     template_name = "orders/test_checkout.html"
 
     def dispatch(self, request, session_id):
-        if payments.checkout_mode() != payments.TEST or not SESSION_ID.fullmatch(session_id):
+        is_test = payments.checkout_mode() == payments.TEST
+        if not is_test or not payments.SESSION_ID.fullmatch(session_id):
             raise Http404("There is no test checkout.")
         self.order = get_object_or_404(
             Order.objects.select_related("product"), stripe_session_id=session_id

@@ -1,3 +1,7 @@
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -6,6 +10,12 @@ from tests.factories import PASSWORD, StoreFactory, UserFactory
 
 
 def pytest_configure(config):
+    # SQLite tests use a file, as the site does, not a shared in-memory database:
+    # there, threads that write at once fail at once instead of taking turns.
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        name = Path(tempfile.gettempdir()) / f"yumroad-test-{os.getpid()}.sqlite3"
+        database["TEST"] = {**database.get("TEST", {}), "NAME": str(name)}
     # Test-only speed-ups: a fast hasher and no manifest for static files.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {

@@ -1,6 +1,9 @@
 import factory
+from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from accounts.models import User
+from orders.models import Order
 from products.models import Product
 from stores.models import Store
 
@@ -38,3 +41,27 @@ class ProductFactory(factory.django.DjangoModelFactory):
     description = factory.Faker("paragraph")
     price_cents = 500
     store = factory.SubFactory(StoreFactory)
+
+
+class SellableProductFactory(ProductFactory):
+    """A product with the file it delivers, ready to buy."""
+
+    file = factory.LazyFunction(lambda: ContentFile(b"%PDF-1.4 the guide\n", name="guide.pdf"))
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    """A paid order of a sellable product."""
+
+    class Meta:
+        model = Order
+
+    product = factory.SubFactory(SellableProductFactory)
+    store = factory.SelfAttribute("product.store")
+    product_name = factory.SelfAttribute("product.name")
+    email = factory.Sequence(lambda n: f"buyer{n}@example.com")
+    amount_cents = factory.SelfAttribute("product.price_cents")
+    currency = "usd"
+    status = Order.Status.PAID
+    paid_at = factory.LazyFunction(timezone.now)
+    stripe_session_id = factory.Sequence(lambda n: f"cs_test_{n:06d}")
+    payment_intent_id = factory.Sequence(lambda n: f"pi_test_{n:06d}")

@@ -228,3 +228,14 @@ def test_each_store_sells_its_own_line_and_the_output_reads_well():
         "Weekend Croissant Plan",
     }
     assert "Created 0 stores and 0 products (1 store was already there)." in output
+
+
+def test_every_demo_product_has_a_file_to_sell(settings):
+    seed("--stores", "1", "--products-per-store", "2")
+
+    for product in Product.objects.all():
+        assert product.file_name.endswith(".txt")
+        assert product.file_type == "text/plain"
+        with product.file.open("rb") as file:
+            assert product.name.encode() in file.read()
+        assert (settings.PRIVATE_MEDIA_ROOT / product.file.name).is_file()

@@ -1,6 +1,8 @@
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.template.defaultfilters import pluralize
+from django.utils.text import slugify
 
 from accounts.models import User
 from products.models import Product
@@ -89,7 +91,17 @@ def demo_product(number, index):
     name, description, price_cents = products[index % len(products)]
     if index >= len(products):
         name = f"{name} vol. {index // len(products) + 1}"
-    return name, {"description": description, "price_cents": price_cents}
+    return name, {
+        "description": description,
+        "price_cents": price_cents,
+        "file": demo_file(name, description),
+    }
+
+
+def demo_file(name, description):
+    """The small file a demo product delivers, so that it can be bought and downloaded."""
+    text = f"{name}\n\n{description}\n\nA Yumroad demo file: thank you for trying the shop.\n"
+    return ContentFile(text.encode(), name=f"{slugify(name)}.txt")
 
 
 class Command(BaseCommand):

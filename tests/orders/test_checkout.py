@@ -1,0 +1,235 @@
+import logging
+
+import pytest
+from django.urls import reverse
+
+from orders.models import Order
+from tests.factories import OrderFactory, SellableProductFactory, UserFactory
+from tests.orders.fake_stripe import SESSION_URL, STRIPE_KEY
+from tests.utils import messages_of
+
+CHECKOUT_FAILED = "We couldn't start the checkout. Please try again."
+
+
+def buy_url(product):
+    return reverse("orders:buy", args=[product.pk])
+
+
+@pytest.fixture
+def product(db):
+    return SellableProductFactory(name="Sourdough Field Guide", price_cents=1200)
+
+
+@pytest.mark.django_db
+class TestBuyingAPaidProduct:
+    def test_the_page_offers_a_buy_button_and_loads_nothing_of_stripe(
+        self, client, stripe_server, product
+    ):
+        body = client.get(product.get_absolute_url()).content.decode()
+
+        assert f'action="{buy_url(product)}"' in body
+        assert "Buy for $12.00" in body
+        assert "stripe" not in body.lower()
+
+    def test_a_visitor_is_sent_to_stripe_with_a_pending_order(self, client, stripe_server, product):
+        response = client.post(buy_url(product))
+
+        assert response.status_code == 303
+        assert response["Location"] == SESSION_URL
+        order = Order.objects.get()
+        assert order.status == Order.Status.PENDING
+        assert order.product == product
+        assert order.store == product.store
+        assert order.product_name == "Sourdough Field Guide"
+        assert (order.amount_cents, order.currency) == (1200, "usd")
+        assert order.buyer is None
+        assert order.stripe_session_id == "cs_test_fake_1"
+
+    def test_stripe_is_sent_the_order_the_price_and_the_return_urls(
+        self, client, stripe_server, product
+    ):
+        client.post(buy_url(product))
+
+        order = Order.objects.get()
+        request = stripe_server.requests[-1]
+        assert request.headers["Authorization"] == f"Bearer {STRIPE_KEY}"
+        assert request.headers["Idempotency-Key"] == f"yumroad-order-{order.pk}"
+        assert stripe_server.sent == {
+            "mode": "payment",
+            "line_items[0][quantity]": "1",
+            "line_items[0][price_data][currency]": "usd",
+            "line_items[0][price_data][unit_amount]": "1200",
+            "line_items[0][price_data][product_data][name]": "Sourdough Field Guide",
+            "client_reference_id": str(order.pk),
+            "metadata[order_id]": str(order.pk),
+            "success_url": "http://testserver/checkout/success/?session_id={CHECKOUT_SESSION_ID}",
+            "cancel_url": "http://testserver/checkout/cancel/?session_id={CHECKOUT_SESSION_ID}",
+        }
+
+    def test_a_logged_in_buyer_is_named_on_the_order_and_to_stripe(
+        self, client, stripe_server, product
+    ):
+        buyer = UserFactory(email="ann@example.com")
+        client.force_login(buyer)
+
+        client.post(buy_url(product))
+
+        order = Order.objects.get()
+        assert order.buyer == buyer
+        assert order.email == "ann@example.com"
+        assert stripe_server.sent["customer_email"] == "ann@example.com"
+
+    def test_the_picture_goes_to_stripe_as_an_absolute_url(self, client, stripe_server):
+        product = SellableProductFactory(picture_url="https://images.example.com/guide.png")
+
+        client.post(buy_url(product))
+
+        images = stripe_server.sent["line_items[0][price_data][product_data][images][0]"]
+        assert images == "https://images.example.com/guide.png"
+
+    def test_the_order_keeps_the_price_it_was_bought_at(self, client, stripe_server, product):
+        client.post(buy_url(product))
+        product.price_cents = 9900
+        product.save()
+
+        assert Order.objects.get().amount_cents == 1200
+
+    def test_a_creator_cannot_buy_their_own_product(self, client, stripe_server, product):
+        client.force_login(product.store.owner)
+
+        response = client.post(buy_url(product), follow=True)
+
+        assert "You can't buy your own product." in messages_of(response)
+        assert not Order.objects.exists()
+        assert not stripe_server.requests
+
+    def test_a_buyer_who_owns_it_is_sent_to_their_library(self, client, stripe_server, product):
+        order = OrderFactory(product=product, buyer=UserFactory())
+        client.force_login(order.buyer)
+
+        response = client.post(buy_url(product))
+
+        assert response.status_code == 302
+        assert response["Location"] == reverse("orders:library")
+        assert Order.objects.count() == 1
+        page = client.get(product.get_absolute_url()).content.decode()
+        assert "You own this." in page
+
+    def test_an_unknown_product_is_a_404(self, client, stripe_server):
+        assert client.post("/products/999999/buy/").status_code == 404
+
+    def test_buying_needs_a_post(self, client, stripe_server, product):
+        assert client.get(buy_url(product)).status_code == 405
+
+
+@pytest.mark.django_db
+class TestStripeFailures:
+    @pytest.mark.parametrize(
+        ("status", "error"),
+        [
+            (400, {"type": "invalid_request_error", "message": "Invalid currency"}),
+            (401, {"type": "invalid_request_error", "message": "Invalid API Key"}),
+            (429, {"type": "rate_limit_error", "message": "Too many requests"}),
+            (500, {"type": "api_error", "message": "Something went wrong"}),
+        ],
+    )
+    def test_an_error_from_stripe_leaves_the_buyer_a_message_and_no_paid_order(
+        self, client, stripe_server, httpserver, product, caplog, status, error
+    ):
+        httpserver.clear_all_handlers()
+        stripe_server.answer_sessions(status=status, body={"error": error})
+
+        with caplog.at_level(logging.ERROR, logger="orders.payments"):
+            response = client.post(buy_url(product), follow=True)
+
+        assert response.redirect_chain == [(product.get_absolute_url(), 302)]
+        assert CHECKOUT_FAILED in messages_of(response)
+        assert Order.objects.get().status == Order.Status.FAILED
+        assert "Stripe refused a checkout session" in caplog.text
+
+    def test_stripe_out_of_reach_leaves_the_buyer_a_message(
+        self, client, stripe_server, settings, product
+    ):
+        settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
+
+        response = client.post(buy_url(product), follow=True)
+
+        assert CHECKOUT_FAILED in messages_of(response)
+        assert not Order.objects.filter(status=Order.Status.PAID).exists()
+
+    def test_a_stripe_that_does_not_answer_in_time_leaves_the_buyer_a_message(
+        self, client, stripe_server, httpserver, product
+    ):
+        def too_slow(request):
+            import time
+
+            time.sleep(1.5)
+
+        httpserver.clear_all_handlers()
+        httpserver.expect_request("/v1/checkout/sessions").respond_with_handler(too_slow)
+
+        response = client.post(buy_url(product), follow=True)
+
+        assert CHECKOUT_FAILED in messages_of(response)
+        assert Order.objects.get().status == Order.Status.FAILED
+
+    def test_an_answer_that_is_not_a_session_leaves_the_buyer_a_message(
+        self, client, stripe_server, httpserver, product
+    ):
+        httpserver.clear_all_handlers()
+        httpserver.expect_request("/v1/checkout/sessions").respond_with_json({"object": "list"})
+
+        response = client.post(buy_url(product), follow=True)
+
+        assert CHECKOUT_FAILED in messages_of(response)
+
+    def test_without_a_stripe_key_in_production_paid_products_cannot_be_bought(
+        self, client, settings, product
+    ):
+        settings.DEBUG = False
+        settings.STRIPE_SECRET_KEY = ""
+
+        page = client.get(product.get_absolute_url()).content.decode()
+        response = client.post(buy_url(product), follow=True)
+
+        assert "Checkout is not available" in page
+        assert "Buy for" not in page
+        assert "Checkout is not available right now." in messages_of(response)
+        assert not Order.objects.exists()
+
+
+@pytest.mark.django_db
+class TestReturnPages:
+    def test_success_thanks_the_buyer_and_changes_nothing(self, client, stripe_server, product):
+        order = OrderFactory(product=product, status=Order.Status.PENDING, paid_at=None)
+
+        response = client.get(
+            reverse("orders:success"), {"session_id": order.stripe_session_id}, follow=True
+        )
+
+        assert response.redirect_chain == [(product.get_absolute_url(), 302)]
+        assert (
+            "Thanks for purchasing Sourdough Field Guide. You will receive an email shortly"
+            in messages_of(response)
+        )
+        order.refresh_from_db()
+        assert order.status == Order.Status.PENDING
+
+    def test_cancel_says_to_try_again_and_changes_nothing(self, client, stripe_server, product):
+        order = OrderFactory(product=product, status=Order.Status.PENDING, paid_at=None)
+
+        response = client.get(
+            reverse("orders:cancel"), {"session_id": order.stripe_session_id}, follow=True
+        )
+
+        assert (
+            "There was an error while attempting to purchase this product. Please try again."
+            in messages_of(response)
+        )
+        order.refresh_from_db()
+        assert order.status == Order.Status.PENDING
+
+    @pytest.mark.parametrize("session_id", ["", "cs_unknown", "cs\x00nul", "x" * 300, "{ID}"])
+    @pytest.mark.parametrize("name", ["orders:success", "orders:cancel"])
+    def test_an_unknown_session_is_a_404(self, client, stripe_server, name, session_id):
+        assert client.get(reverse(name), {"session_id": session_id}).status_code == 404

@@ -1,0 +1,352 @@
+import json
+import threading
+import time
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from orders.models import Order, StripeEvent
+from tests.factories import OrderFactory, SellableProductFactory
+from tests.orders.fake_stripe import completed_session, stripe_event, stripe_signature
+
+WEBHOOK_URL = reverse("orders:stripe_webhook")
+
+
+def post_event(client, payload, signature=None):
+    signature = stripe_signature(payload) if signature is None else signature
+    return client.post(
+        WEBHOOK_URL, payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
+    )
+
+
+@pytest.fixture
+def order(db):
+    product = SellableProductFactory(name="Lo-fi Drum Kit", price_cents=1900)
+    return OrderFactory(
+        product=product,
+        email="",
+        status=Order.Status.PENDING,
+        paid_at=None,
+        payment_intent_id="",
+        stripe_session_id="cs_test_webhook",
+    )
+
+
+def completed(order, event_id="evt_completed", **fields):
+    return stripe_event(
+        "checkout.session.completed",
+        completed_session(order.stripe_session_id, **fields),
+        event_id=event_id,
+    )
+
+
+@pytest.mark.django_db
+class TestPayment:
+    def test_a_completed_checkout_pays_the_order_and_sends_two_emails(
+        self, client, stripe_server, order, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = post_event(client, completed(order))
+
+        assert response.status_code == 200
+        order.refresh_from_db()
+        assert order.status == Order.Status.PAID
+        assert order.paid_at is not None
+        assert order.payment_intent_id == "pi_test_paid"
+        assert order.email == "payer@example.com"
+        receipt, notice = mail.outbox
+        assert receipt.to == ["payer@example.com"]
+        assert receipt.subject == f"Your purchase of Lo-fi Drum Kit from {order.store.name}"
+        assert "$19.00" in receipt.body
+        assert order.number in receipt.body
+        assert "http://127.0.0.1:8000/downloads/" in receipt.body
+        assert notice.to == [order.store.owner.email]
+        assert notice.subject == "You sold Lo-fi Drum Kit"
+        assert "payer@example.com" in notice.body
+        assert "$19.00" in notice.body
+
+    def test_the_emailed_link_downloads_the_file(
+        self, client, stripe_server, order, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            post_event(client, completed(order))
+        link = next(
+            line for line in mail.outbox[0].body.splitlines() if "/downloads/" in line
+        ).strip()
+
+        response = client.get(link.removeprefix("http://127.0.0.1:8000"))
+
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content) == b"%PDF-1.4 the guide\n"
+
+    def test_an_unpaid_completion_waits_for_the_delayed_payment(
+        self, client, stripe_server, order, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            post_event(client, completed(order, payment_status="unpaid"))
+            order.refresh_from_db()
+            assert order.status == Order.Status.PENDING
+            assert not mail.outbox
+
+            succeeded = stripe_event(
+                "checkout.session.async_payment_succeeded",
+                completed_session(order.stripe_session_id),
+                event_id="evt_async_ok",
+            )
+            post_event(client, succeeded)
+
+        order.refresh_from_db()
+        assert order.status == Order.Status.PAID
+        assert len(mail.outbox) == 2
+
+    @pytest.mark.parametrize(
+        ("event_type", "status"),
+        [
+            ("checkout.session.async_payment_failed", Order.Status.FAILED),
+            ("checkout.session.expired", Order.Status.EXPIRED),
+        ],
+    )
+    def test_a_failed_or_expired_checkout_ends_the_order(
+        self, client, stripe_server, order, event_type, status
+    ):
+        response = post_event(client, stripe_event(event_type, {"id": order.stripe_session_id}))
+
+        assert response.status_code == 200
+        order.refresh_from_db()
+        assert order.status == status
+        assert not mail.outbox
+
+    def test_an_expiry_after_payment_changes_nothing(
+        self, client, stripe_server, order, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            post_event(client, completed(order))
+        expired = stripe_event(
+            "checkout.session.expired", {"id": order.stripe_session_id}, event_id="evt_exp"
+        )
+
+        post_event(client, expired)
+
+        order.refresh_from_db()
+        assert order.status == Order.Status.PAID
+
+
+@pytest.mark.django_db
+class TestRetriesAndReplays:
+    def test_the_same_event_twice_pays_once_and_emails_once(
+        self, client, stripe_server, order, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            first = post_event(client, completed(order))
+            second = post_event(client, completed(order))
+
+        assert first.json() == {"status": "processed"}
+        assert second.status_code == 200
+        assert second.json() == {"status": "duplicate"}
+        assert len(mail.outbox) == 2
+        assert StripeEvent.objects.count() == 1
+
+    def test_two_events_for_one_session_pay_once_and_email_once(
+        self, client, stripe_server, order, django_capture_on_commit_callbacks
+    ):
+        succeeded = stripe_event(
+            "checkout.session.async_payment_succeeded",
+            completed_session(order.stripe_session_id),
+            event_id="evt_second",
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            post_event(client, completed(order))
+            post_event(client, succeeded)
+
+        assert Order.objects.get().status == Order.Status.PAID
+        assert len(mail.outbox) == 2
+
+    def test_a_replayed_old_event_is_refused(self, client, stripe_server, order):
+        payload = completed(order)
+        an_hour_ago = int(time.time()) - 3600
+
+        response = post_event(client, payload, stripe_signature(payload, timestamp=an_hour_ago))
+
+        assert response.status_code == 400
+        assert Order.objects.get().status == Order.Status.PENDING
+
+
+@pytest.mark.django_db
+class TestRefusedRequests:
+    @pytest.mark.parametrize(
+        "signature",
+        [
+            "",
+            "t=1,v1=00",
+            "garbage",
+            "t=notanumber,v1=abc",
+            "v1=abc",
+            "t=" + "9" * 400 + ",v1=abc",
+        ],
+    )
+    def test_a_missing_or_forged_signature_is_a_400_that_changes_nothing(
+        self, client, stripe_server, order, signature
+    ):
+        response = post_event(client, completed(order), signature=signature or "")
+        if not signature:
+            response = client.post(WEBHOOK_URL, completed(order), content_type="application/json")
+
+        assert response.status_code == 400
+        assert Order.objects.get().status == Order.Status.PENDING
+        assert not StripeEvent.objects.exists()
+
+    def test_a_signature_made_with_another_secret_is_refused(self, client, stripe_server, order):
+        payload = completed(order)
+
+        response = post_event(client, payload, stripe_signature(payload, secret="whsec_other"))
+
+        assert response.status_code == 400
+        assert Order.objects.get().status == Order.Status.PENDING
+
+    @pytest.mark.parametrize(
+        "payload",
+        ["not json", "[1, 2]", '{"id": "evt_1"}', '{"id": 1, "type": [], "data": {}}', "\ufffd"],
+    )
+    def test_a_signed_body_that_is_not_an_event_is_a_400(self, client, stripe_server, payload):
+        assert post_event(client, payload).status_code == 400
+
+    def test_a_body_that_is_not_utf8_is_a_400(self, client, stripe_server):
+        response = client.post(
+            WEBHOOK_URL,
+            b"\xff\xfe\x00",
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE="t=1,v1=00",
+        )
+
+        assert response.status_code == 400
+
+    def test_without_a_webhook_secret_every_event_is_refused(
+        self, client, stripe_server, settings, order
+    ):
+        settings.STRIPE_WEBHOOK_SECRET = ""
+
+        assert post_event(client, completed(order)).status_code == 400
+
+    def test_an_event_for_a_session_we_never_created_is_a_400_that_writes_nothing(
+        self, client, stripe_server, order, caplog
+    ):
+        payload = stripe_event("checkout.session.completed", completed_session("cs_not_ours"))
+
+        response = post_event(client, payload)
+
+        assert response.status_code == 400
+        assert not StripeEvent.objects.exists()
+        assert Order.objects.get().status == Order.Status.PENDING
+        assert "unknown checkout" in caplog.text
+
+    @pytest.mark.parametrize("session", [{}, {"id": None}, {"id": 42}, {"id": "cs\x00"}])
+    def test_a_session_without_a_usable_id_is_a_400(self, client, stripe_server, session):
+        payload = stripe_event("checkout.session.completed", {"payment_status": "paid", **session})
+
+        assert post_event(client, payload).status_code == 400
+
+    def test_other_event_types_are_ignored(self, client, stripe_server, order):
+        payload = stripe_event("customer.created", {"id": "cus_1"})
+
+        response = post_event(client, payload)
+
+        assert response.status_code == 200
+        assert response.json() == {"status": "ignored"}
+        assert not StripeEvent.objects.exists()
+
+    def test_the_webhook_takes_only_posts(self, client, stripe_server):
+        assert client.get(WEBHOOK_URL).status_code == 405
+
+
+@pytest.mark.django_db
+class TestRefunds:
+    def test_a_refund_ends_the_order_and_its_download_links(self, client, stripe_server):
+        order = OrderFactory(payment_intent_id="pi_refund_me")
+        link = order.download_url
+        payload = stripe_event(
+            "charge.refunded",
+            {"id": "ch_1", "object": "charge", "payment_intent": "pi_refund_me", "refunded": True},
+        )
+
+        response = post_event(client, payload)
+
+        assert response.status_code == 200
+        order.refresh_from_db()
+        assert order.status == Order.Status.REFUNDED
+        download = client.get(link)
+        assert download.status_code == 410
+        assert "This purchase was refunded" in download.content.decode()
+
+    def test_a_partial_refund_keeps_the_purchase(self, client, stripe_server):
+        order = OrderFactory(payment_intent_id="pi_partial")
+        payload = stripe_event(
+            "charge.refunded", {"id": "ch_2", "payment_intent": "pi_partial", "refunded": False}
+        )
+
+        post_event(client, payload)
+
+        order.refresh_from_db()
+        assert order.status == Order.Status.PAID
+
+    def test_a_refund_of_a_payment_that_is_not_ours_changes_nothing(self, client, stripe_server):
+        order = OrderFactory(payment_intent_id="pi_ours")
+        payload = stripe_event("charge.refunded", {"id": "ch_3", "payment_intent": "pi_other"})
+
+        assert post_event(client, payload).status_code == 200
+        order.refresh_from_db()
+        assert order.status == Order.Status.PAID
+
+
+@pytest.mark.django_db(transaction=True)
+class TestConcurrentDeliveries:
+    """Stripe may deliver events at once: threads, each with its own connection."""
+
+    def deliver_at_once(self, payloads):
+        barrier = threading.Barrier(len(payloads))
+        statuses = []
+
+        def deliver(payload):
+            try:
+                barrier.wait()
+                statuses.append(post_event(Client(), payload).status_code)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=deliver, args=[payload]) for payload in payloads]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return statuses
+
+    def test_the_same_event_delivered_twice_at_once_pays_and_emails_once(
+        self, stripe_server, order
+    ):
+        statuses = self.deliver_at_once([completed(order)] * 2)
+
+        assert statuses == [200, 200]
+        assert Order.objects.get().status == Order.Status.PAID
+        assert len(mail.outbox) == 2
+        assert StripeEvent.objects.count() == 1
+
+    def test_two_events_for_one_session_at_once_pay_and_email_once(self, stripe_server, order):
+        succeeded = stripe_event(
+            "checkout.session.async_payment_succeeded",
+            completed_session(order.stripe_session_id),
+            event_id="evt_async",
+        )
+
+        statuses = self.deliver_at_once([completed(order), succeeded])
+
+        assert statuses == [200, 200]
+        assert Order.objects.get().status == Order.Status.PAID
+        assert len(mail.outbox) == 2
+        assert StripeEvent.objects.count() == 2
+
+
+def test_events_are_read_as_json_not_evaluated():
+    # The body is parsed as data: a type name is only ever a dictionary key.
+    assert json.loads(stripe_event("x", {}))["type"] == "x"
