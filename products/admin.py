@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db import models
 
-from products.forms import ProductImageField
+from products.forms import ProductFileField, ProductFileInput, ProductImageField
 from products.models import Product
 
 
@@ -13,11 +13,13 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     date_hierarchy = "created_at"
     autocomplete_fields = ["store"]
-    readonly_fields = ["created_at", "updated_at"]
-    # The site's rules for pictures: web links over http(s), uploads checked by Pillow.
+    readonly_fields = ["file_name", "file_type", "file_size", "created_at", "updated_at"]
+    # The site's rules for pictures (web links over http(s), uploads checked by Pillow)
+    # and for the file sold (size, shown by name since it has no URL).
     formfield_overrides = {
         models.URLField: {"assume_scheme": "https"},
         models.ImageField: {"form_class": ProductImageField},
+        models.FileField: {"form_class": ProductFileField, "widget": ProductFileInput},
     }
 
     @admin.display(description="price", ordering="price_cents")

@@ -41,7 +41,8 @@ class ProductFileInput(forms.FileInput):
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
-        context["current"] = getattr(self, "product", None)
+        # The saved file's product (a FieldFile knows it); nothing for a new upload.
+        context["current"] = getattr(value, "instance", None) if value else None
         return context
 
 
@@ -109,7 +110,6 @@ class ProductForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["file"].widget.product = self.instance if self.instance.file else None
         if self.instance.pk:
             self.fields["price"].initial = self.instance.price
 

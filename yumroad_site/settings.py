@@ -7,6 +7,7 @@ to the console.
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -187,9 +188,9 @@ MESSAGE_TAGS = {message_constants.ERROR: "danger"}
 # Uploaded product images. Django serves them when DEBUG is on; in production the
 # web server or a storage bucket does.
 MEDIA_URL = "media/"
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
 # The files buyers pay for: outside MEDIA_ROOT, so no web server rule can publish them.
-PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "private"))
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT") or BASE_DIR / "private")
 if PRIVATE_MEDIA_ROOT.resolve().is_relative_to(MEDIA_ROOT.resolve()):
     raise ImproperlyConfigured("PRIVATE_MEDIA_ROOT must not be inside MEDIA_ROOT.")
 PRODUCT_FILE_MAX_MB = int(os.environ.get("PRODUCT_FILE_MAX_MB", "100"))
@@ -208,7 +209,7 @@ EMAIL_BACKEND = os.environ.get(
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
-EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "sent-emails"))
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH") or str(BASE_DIR / "sent-emails")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -227,7 +228,7 @@ TASK_BACKENDS = {
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
     "database": "django_tasks_db.DatabaseBackend",
 }
-TASK_BACKEND = os.environ.get("TASK_BACKEND", "immediate" if DEBUG else "database")
+TASK_BACKEND = os.environ.get("TASK_BACKEND") or ("immediate" if DEBUG else "database")
 if TASK_BACKEND not in TASK_BACKENDS:
     raise ImproperlyConfigured(f"TASK_BACKEND must be one of: {', '.join(TASK_BACKENDS)}.")
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASK_BACKEND]}}
@@ -240,6 +241,8 @@ STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
 STRIPE_TIMEOUT_SECONDS = int(os.environ.get("STRIPE_TIMEOUT_SECONDS", "10"))
 CURRENCY = os.environ.get("CURRENCY", "usd").strip().lower()
+if not re.fullmatch(r"[a-z]{3}", CURRENCY):
+    raise ImproperlyConfigured("CURRENCY must be a three-letter ISO code, like usd.")
 # How long a download link works, in seconds.
 DOWNLOAD_LINK_MAX_AGE = int(os.environ.get("DOWNLOAD_LINK_MAX_AGE", str(7 * 24 * 3600)))
 

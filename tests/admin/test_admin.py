@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from products.models import Product
-from tests.factories import ProductFactory, UserFactory
+from tests.factories import ProductFactory, SellableProductFactory, UserFactory
 
 
 @pytest.mark.django_db
@@ -124,3 +124,25 @@ class TestProductAdmin:
         assert errors["image"] == ["Upload a JPEG, PNG, WebP or GIF image."]
         assert "picture_url" in errors
         assert not Product.objects.exists()
+
+    def test_the_file_sold_shows_by_name_and_uploads_privately(self, admin_client, store, settings):
+        shown = SellableProductFactory()
+        page = admin_client.get(reverse("admin:products_product_change", args=[shown.pk]))
+
+        response = admin_client.post(
+            reverse("admin:products_product_add"),
+            {
+                "name": "Admin Product",
+                "description": "Made by staff.",
+                "price_cents": "500",
+                "store": store.pk,
+                "file": SimpleUploadedFile("Staff Notes.pdf", b"%PDF staff"),
+            },
+        )
+
+        assert "Now selling <strong" in page.content.decode()
+        assert "guide.pdf" in page.content.decode()
+        assert response.status_code == 302
+        product = Product.objects.get(name="Admin Product")
+        assert product.file_name == "Staff Notes.pdf"
+        assert (settings.PRIVATE_MEDIA_ROOT / product.file.name).read_bytes() == b"%PDF staff"
