@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: install run test lint format check bench clean
+.PHONY: install run test test-browser test-scale scale-demo lint format check bench clean
 
 install: $(VENV)/.installed
 
@@ -22,6 +22,23 @@ run: install
 test: install
 	$(BIN)/pytest --cov --cov-report=term
 
+# Browser journeys: Playwright drives Debian's Chromium (installed here when missing;
+# never `playwright install`), axe-core comes from npm into journeys/node_modules.
+# Screenshots of every page: screenshots/.
+CHROMIUM := /usr/bin/chromium
+AXE := journeys/node_modules/axe-core/axe.min.js
+
+$(CHROMIUM):
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+
+$(AXE): journeys/package.json journeys/package-lock.json
+	cd journeys && npm ci --no-audit --no-fund
+	touch $@
+
+test-browser: install $(CHROMIUM) $(AXE)
+	$(BIN)/pytest journeys
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -38,4 +55,4 @@ bench: install
 	$(BIN)/pytest benchmarks --benchmark-only
 
 clean:
-	rm -rf $(VENV) staticfiles .coverage htmlcov
+	rm -rf $(VENV) staticfiles .coverage htmlcov journeys/node_modules screenshots
