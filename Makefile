@@ -39,6 +39,16 @@ $(AXE): journeys/package.json journeys/package-lock.json
 test-browser: install $(CHROMIUM) $(AXE)
 	$(BIN)/pytest journeys
 
+# Two gunicorn app servers and the task worker over one PostgreSQL (database scale10),
+# one Redis (db 6) and SeaweedFS's S3: the deployment the README describes, on loopback.
+# scale-demo serves it until Ctrl-C; test-scale checks it (a minute of mixed traffic).
+# Both stop everything they started.
+test-scale: install
+	$(BIN)/pytest scaleout
+
+scale-demo: install
+	$(BIN)/python -m scaleout.stack
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

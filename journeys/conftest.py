@@ -7,10 +7,7 @@ no serious or critical accessibility problem, the browser logged no error, and a
 screenshot lands in screenshots/.
 """
 
-import email
-import email.policy
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -22,6 +19,7 @@ import pytest
 import requests
 from playwright.sync_api import sync_playwright
 
+from scaleout.mailbox import wait_for_email
 from scaleout.seaweedfs import free_port
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -97,26 +95,9 @@ class Site:
             os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(timeout=10)
 
-    def sent_emails(self):
-        """Every email sent so far: (to, subject, plain text body)."""
-        found = []
-        for path in sorted(self.emails.glob("*.log")):
-            for raw in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
-                if raw.strip():
-                    message = email.message_from_bytes(raw.lstrip(), policy=email.policy.default)
-                    body = message.get_body(preferencelist=("plain",)).get_content()
-                    found.append((message["To"], message["Subject"], body))
-        return found
-
     def email_to(self, address, subject_start):
-        """The body of the last email to `address` whose subject starts so; waits a little."""
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            for to, subject, body in reversed(self.sent_emails()):
-                if to == address and subject.startswith(subject_start):
-                    return body
-            time.sleep(0.2)
-        raise AssertionError(f"No email {subject_start!r} to {address}: {self.sent_emails()}")
+        """The body of the last email to `address` whose subject starts so."""
+        return wait_for_email(self.emails, address, subject_start, timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -248,10 +229,3 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
-
-
-def link_in(text):
-    """The first download link in an email's text."""
-    match = re.search(r"https?://\S+/downloads/\S+/", text)
-    assert match, text
-    return match.group(0)

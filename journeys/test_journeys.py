@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from journeys.conftest import PHONE, link_in
+from journeys.conftest import PHONE
+from scaleout.mailbox import download_link
 
 PASSWORD = "a-Str0ng-passphrase"
 
@@ -144,7 +145,7 @@ def test_a_creator_sells_and_a_buyer_buys_downloads_and_finds_it(visitor, site, 
     assert "$6.00" in receipt
     sale = site.email_to("maker@example.com", "You sold Mushroom Field Guide, 2nd edition")
     assert "reader@example.com" in sale
-    link = link_in(receipt)
+    link = download_link(receipt)
     assert link.startswith(site.url)
 
     with shop.expect_download() as emailed:
