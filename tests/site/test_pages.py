@@ -144,3 +144,58 @@ def test_client_is_csrf_protected_on_login(db):
     response = client.post(reverse("accounts:login"), {"email": "a@b.co", "password": "x"})
 
     assert response.status_code == 403
+
+
+def test_every_email_setting_comes_from_the_environment():
+    environment = {
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": "/tmp/yumroad-mail",
+        "DEFAULT_FROM_EMAIL": "shop@example.com",
+        "SERVER_EMAIL": "errors@example.com",
+        "EMAIL_HOST": "smtp.example.com",
+        "EMAIL_PORT": "465",
+        "EMAIL_HOST_USER": "mailer",
+        "EMAIL_HOST_PASSWORD": "secret",
+        "EMAIL_USE_TLS": "false",
+        "EMAIL_USE_SSL": "true",
+        "EMAIL_SSL_CERTFILE": "/etc/ssl/client.pem",
+        "EMAIL_SSL_KEYFILE": "/etc/ssl/client.key",
+        "EMAIL_TIMEOUT": "12",
+        "EMAIL_SUBJECT_PREFIX": "[Shop] ",
+        "EMAIL_USE_LOCALTIME": "true",
+    }
+
+    _, output, stderr = settings_with(
+        environment, "[str(getattr(settings, name)) for name in " + repr(list(environment)) + "]"
+    )
+
+    # Every value as set, but the two booleans TLS and SSL, read as False and True.
+    expected = [value for value in environment.values()]
+    expected[8:10] = ["False", "True"]
+    expected[-1] = "True"
+    assert output == repr(expected), stderr
+
+
+def test_tasks_run_in_the_request_in_development_and_in_the_worker_in_production():
+    development = settings_with({}, "settings.TASKS['default']['BACKEND']")[1]
+    production = settings_with(
+        {"DEBUG": "false", "SECRET_KEY": "x" * 50}, "settings.TASKS['default']['BACKEND']"
+    )[1]
+
+    assert development == "'django_tasks.backends.immediate.ImmediateBackend'"
+    assert production == "'django_tasks_db.DatabaseBackend'"
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({"TASK_BACKEND": "celery"}, "TASK_BACKEND must be one of"),
+        ({"CURRENCY": "dollars"}, "CURRENCY must be a three-letter ISO code"),
+        ({"PRIVATE_MEDIA_ROOT": "/srv/media/private", "MEDIA_ROOT": "/srv/media"}, "inside"),
+    ],
+)
+def test_a_wrong_setting_stops_the_start_with_a_clear_message(environment, message):
+    returncode, _, stderr = settings_with(environment, "settings.DEBUG")
+
+    assert returncode != 0
+    assert message in stderr
