@@ -1,7 +1,8 @@
+from django import forms
 from django.contrib import admin
 from django.db import models
 
-from products.forms import ProductFileField, ProductFileInput, ProductImageField
+from products.forms import ProductFileField, ProductImageField
 from products.models import Product
 
 
@@ -15,11 +16,11 @@ class ProductAdmin(admin.ModelAdmin):
     autocomplete_fields = ["store"]
     readonly_fields = ["file_name", "file_type", "file_size", "created_at", "updated_at"]
     # The site's rules for pictures (web links over http(s), uploads checked by Pillow)
-    # and for the file sold (size, shown by name since it has no URL).
+    # and for the file sold (its size; shown by name above, since it has no URL).
     formfield_overrides = {
         models.URLField: {"assume_scheme": "https"},
         models.ImageField: {"form_class": ProductImageField},
-        models.FileField: {"form_class": ProductFileField, "widget": ProductFileInput},
+        models.FileField: {"form_class": ProductFileField, "widget": forms.FileInput},
     }
 
     @admin.display(description="price", ordering="price_cents")

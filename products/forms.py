@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.utils.html import format_html
 
 from products.models import MAX_PRICE_CENTS, MIN_PRICE_CENTS, Product
 from yumroad_site.validators import NAME_LENGTH_MESSAGE
@@ -34,23 +35,12 @@ class ProductImageField(forms.ImageField):
         return upload
 
 
-class ProductFileInput(forms.FileInput):
-    """The file a product delivers: shows the current one by name (it has no URL)."""
-
-    template_name = "products/_file_input.html"
-
-    def get_context(self, name, value, attrs):
-        context = super().get_context(name, value, attrs)
-        # The saved file's product (a FieldFile knows it); nothing for a new upload.
-        context["current"] = getattr(value, "instance", None) if value else None
-        return context
-
-
 class ProductFileField(forms.FileField):
     """Any type of file, up to PRODUCT_FILE_MAX_MB; the name is the client's, kept for
     the download only, so its length does not matter here."""
 
-    widget = ProductFileInput
+    # A plain input: the saved file has no URL to link to (see ProductForm's help text).
+    widget = forms.FileInput
 
     def __init__(self, **kwargs):
         kwargs["max_length"] = None
@@ -94,14 +84,7 @@ class ProductForm(forms.ModelForm):
         assume_scheme="https",
         help_text="Or the address of an image on the web. An uploaded image comes first.",
     )
-    file = ProductFileField(
-        label="File to sell",
-        required=False,
-        help_text=(
-            f"What buyers download: any type of file, at most {settings.PRODUCT_FILE_MAX_MB} MB."
-            " Until it has one, the product shows as coming soon."
-        ),
-    )
+    file = ProductFileField(label="File to sell", required=False)
 
     class Meta:
         model = Product
@@ -112,6 +95,21 @@ class ProductForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["price"].initial = self.instance.price
+        rules = (
+            f"What buyers download: any type of file, at most {settings.PRODUCT_FILE_MAX_MB} MB."
+        )
+        if self.instance.file:
+            self.fields["file"].help_text = format_html(
+                'Now selling <strong class="text-break">{}</strong> ({}). '
+                "Choose a file to replace it. {}",
+                self.instance.file_name,
+                filesizeformat(self.instance.file_size),
+                rules,
+            )
+        else:
+            self.fields[
+                "file"
+            ].help_text = f"{rules} Until it has one, the product shows as coming soon."
 
     def clean_price(self):
         price = self.cleaned_data["price"]

@@ -51,7 +51,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "django.forms",
     "axes",
     "bootstrap",
     "crispy_forms",
@@ -95,9 +94,6 @@ TEMPLATES = [
         },
     },
 ]
-
-# Widgets render with the templates above, so templates/ can hold widget templates too.
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 WSGI_APPLICATION = "yumroad_site.wsgi.application"
 

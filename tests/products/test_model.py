@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import IntegrityError
 
 from products.models import MAX_PRICE_CENTS, Product
@@ -37,3 +38,12 @@ class TestDatabaseConstraints:
 
     def test_str_is_the_name(self):
         assert str(ProductFactory(name="Bread Book")) == "Bread Book"
+
+
+@pytest.mark.django_db
+def test_a_long_file_name_from_code_is_cut_keeping_its_extension():
+    product = ProductFactory(file=ContentFile(b"data", name="a" * 300 + ".pdf"))
+
+    assert len(product.file_name) == 255
+    assert product.file_name.endswith("a.pdf")
+    assert product.file_type == "application/pdf"
