@@ -6,6 +6,7 @@ site runs for development: DEBUG on, a SQLite file in the project, emails printe
 to the console.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -142,9 +143,18 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "accounts.lockout.attempted_email"
 AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
-# Behind a reverse proxy (or several), how many append to X-Forwarded-For.
-TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed. Checked
+# here, so that a typo stops the start instead of trusting nothing.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+for proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(proxy, strict=False)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {error}") from error
 AXES_RESET_ON_SUCCESS = True
+# The 15 minutes start at the lockout: failures during it don't extend it, so that
+# someone sharing the victim's address can't keep them out for good.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
