@@ -6,11 +6,21 @@ from accounts.models import User, normalize_email
 from stores.forms import StoreNameField
 
 INVALID_LOGIN_MESSAGE = "Invalid email or password"
+# RFC 5321: a path is at most 256 characters with its brackets.
+EMAIL_MAX_LENGTH = 254
+EMAIL_LENGTH_MESSAGE = f"An email address has at most {EMAIL_MAX_LENGTH} characters."
+BLANK_PASSWORD_MESSAGE = "Choose a password with more than spaces in it."
 
 
 class EmailField(forms.EmailField):
     """An email as we store it, normalized before the checks: lower-casing can make an
-    address longer ("İ" becomes two characters), so the length is checked after it."""
+    address longer ("İ" becomes two characters), so the length is checked after it.
+    At most 254 characters on every form, login included."""
+
+    def __init__(self, **kwargs):
+        kwargs["max_length"] = min(kwargs.get("max_length") or EMAIL_MAX_LENGTH, EMAIL_MAX_LENGTH)
+        super().__init__(**kwargs)
+        self.error_messages["max_length"] = EMAIL_LENGTH_MESSAGE
 
     def to_python(self, value):
         return normalize_email(super().to_python(value))
@@ -34,6 +44,13 @@ class SignupForm(forms.ModelForm):
         fields = ["email"]
         field_classes = {"email": EmailField}
         widgets = {"email": forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})}
+
+    def clean_password(self):
+        # The manager refuses such a password with a ValueError; say so here first.
+        password = self.cleaned_data["password"]
+        if not password.strip():
+            raise forms.ValidationError(BLANK_PASSWORD_MESSAGE, code="blank_password")
+        return password
 
     def clean(self):
         cleaned_data = super().clean()

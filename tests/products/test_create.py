@@ -81,7 +81,16 @@ class TestCreateProduct:
         ]
         assert not Product.objects.exists()
 
-    @pytest.mark.parametrize("name", ["Two\nlines", "Tab\there", "Bell\x07name"])
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "Two\nlines",
+            "Tab\there",
+            "Bell\x07name",
+            *[f"Invoice {char}fdp.exe" for char in "\u202a\u202b\u202c\u202d\u202e"],
+            *[f"Invoice {char}fdp.exe" for char in "\u2066\u2067\u2068\u2069"],
+        ],
+    )
     def test_refuses_a_name_with_control_characters(self, creator_client, name):
         response = creator_client.post(CREATE_URL, product_data(name=name))
 
