@@ -20,6 +20,10 @@ class ProductAdmin(admin.ModelAdmin):
         models.ImageField: {"form_class": ProductImageField},
     }
 
+    def get_queryset(self, request):
+        # The list never shows descriptions; a product's page loads its own.
+        return super().get_queryset(request).defer("description")
+
     @admin.display(description="price", ordering="price_cents")
     def display_price(self, product):
         return product.display_price

@@ -1,33 +1,36 @@
 from decimal import Decimal
 
 from django import forms
-from django.core.files.uploadedfile import UploadedFile
 
-from products.models import MAX_PRICE_CENTS, Product
+from products import pictures
+from products.models import DESCRIPTION_MAX_LENGTH, MAX_PRICE_CENTS, Product
 from yumroad_site.validators import NAME_LENGTH_MESSAGE
 
 MAX_PRICE = Decimal(MAX_PRICE_CENTS) / 100
 PRICE_MESSAGE = f"Enter a price in dollars from 0 to {MAX_PRICE:,.0f}, like 5 or 4.99."
-IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
+DESCRIPTION_LENGTH_MESSAGE = (
+    f"Keep the description to {DESCRIPTION_MAX_LENGTH:,} characters (it has %(show_value)s)."
+)
 
 
 class ProductImageField(forms.ImageField):
-    """An upload that Pillow reads as a JPEG, PNG, WebP or GIF of at most 5 MB."""
-
-    default_error_messages = {
-        "invalid_image": "Upload a JPEG, PNG, WebP or GIF image.",
-        "too_large": "The image must be 5 MB or smaller.",
-    }
+    """A JPEG, PNG, WebP or GIF of at most 5 MB and 40 megapixels, cleaned to the
+    picture we store: re-encoded without its metadata, under a generated name."""
 
     def to_python(self, data):
-        # The size first, so that an oversized upload is never decoded.
-        if isinstance(data, UploadedFile) and data.size > MAX_IMAGE_BYTES:
-            raise forms.ValidationError(self.error_messages["too_large"], code="too_large")
-        upload = super().to_python(data)
-        if isinstance(upload, UploadedFile) and upload.image.format not in IMAGE_FORMATS:
-            raise forms.ValidationError(self.error_messages["invalid_image"], code="invalid_image")
-        return upload
+        upload = forms.FileField.to_python(self, data)
+        if upload is None:
+            return None
+        pictures.picture_check(upload)
+        try:
+            return pictures.picture_encode(upload)
+        except Exception as error:
+            # Pillow raises many kinds of errors for a broken or hostile file.
+            raise forms.ValidationError(pictures.INVALID_MESSAGE, code="invalid_image") from error
+
+
+# What an edit without a picture writes.
+TEXT_FIELDS = ["name", "description", "price_cents", "picture_url", "updated_at"]
 
 
 class ProductForm(forms.ModelForm):
@@ -50,7 +53,7 @@ class ProductForm(forms.ModelForm):
         widget=forms.ClearableFileInput(
             attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}
         ),
-        help_text="JPEG, PNG, WebP or GIF, at most 5 MB.",
+        help_text="JPEG, PNG, WebP or GIF, at most 5 MB and 40 megapixels.",
     )
     picture_url = forms.URLField(
         label="Picture URL",
@@ -62,14 +65,28 @@ class ProductForm(forms.ModelForm):
     class Meta:
         model = Product
         fields = ["name", "description", "price", "image", "picture_url"]
-        error_messages = {"name": {"max_length": NAME_LENGTH_MESSAGE}}
+        error_messages = {
+            "name": {"max_length": NAME_LENGTH_MESSAGE},
+            "description": {"max_length": DESCRIPTION_LENGTH_MESSAGE},
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["price"].initial = self.instance.price
 
+    @property
+    def picture_dropped(self):
+        """Whether a picture was sent with a form that has errors: a browser can't keep
+        it, so the form must ask for it again."""
+        return bool(self.is_bound and self.errors and self.files.get("image"))
+
     def save(self, commit=True):
         # At most two decimal places, so this is exact.
         self.instance.price_cents = int(self.cleaned_data["price"] * 100)
+        if commit and self.instance.pk and "image" not in self.changed_data:
+            # No picture sent: leave its columns alone, so that an edit that replaced it
+            # meanwhile is not undone, its file deleted and ours left pointing at it.
+            self.instance.save(update_fields=TEXT_FIELDS)
+            return self.instance
         return super().save(commit)

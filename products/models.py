@@ -2,10 +2,13 @@ from decimal import Decimal
 
 from django.core.validators import FileExtensionValidator, MaxValueValidator, URLValidator
 from django.db import models, transaction
-from django.db.models.functions import Length, Trim
-from django.db.models.lookups import GreaterThanOrEqual
+from django.db.models.functions import Left, Length, Trim
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.urls import reverse
+from django.utils.functional import cached_property
+from PIL import Image
 
+from products import pictures
 from yumroad_site.validators import (
     NAME_MAX_LENGTH,
     NAME_MIN_LENGTH,
@@ -15,12 +18,20 @@ from yumroad_site.validators import (
 
 MAX_PRICE_CENTS = 100_000_00  # $100,000.00
 CENT = Decimal("0.01")
+DESCRIPTION_MAX_LENGTH = 5000
+# What a product card shows of the description: never the whole of it.
+EXCERPT_LENGTH = 200
 
 
 class ProductQuerySet(models.QuerySet):
+    def for_cards(self):
+        """What a product card shows: the start of the description as `excerpt`, never
+        the whole of it."""
+        return self.defer("description").annotate(excerpt=Left("description", EXCERPT_LENGTH))
+
     def for_listing(self):
         """Newest first, with what a product card shows, in one query."""
-        return self.select_related("store").order_by("-created_at", "-pk")
+        return self.for_cards().select_related("store").order_by("-created_at", "-pk")
 
     def for_store(self, store):
         return self.for_listing().filter(store=store)
@@ -30,7 +41,7 @@ class Product(models.Model):
     name = models.CharField(
         max_length=NAME_MAX_LENGTH, validators=[validate_name_length, validate_printable]
     )
-    description = models.TextField()
+    description = models.TextField(max_length=DESCRIPTION_MAX_LENGTH)
     price_cents = models.PositiveIntegerField(
         "price in cents", validators=[MaxValueValidator(MAX_PRICE_CENTS)]
     )
@@ -39,6 +50,10 @@ class Product(models.Model):
         blank=True,
         validators=[FileExtensionValidator(["jpg", "jpeg", "png", "webp", "gif"])],
     )
+    # The picture's size, for the width and height pages give it; empty for a picture
+    # stored before pictures had sizes, which pages show as it is.
+    image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
     picture_url = models.URLField(
         "picture URL",
         blank=True,
@@ -68,19 +83,46 @@ class Product(models.Model):
                 condition=GreaterThanOrEqual(Length(Trim("name")), NAME_MIN_LENGTH),
                 name="product_name_min_length",
             ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("description"), DESCRIPTION_MAX_LENGTH),
+                name="product_description_max_length",
+            ),
         ]
 
     def __str__(self):
         return self.name
 
     def save(self, *args, **kwargs):
-        """Save, and once committed remove the image file this one replaced."""
-        previous = None
-        if self.pk:
-            previous = Product.objects.filter(pk=self.pk).values_list("image", flat=True).first()
-        super().save(*args, **kwargs)
-        if previous and previous != self.image.name:
-            delete_file_on_commit(self.image.storage, previous)
+        """Save; store the sizes of a new picture, and once committed remove the
+        picture it replaced, with its sizes.
+
+        The row is locked while the picture it had is read and replaced, so that two
+        edits at once can't both think they replaced the same picture.
+        """
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "image" not in update_fields:
+            super().save(*args, **kwargs)
+            return
+        new_picture = bool(self.image) and not self.image._committed
+        if new_picture:
+            with Image.open(self.image) as image:
+                self.image_width, self.image_height = image.size
+        elif not self.image:
+            self.image_width = self.image_height = None
+        with transaction.atomic():
+            previous = None
+            if self.pk:
+                previous = (
+                    Product.objects.select_for_update()
+                    .filter(pk=self.pk)
+                    .values_list("image", flat=True)
+                    .first()
+                )
+            super().save(*args, **kwargs)
+            if new_picture:
+                pictures.sizes_save(self.image.storage, self.image.name)
+            if previous and previous != self.image.name:
+                delete_picture_on_commit(self.image.storage, previous)
 
     def get_absolute_url(self):
         return reverse("products:detail", args=[self.pk])
@@ -98,6 +140,19 @@ class Product(models.Model):
     def display_price(self):
         return f"${self.price:,.2f}" if self.price_cents else "Free"
 
+    @cached_property
+    def picture_sizes(self):
+        """Each size of the uploaded picture as (url, width, height), smallest first,
+        one per width; empty for a picture stored before pictures had sizes."""
+        if not self.image or not self.image_width:
+            return []
+        sizes = {}
+        for size in pictures.SIZES:
+            width, height = pictures.size_dimensions(self.image_width, self.image_height, size)
+            url = self.image.storage.url(pictures.size_name(self.image.name, size))
+            sizes.setdefault(width, (url, width, height))
+        return list(sizes.values())
 
-def delete_file_on_commit(storage, name):
-    transaction.on_commit(lambda: storage.delete(name), robust=True)
+
+def delete_picture_on_commit(storage, name):
+    transaction.on_commit(lambda: pictures.picture_delete(storage, name), robust=True)

@@ -43,7 +43,9 @@ class StoreQuerySet(models.QuerySet):
         return self.prefetch_related(
             models.Prefetch(
                 "products",
-                queryset=Product.objects.order_by("-created_at", "-pk")[:PREVIEW_PRODUCTS],
+                queryset=Product.objects.for_cards().order_by("-created_at", "-pk")[
+                    :PREVIEW_PRODUCTS
+                ],
                 to_attr="preview_products",
             )
         )

@@ -5,6 +5,7 @@ from django.urls import reverse
 from accounts.models import User
 from products.models import Product
 from tests.factories import ProductFactory, UserFactory
+from tests.products.test_images import GENERATED_NAME, image_bytes
 
 
 @pytest.mark.django_db
@@ -124,3 +125,25 @@ class TestProductAdmin:
         assert errors["image"] == ["Upload a JPEG, PNG, WebP or GIF image."]
         assert "picture_url" in errors
         assert not Product.objects.exists()
+
+    def test_the_admin_caps_descriptions_and_re_encodes_pictures(self, admin_client, store):
+        data = {
+            "name": "Admin Product",
+            "description": "x" * 5001,
+            "price_cents": "500",
+            "store": store.pk,
+        }
+        url = reverse("admin:products_product_add")
+
+        response = admin_client.post(url, data)
+
+        assert "description" in response.context["adminform"].form.errors
+        assert not Product.objects.exists()
+
+        upload = SimpleUploadedFile("staff photo.png", image_bytes())
+        response = admin_client.post(
+            url, {**data, "description": "Made by staff.", "image": upload}
+        )
+
+        assert response.status_code == 302
+        assert GENERATED_NAME.fullmatch(Product.objects.get().image.name)

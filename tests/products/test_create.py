@@ -99,6 +99,20 @@ class TestCreateProduct:
         ]
         assert not Product.objects.exists()
 
+    def test_refuses_a_description_over_5000_characters(self, creator_client):
+        response = creator_client.post(CREATE_URL, product_data(description="x" * 5001))
+
+        assert response.context["form"].errors["description"] == [
+            "Keep the description to 5,000 characters (it has 5001)."
+        ]
+        assert 'maxlength="5000"' in response.content.decode()
+        assert not Product.objects.exists()
+
+    def test_accepts_a_description_of_5000_characters(self, creator_client):
+        creator_client.post(CREATE_URL, product_data(description="x" * 5000))
+
+        assert len(Product.objects.get().description) == 5000
+
     def test_trims_the_name(self, creator_client):
         creator_client.post(CREATE_URL, product_data(name="   Tidy   "))
 
