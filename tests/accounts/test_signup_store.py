@@ -74,7 +74,7 @@ class TestSignupOpensAStore:
         # The name is taken after the form's check: the store insert fails in the
         # database, and the user inserted just before it must go too.
         StoreFactory(name="Crumb Club")
-        monkeypatch.setattr(Store, "validate_constraints", lambda store, exclude=None: None)
+        monkeypatch.setattr(Store, "clean", lambda store: None)
 
         response = client.post(SIGNUP_URL, signup_data(store_name="crumb club"))
 
