@@ -1,3 +1,6 @@
+import tempfile
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -12,6 +15,11 @@ def pytest_configure(config):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        # A file, not memory, as in production: the concurrency tests' threads each
+        # open their own connection to it.
+        database["TEST"]["NAME"] = str(Path(tempfile.mkdtemp()) / "test.sqlite3")
 
 
 @pytest.fixture(autouse=True)
