@@ -1,8 +1,20 @@
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.db import models
 
 from products.forms import ProductImageField
 from products.models import Product
+
+
+class ProductChangeList(ChangeList):
+    def get_filters(self, request):
+        # A date past what Python's datetime holds (?created_at__year=99999999999, or
+        # the year after 9999) is a bad filter, as a bad day or month already is.
+        try:
+            return super().get_filters(request)
+        except (OverflowError, ValueError) as error:
+            raise IncorrectLookupParameters(error) from error
 
 
 @admin.register(Product)
@@ -19,6 +31,9 @@ class ProductAdmin(admin.ModelAdmin):
         models.URLField: {"assume_scheme": "https"},
         models.ImageField: {"form_class": ProductImageField},
     }
+
+    def get_changelist(self, request, **kwargs):
+        return ProductChangeList
 
     def get_queryset(self, request):
         # The list never shows descriptions; a product's page loads its own.

@@ -147,3 +147,43 @@ class TestProductAdmin:
 
         assert response.status_code == 302
         assert GENERATED_NAME.fullmatch(Product.objects.get().image.name)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"created_at__year": "99999999999"},
+        {"created_at__year": "9999"},
+        {"created_at__year": "9999", "created_at__month": "12", "created_at__day": "31"},
+        {"created_at__year": "-5"},
+    ],
+)
+def test_a_date_filter_past_the_calendar_is_a_bad_filter_not_a_500(admin_client, query):
+    ProductFactory()
+
+    response = admin_client.get(reverse("admin:products_product_changelist"), query)
+
+    assert response.status_code == 302
+    assert response["Location"].endswith("?e=1")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url_name", "query"),
+    [
+        (
+            "admin:autocomplete",
+            {"app_label": "products", "model_name": "product", "field_name": "store"}
+            | {"term": "a\0b"},
+        ),
+        ("admin:products_product_changelist", {"q": "\0"}),
+        ("admin:stores_store_changelist", {"q": "shop\0"}),
+        ("admin:accounts_user_changelist", {"q": "\0"}),
+        ("admin:axes_accessattempt_changelist", {"q": "\0"}),
+    ],
+)
+def test_a_search_with_a_nul_character_is_a_bad_request_not_a_500(admin_client, url_name, query):
+    response = admin_client.get(reverse(url_name), query)
+
+    assert response.status_code == 400
