@@ -2,12 +2,10 @@ from django import forms
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth import forms as auth_forms
 
-from accounts.models import User, normalize_email
+from accounts.models import EMAIL_MAX_LENGTH, User, normalize_email
 from stores.forms import StoreNameField
 
 INVALID_LOGIN_MESSAGE = "Invalid email or password"
-# RFC 5321: a path is at most 256 characters with its brackets.
-EMAIL_MAX_LENGTH = 254
 EMAIL_LENGTH_MESSAGE = f"An email address has at most {EMAIL_MAX_LENGTH} characters."
 BLANK_PASSWORD_MESSAGE = "Choose a password with more than spaces in it."
 

@@ -225,3 +225,15 @@ def test_failures_during_a_lockout_do_not_extend_it(client, user, password):
 
     assert response.status_code == 302
     assert get_user(client).pk == user.pk
+
+
+@pytest.mark.django_db
+def test_an_admin_login_that_lower_casing_makes_too_long_is_counted_not_a_500(client):
+    # 254 characters as typed, as the admin's form allows; 454 once lower-cased.
+    username = "İ" * 200 + "@" + "b" * 50 + ".co"
+    assert len(username) == 254
+
+    response = client.post(ADMIN_LOGIN_URL, {"username": username, "password": "wrong-guess"})
+
+    assert response.status_code == 200
+    assert len(AccessAttempt.objects.get().username) == 254
