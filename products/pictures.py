@@ -107,8 +107,7 @@ def upright(image):
 
 
 def save(picture, output, image_format, **options):
-    if image_format == "JPEG" and picture.mode not in {"RGB", "L"}:
-        picture = picture.convert("RGB")
+    # The colour profile stays: without it, colours shift.
     icc_profile = picture.info.get("icc_profile")
     if icc_profile:
         options["icc_profile"] = icc_profile

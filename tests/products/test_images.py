@@ -6,7 +6,7 @@ import zlib
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import Image
+from PIL import Image, ImageCms
 
 from products import pictures
 from products.models import Product
@@ -141,6 +141,33 @@ class TestImageUpload:
                 assert not stored.getexif().get_ifd(GPS_IFD)
                 assert stored.width < stored.height  # turned as the orientation said
         assert (product.image_width, product.image_height) == (30, 40)
+
+    def test_keeps_the_colour_profile(self, creator_client, settings):
+        profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+        upload = image_file("wide.jpg", "JPEG", icc_profile=profile)
+
+        creator_client.post(CREATE_URL, product_data(image=upload))
+
+        for path in stored_files(settings, Product.objects.get()):
+            with Image.open(path) as stored:
+                assert stored.info["icc_profile"] == profile
+
+    @pytest.mark.parametrize("image_format", ["JPEG", "CMYK JPEG", "PNG"])
+    def test_refuses_a_picture_cut_short(self, creator_client, image_format):
+        if image_format == "CMYK JPEG":
+            buffer = io.BytesIO()
+            Image.new("CMYK", (400, 300), (0, 50, 100, 0)).save(buffer, format="JPEG")
+            whole = buffer.getvalue()
+        else:
+            whole = image_bytes(image_format, size=(400, 300))
+        cut = SimpleUploadedFile("cut.jpg", whole[: len(whole) // 2])
+
+        response = creator_client.post(CREATE_URL, product_data(image=cut))
+
+        assert response.context["form"].errors["image"] == [
+            "Upload a JPEG, PNG, WebP or GIF image."
+        ]
+        assert not Product.objects.exists()
 
     def test_the_product_page_serves_the_sizes_never_the_upload(self, creator_client):
         creator_client.post(

@@ -176,3 +176,13 @@ def test_the_database_refuses_a_store_name_in_another_case_of_another_script():
 def test_the_database_refuses_a_slug_that_is_a_page_of_the_site():
     with pytest.raises(IntegrityError):
         StoreFactory(slug="create")
+
+
+@pytest.mark.django_db
+def test_renaming_a_store_alone_renames_its_key_too():
+    store = StoreFactory(name="Old Name")
+    store.name = "Ärger Laden"
+    store.save(update_fields=["name"])
+
+    assert Store.objects.name_taken("ärger laden")
+    assert not Store.objects.name_taken("old name")
