@@ -169,6 +169,17 @@ def test_a_nul_character_in_any_parameter_is_a_bad_request(client, method, path,
     assert response.status_code == 400
 
 
+@pytest.mark.django_db
+def test_a_failed_login_with_a_nul_in_the_user_agent_is_a_bad_request(client, user):
+    response = client.post(
+        reverse("accounts:login"),
+        {"email": user.email, "password": "wrong-guess"},
+        HTTP_USER_AGENT="Agent\0Smith",
+    )
+
+    assert response.status_code == 400
+
+
 def run_manage(environment, *args):
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
