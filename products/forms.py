@@ -29,10 +29,6 @@ class ProductImageField(forms.ImageField):
             raise forms.ValidationError(pictures.INVALID_MESSAGE, code="invalid_image") from error
 
 
-# What an edit without a picture writes.
-TEXT_FIELDS = ["name", "description", "price_cents", "picture_url", "updated_at"]
-
-
 class ProductForm(forms.ModelForm):
     price = forms.DecimalField(
         label="Price (USD)",
@@ -84,9 +80,4 @@ class ProductForm(forms.ModelForm):
     def save(self, commit=True):
         # At most two decimal places, so this is exact.
         self.instance.price_cents = int(self.cleaned_data["price"] * 100)
-        if commit and self.instance.pk and "image" not in self.changed_data:
-            # No picture sent: leave its columns alone, so that an edit that replaced it
-            # meanwhile is not undone, its file deleted and ours left pointing at it.
-            self.instance.save(update_fields=TEXT_FIELDS)
-            return self.instance
         return super().save(commit)

@@ -67,6 +67,7 @@ class Product(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ProductQuerySet.as_manager()
+    _loaded_image = None
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -96,8 +97,10 @@ class Product(models.Model):
         """Save; store the sizes of a new picture, and once committed remove the
         picture it replaced, with its sizes.
 
-        The row is locked while the picture it had is read and replaced, so that two
-        edits at once can't both think they replaced the same picture.
+        The row is locked while its picture is read and replaced. A save that doesn't
+        change the picture keeps the one stored now: another edit at the same time may
+        have replaced it, and writing back the one loaded earlier would point the
+        product at a file that edit deleted.
         """
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "image" not in update_fields:
@@ -110,22 +113,33 @@ class Product(models.Model):
         elif not self.image:
             self.image_width = self.image_height = None
         with transaction.atomic():
-            previous = None
+            stored = None
             if self.pk:
-                previous = (
+                stored = (
                     Product.objects.select_for_update()
                     .filter(pk=self.pk)
-                    .values_list("image", flat=True)
+                    .values("image", "image_width", "image_height")
                     .first()
                 )
+            if stored and not new_picture and self.image.name == self._loaded_image:
+                self.image.name = stored["image"]
+                self.image_width, self.image_height = stored["image_width"], stored["image_height"]
             super().save(*args, **kwargs)
             if new_picture:
                 pictures.sizes_save(self.image.storage, self.image.name)
-            if previous and previous != self.image.name:
-                delete_picture_on_commit(self.image.storage, previous)
+            if stored and stored["image"] and stored["image"] != self.image.name:
+                delete_picture_on_commit(self.image.storage, stored["image"])
+        self._loaded_image = self.image.name
 
     def get_absolute_url(self):
         return reverse("products:detail", args=[self.pk])
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        product = super().from_db(db, field_names, values)
+        # The picture as loaded, to tell a save that changes it from one that doesn't.
+        product._loaded_image = product.__dict__.get("image")
+        return product
 
     @property
     def creator(self):

@@ -2,9 +2,11 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError
+from django.urls import reverse
 
 from products.models import MAX_PRICE_CENTS, Product
 from tests.factories import ProductFactory
+from tests.products.test_images import image_file, product_data, stored_files
 
 
 @pytest.mark.parametrize(
@@ -37,3 +39,27 @@ class TestDatabaseConstraints:
 
     def test_str_is_the_name(self):
         assert str(ProductFactory(name="Bread Book")) == "Bread Book"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_save_that_does_not_change_the_picture_keeps_one_stored_meanwhile(
+    creator_client, store, settings
+):
+    # The admin, the shell or any code that loaded the product before another edit
+    # replaced its picture, and saves it after.
+    product = ProductFactory(store=store, image=image_file("first.png"))
+    stale = Product.objects.get(pk=product.pk)
+    creator_client.post(
+        reverse("products:edit", args=[product.pk]),
+        product_data(image=image_file("second.jpg", "JPEG")),
+    )
+    product.refresh_from_db()
+    replaced_by = product.image.name
+
+    stale.name = "Renamed Elsewhere"
+    stale.save()
+
+    product.refresh_from_db()
+    assert product.name == "Renamed Elsewhere"
+    assert product.image.name == replaced_by
+    assert all(path.is_file() for path in stored_files(settings, product))
