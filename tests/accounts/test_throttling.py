@@ -169,8 +169,10 @@ def test_behind_a_proxy_clients_are_told_apart_by_forwarded_for(client, settings
 @pytest.mark.django_db
 def test_login_refuses_a_spoofed_forwarded_for_from_a_direct_client(client, settings, user):
     # gunicorn reached straight, not through the proxy: a fresh X-Forwarded-For per
-    # attempt must not make a fresh client.
+    # attempt must not make a fresh client. TRUSTED_PROXY_COUNT, which TRUSTED_PROXIES
+    # replaced, is set as the review found it, so that this fails on the code before.
     settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    settings.TRUSTED_PROXY_COUNT = 1
 
     responses = [
         client.post(
@@ -193,6 +195,7 @@ def test_a_forwarded_for_that_is_not_a_plain_address_is_counted_not_a_500(
     client, settings, user, forwarded_for
 ):
     settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    settings.TRUSTED_PROXY_COUNT = 1  # as the review found it (see above)
 
     responses = [
         client.post(
