@@ -221,3 +221,12 @@ def test_a_request_warning_is_printed_once():
     )
 
     assert result.stderr.count("Not Found: /no-such-page/") == 1, result.stderr
+
+
+def test_a_trusted_proxy_that_is_not_an_address_stops_the_start():
+    returncode, _, stderr = settings_with(
+        {"TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8, proxy.example.com"}, "settings.TRUSTED_PROXIES"
+    )
+
+    assert returncode != 0
+    assert "TRUSTED_PROXIES: 'proxy.example.com' does not appear to be" in stderr
