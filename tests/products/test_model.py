@@ -63,3 +63,16 @@ def test_a_save_that_does_not_change_the_picture_keeps_one_stored_meanwhile(
     assert product.name == "Renamed Elsewhere"
     assert product.image.name == replaced_by
     assert all(path.is_file() for path in stored_files(settings, product))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_saving_named_fields_leaves_the_picture_alone(store, settings):
+    product = ProductFactory(store=store, image=image_file())
+    loaded = Product.objects.get(pk=product.pk)
+
+    loaded.name = "Renamed Alone"
+    loaded.save(update_fields=["name"])
+
+    product.refresh_from_db()
+    assert product.name == "Renamed Alone"
+    assert all(path.is_file() for path in stored_files(settings, product))
