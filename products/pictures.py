@@ -89,13 +89,13 @@ def picture_encode(file):
     with Image.open(file, formats=OPENERS) as image:
         stored_format, extension = STORED_AS[image.format]
         image.seek(0)
-        picture = upright(image)
+        picture = _upright(image)
     output = io.BytesIO()
-    save(picture, output, stored_format)
+    _save(picture, output, stored_format)
     return ContentFile(output.getvalue(), name=f"{uuid.uuid4().hex}.{extension}")
 
 
-def upright(image):
+def _upright(image):
     """The first frame, turned as its EXIF orientation says, with no metadata left."""
     icc_profile = image.info.get("icc_profile")
     picture = ImageOps.exif_transpose(image)
@@ -106,7 +106,7 @@ def upright(image):
     return picture
 
 
-def save(picture, output, image_format, **options):
+def _save(picture, output, image_format, **options):
     # The colour profile stays: without it, colours shift.
     icc_profile = picture.info.get("icc_profile")
     if icc_profile:
@@ -135,7 +135,7 @@ def sizes_save(storage, name):
             resized = image.resize(size_dimensions(*image.size, size), Image.Resampling.LANCZOS)
             resized.info = image.info
             output = io.BytesIO()
-            save(resized, output, "WEBP", quality=80, method=4)
+            _save(resized, output, "WEBP", quality=80, method=4)
             storage.save(size_name(name, size), ContentFile(output.getvalue()))
 
 
