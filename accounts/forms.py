@@ -105,6 +105,13 @@ class AdminUserCreationForm(auth_forms.AdminUserCreationForm):
         fields = ["email"]
         field_classes = {"email": EmailField}
 
+    def clean_password1(self):
+        # The same rule as sign-up's: spaces alone are no password.
+        password = self.cleaned_data.get("password1")
+        if password and not password.strip():
+            raise forms.ValidationError(BLANK_PASSWORD_MESSAGE, code="blank_password")
+        return password
+
 
 class AdminUserChangeForm(auth_forms.UserChangeForm):
     class Meta:

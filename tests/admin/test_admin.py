@@ -187,3 +187,18 @@ def test_a_search_with_a_nul_character_is_a_bad_request_not_a_500(admin_client, 
     response = admin_client.get(reverse(url_name), query)
 
     assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_a_password_of_only_spaces(admin_client):
+    blank = "\u3000" * 12
+
+    response = admin_client.post(
+        reverse("admin:accounts_user_add"),
+        {"email": "new@example.com", "usable_password": "true", "password1": blank}
+        | {"password2": blank},
+    )
+
+    assert response.status_code == 200
+    assert "Choose a password with more than spaces in it." in response.content.decode()
+    assert not User.objects.filter(email="new@example.com").exists()
