@@ -6,33 +6,33 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
-from products.models import MAX_PRICE_CENTS, MIN_PRICE_CENTS, Product
+from products import pictures
+from products.models import DESCRIPTION_MAX_LENGTH, MAX_PRICE_CENTS, MIN_PRICE_CENTS, Product
 from yumroad_site.validators import NAME_LENGTH_MESSAGE
 
 MAX_PRICE = Decimal(MAX_PRICE_CENTS) / 100
 MIN_PRICE = Decimal(MIN_PRICE_CENTS) / 100
 PRICE_MESSAGE = f"Enter a price in dollars from 0 to {MAX_PRICE:,.0f}, like 5 or 4.99."
 MIN_PRICE_MESSAGE = f"Free, or at least ${MIN_PRICE:.2f}."
-IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
+DESCRIPTION_LENGTH_MESSAGE = (
+    f"Keep the description to {DESCRIPTION_MAX_LENGTH:,} characters (it has %(show_value)s)."
+)
 
 
 class ProductImageField(forms.ImageField):
-    """An upload that Pillow reads as a JPEG, PNG, WebP or GIF of at most 5 MB."""
-
-    default_error_messages = {
-        "invalid_image": "Upload a JPEG, PNG, WebP or GIF image.",
-        "too_large": "The image must be 5 MB or smaller.",
-    }
+    """A JPEG, PNG, WebP or GIF of at most 5 MB and 40 megapixels, cleaned to the
+    picture we store: re-encoded without its metadata, under a generated name."""
 
     def to_python(self, data):
-        # The size first, so that an oversized upload is never decoded.
-        if isinstance(data, UploadedFile) and data.size > MAX_IMAGE_BYTES:
-            raise forms.ValidationError(self.error_messages["too_large"], code="too_large")
-        upload = super().to_python(data)
-        if isinstance(upload, UploadedFile) and upload.image.format not in IMAGE_FORMATS:
-            raise forms.ValidationError(self.error_messages["invalid_image"], code="invalid_image")
-        return upload
+        upload = forms.FileField.to_python(self, data)
+        if upload is None:
+            return None
+        pictures.picture_check(upload)
+        try:
+            return pictures.picture_encode(upload)
+        except Exception as error:
+            # Pillow raises many kinds of errors for a broken or hostile file.
+            raise forms.ValidationError(pictures.INVALID_MESSAGE, code="invalid_image") from error
 
 
 class ProductFileField(forms.FileField):
@@ -76,7 +76,7 @@ class ProductForm(forms.ModelForm):
         widget=forms.ClearableFileInput(
             attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}
         ),
-        help_text="JPEG, PNG, WebP or GIF, at most 5 MB.",
+        help_text="JPEG, PNG, WebP or GIF, at most 5 MB and 40 megapixels.",
     )
     picture_url = forms.URLField(
         label="Picture URL",
@@ -89,7 +89,10 @@ class ProductForm(forms.ModelForm):
     class Meta:
         model = Product
         fields = ["name", "description", "price", "file", "image", "picture_url"]
-        error_messages = {"name": {"max_length": NAME_LENGTH_MESSAGE}}
+        error_messages = {
+            "name": {"max_length": NAME_LENGTH_MESSAGE},
+            "description": {"max_length": DESCRIPTION_LENGTH_MESSAGE},
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -116,6 +119,12 @@ class ProductForm(forms.ModelForm):
         if 0 < price < MIN_PRICE:
             raise forms.ValidationError(MIN_PRICE_MESSAGE, code="below_minimum")
         return price
+
+    @property
+    def picture_dropped(self):
+        """Whether a picture was sent with a form that has errors: a browser can't keep
+        it, so the form must ask for it again."""
+        return bool(self.is_bound and self.errors and self.files.get("image"))
 
     def save(self, commit=True):
         # At most two decimal places, so this is exact.

@@ -177,9 +177,8 @@ class TestAGuest:
             ({"email": "ann@"}, "Enter a valid email address."),
             (
                 {"email": "a" * 243 + "@example.com"},
-                "Ensure this value has at most 254 characters (it has 255).",
+                "An email address has at most 254 characters.",
             ),
-            ({"email": "ann\x00@example.com"}, "Null characters are not allowed."),
         ],
     )
     def test_a_bad_email_is_refused_and_nothing_is_written(
@@ -193,6 +192,13 @@ class TestAGuest:
         body = response.content.decode()
         assert error.replace("'", "&#x27;") in body
         assert "Get it free" in body
+        assert not Order.objects.exists()
+        assert mail.outbox == []
+
+    def test_an_email_with_a_nul_is_a_400_and_nothing_is_written(self, client, product):
+        response = client.post(buy_url(product), {"email": "ann\x00@example.com"})
+
+        assert response.status_code == 400
         assert not Order.objects.exists()
         assert mail.outbox == []
 

@@ -3,9 +3,11 @@ from decimal import Decimal
 import pytest
 from django.core.files.base import ContentFile
 from django.db import IntegrityError
+from django.urls import reverse
 
 from products.models import MAX_PRICE_CENTS, Product
 from tests.factories import ProductFactory
+from tests.products.test_images import image_file, product_data, stored_files
 
 
 @pytest.mark.parametrize(
@@ -47,3 +49,40 @@ def test_a_long_file_name_from_code_is_cut_keeping_its_extension():
     assert len(product.file_name) == 255
     assert product.file_name.endswith("a.pdf")
     assert product.file_type == "application/pdf"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_save_that_does_not_change_the_picture_keeps_one_stored_meanwhile(
+    creator_client, store, settings
+):
+    # The admin, the shell or any code that loaded the product before another edit
+    # replaced its picture, and saves it after.
+    product = ProductFactory(store=store, image=image_file("first.png"))
+    stale = Product.objects.get(pk=product.pk)
+    creator_client.post(
+        reverse("products:edit", args=[product.pk]),
+        product_data(image=image_file("second.jpg", "JPEG")),
+    )
+    product.refresh_from_db()
+    replaced_by = product.image.name
+
+    stale.name = "Renamed Elsewhere"
+    stale.save()
+
+    product.refresh_from_db()
+    assert product.name == "Renamed Elsewhere"
+    assert product.image.name == replaced_by
+    assert all(path.is_file() for path in stored_files(settings, product))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_saving_named_fields_leaves_the_picture_alone(store, settings):
+    product = ProductFactory(store=store, image=image_file())
+    loaded = Product.objects.get(pk=product.pk)
+
+    loaded.name = "Renamed Alone"
+    loaded.save(update_fields=["name"])
+
+    product.refresh_from_db()
+    assert product.name == "Renamed Alone"
+    assert all(path.is_file() for path in stored_files(settings, product))
