@@ -2,11 +2,12 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
 from django.urls import reverse
 
 from products.models import MAX_PRICE_CENTS, Product
-from tests.factories import ProductFactory
+from tests.factories import ProductFactory, SellableProductFactory
 from tests.products.test_images import image_file, product_data, stored_files
 
 
@@ -86,3 +87,25 @@ def test_saving_named_fields_leaves_the_picture_alone(store, settings):
     product.refresh_from_db()
     assert product.name == "Renamed Alone"
     assert all(path.is_file() for path in stored_files(settings, product))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_save_that_does_not_send_a_file_keeps_the_one_stored_meanwhile(
+    creator_client, store, settings
+):
+    product = SellableProductFactory(store=store)
+    stale = Product.objects.get(pk=product.pk)
+    creator_client.post(
+        reverse("products:edit", args=[product.pk]),
+        product_data(file=SimpleUploadedFile("second.zip", b"PK second")),
+    )
+    product.refresh_from_db()
+    replaced_by = product.file.name
+
+    stale.name = "Renamed Elsewhere"
+    stale.save()
+
+    product.refresh_from_db()
+    assert product.name == "Renamed Elsewhere"
+    assert (product.file.name, product.file_name) == (replaced_by, "second.zip")
+    assert (settings.PRIVATE_MEDIA_ROOT / replaced_by).read_bytes() == b"PK second"
