@@ -2,15 +2,23 @@ from django import forms
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth import forms as auth_forms
 
-from accounts.models import User, normalize_email
+from accounts.models import EMAIL_MAX_LENGTH, User, normalize_email
 from stores.forms import StoreNameField
 
 INVALID_LOGIN_MESSAGE = "Invalid email or password"
+EMAIL_LENGTH_MESSAGE = f"An email address has at most {EMAIL_MAX_LENGTH} characters."
+BLANK_PASSWORD_MESSAGE = "Choose a password with more than spaces in it."
 
 
 class EmailField(forms.EmailField):
     """An email as we store it, normalized before the checks: lower-casing can make an
-    address longer ("İ" becomes two characters), so the length is checked after it."""
+    address longer ("İ" becomes two characters), so the length is checked after it.
+    At most 254 characters on every form, login included."""
+
+    def __init__(self, **kwargs):
+        kwargs["max_length"] = min(kwargs.get("max_length") or EMAIL_MAX_LENGTH, EMAIL_MAX_LENGTH)
+        super().__init__(**kwargs)
+        self.error_messages["max_length"] = EMAIL_LENGTH_MESSAGE
 
     def to_python(self, value):
         return normalize_email(super().to_python(value))
@@ -34,6 +42,13 @@ class SignupForm(forms.ModelForm):
         fields = ["email"]
         field_classes = {"email": EmailField}
         widgets = {"email": forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})}
+
+    def clean_password(self):
+        # The manager refuses such a password with a ValueError; say so here first.
+        password = self.cleaned_data["password"]
+        if not password.strip():
+            raise forms.ValidationError(BLANK_PASSWORD_MESSAGE, code="blank_password")
+        return password
 
     def clean(self):
         cleaned_data = super().clean()
@@ -89,6 +104,13 @@ class AdminUserCreationForm(auth_forms.AdminUserCreationForm):
         model = User
         fields = ["email"]
         field_classes = {"email": EmailField}
+
+    def clean_password1(self):
+        # The same rule as sign-up's: spaces alone are no password.
+        password = self.cleaned_data.get("password1")
+        if password and not password.strip():
+            raise forms.ValidationError(BLANK_PASSWORD_MESSAGE, code="blank_password")
+        return password
 
 
 class AdminUserChangeForm(auth_forms.UserChangeForm):

@@ -5,6 +5,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 DUPLICATE_EMAIL_MESSAGE = "That email already has an account"
+# RFC 5321: a path is at most 256 characters with its brackets.
+EMAIL_MAX_LENGTH = 254
 
 
 def normalize_email(email):

@@ -20,8 +20,10 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     raw_id_fields = ["product", "buyer"]
     autocomplete_fields = ["store"]
-    # What the payment was is Stripe's record: staff can't rewrite it here.
+    # What the payment was is Stripe's record: staff can't rewrite it here. The status
+    # moves only through orders.services (with paid_at and the emails that go with it).
     readonly_fields = [
+        "status",
         "product_name",
         "amount_cents",
         "currency",

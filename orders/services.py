@@ -65,14 +65,25 @@ def order_claim_free(*, product, buyer, email):
             order.save()
     except IntegrityError:
         order = Order.objects.get(product=product, email=email, amount_cents=0)
-        # At most one resend every few minutes, so the form can't flood an inbox.
-        if cache.add(f"orders:resend:{order.pk}", True, RESEND_INTERVAL_SECONDS):
-            transaction.on_commit(
-                partial(tasks.purchase_receipt_send.enqueue, order.pk), robust=True
-            )
+        receipt_resend(order=order)
         return order, False
+    _resend_interval_start(order.pk)
     _fulfil_on_commit(order.pk)
     return order, True
+
+
+def receipt_resend(*, order):
+    """Email the buyer their receipt again, with a fresh link: at most once every few
+    minutes for an order (counting its first email), so no form can flood an inbox.
+    Returns whether it was sent."""
+    if not _resend_interval_start(order.pk):
+        return False
+    transaction.on_commit(partial(tasks.purchase_receipt_send.enqueue, order.pk), robust=True)
+    return True
+
+
+def _resend_interval_start(order_id):
+    return cache.add(f"orders:resend:{order_id}", True, RESEND_INTERVAL_SECONDS)
 
 
 def order_mark_paid(*, session_id, payment_intent="", email=""):

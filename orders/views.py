@@ -4,7 +4,6 @@ import logging
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.http import (
@@ -23,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import ListView
 
-from orders import payments, services, tasks
+from orders import payments, services
 from orders.forms import BuyerEmailForm
 from orders.models import Order
 from products.models import Product
@@ -37,7 +36,6 @@ CHECKOUT_FAILED_MESSAGE = "We couldn't start the checkout. Please try again."
 CANCELLED_MESSAGE = (
     "There was an error while attempting to purchase this product. Please try again."
 )
-RESEND_INTERVAL_SECONDS = services.RESEND_INTERVAL_SECONDS
 
 
 class HttpResponseSeeOther(HttpResponseRedirect):
@@ -210,8 +208,47 @@ class StripeWebhookView(View):
         return JsonResponse({"status": outcome})
 
 
-def _download_refused(request, token, title, message, status, resend=False):
-    context = {"title": title, "message": message, "token": token, "resend": resend}
+INVALID_LINK = ("This download link is not valid", "Check the link.", 403)
+REFUSALS = {
+    "refunded": ("This purchase was refunded", "Its file is not available.", 410),
+    "unpaid": ("This order is not paid", "Its file is not available.", 403),
+    "gone": ("This file is no longer available", "Its creator removed it.", 410),
+    "expired": (
+        "This download link has expired",
+        "Links work for a limited time. We can email a new one to the buyer.",
+        410,
+    ),
+}
+
+
+def _order_of_link(token):
+    """The order a download link is for, and whether the link is too old to use.
+    None for a forged link or a deleted order."""
+    try:
+        return Order.from_download_token(token), False
+    except signing.SignatureExpired:
+        try:
+            return Order.from_download_token(token, fresh=False), True
+        except Order.DoesNotExist:
+            return None, True
+    except (signing.BadSignature, Order.DoesNotExist):
+        return None, False
+
+
+def _refusal(order, expired):
+    """Why this order's file can't be had through this link, or None."""
+    if order.status == Order.Status.REFUNDED:
+        return "refunded"
+    if order.status != Order.Status.PAID:
+        return "unpaid"
+    if order.product is None or not order.product.file:
+        return "gone"
+    return "expired" if expired else None
+
+
+def _download_refused(request, token, reason):
+    title, message, status = REFUSALS.get(reason, INVALID_LINK)
+    context = {"title": title, "message": message, "token": token, "resend": reason == "expired"}
     return render(request, "orders/download_refused.html", context, status=status)
 
 
@@ -222,44 +259,18 @@ class DownloadView(View):
     http_method_names = ["get", "head"]
 
     def get(self, request, token):
-        try:
-            order = Order.from_download_token(token)
-        except signing.SignatureExpired:
-            return _download_refused(
-                request,
-                token,
-                "This download link has expired",
-                "Links work for a limited time. We can email a new one to the buyer.",
-                status=410,
-                resend=True,
-            )
-        except (signing.BadSignature, Order.DoesNotExist):
-            return _download_refused(
-                request, token, "This download link is not valid", "Check the link.", 403
-            )
-        if order.status == Order.Status.REFUNDED:
-            return _download_refused(
-                request, token, "This purchase was refunded", "Its file is not available.", 410
-            )
-        if order.status != Order.Status.PAID:
-            return _download_refused(
-                request, token, "This order is not paid", "Its file is not available.", 403
-            )
+        order, expired = _order_of_link(token)
+        reason = "invalid" if order is None else _refusal(order, expired)
+        if reason:
+            return _download_refused(request, token, reason)
         product = order.product
         try:
-            if product is None or not product.file:
-                raise FileNotFoundError
             response = _file_response(product)
         except OSError:
             logger.warning("The file of order %s is missing", order.pk)
-            return _download_refused(
-                request,
-                token,
-                "This file is no longer available",
-                "Its creator removed it.",
-                410,
-            )
-        Order.objects.filter(pk=order.pk).update(download_count=F("download_count") + 1)
+            return _download_refused(request, token, "gone")
+        if request.method == "GET":  # a HEAD (a link checker, say) gets no file
+            Order.objects.filter(pk=order.pk).update(download_count=F("download_count") + 1)
         return response
 
 
@@ -286,14 +297,13 @@ class DownloadResendView(View):
     http_method_names = ["post"]
 
     def post(self, request, token):
-        try:
-            order = Order.from_download_token(token, fresh=False)
-        except (signing.BadSignature, Order.DoesNotExist):
-            raise PermissionDenied("This download link is not valid.") from None
-        if order.status != Order.Status.PAID:
-            raise PermissionDenied("This order has nothing to download.")
-        if cache.add(f"orders:resend:{order.pk}", True, RESEND_INTERVAL_SECONDS):
-            tasks.purchase_receipt_send.enqueue(order.pk)
+        order, expired = _order_of_link(token)
+        if order is None:
+            raise PermissionDenied("This download link is not valid.")
+        reason = _refusal(order, expired)
+        if reason not in (None, "expired"):
+            return _download_refused(request, token, reason)
+        services.receipt_resend(order=order)
         messages.success(request, "We sent a new download link to the buyer's email address.")
         return redirect("products:index")
 

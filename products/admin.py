@@ -1,8 +1,21 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.db import models
 
-from products.forms import ProductFileField, ProductFileInput, ProductImageField
+from products.forms import ProductFileField, ProductImageField
 from products.models import Product
+
+
+class ProductChangeList(ChangeList):
+    def get_filters(self, request):
+        # A date past what Python's datetime holds (?created_at__year=99999999999, or
+        # the year after 9999) is a bad filter, as a bad day or month already is.
+        try:
+            return super().get_filters(request)
+        except (OverflowError, ValueError) as error:
+            raise IncorrectLookupParameters(error) from error
 
 
 @admin.register(Product)
@@ -15,12 +28,19 @@ class ProductAdmin(admin.ModelAdmin):
     autocomplete_fields = ["store"]
     readonly_fields = ["file_name", "file_type", "file_size", "created_at", "updated_at"]
     # The site's rules for pictures (web links over http(s), uploads checked by Pillow)
-    # and for the file sold (size, shown by name since it has no URL).
+    # and for the file sold (its size; shown by name above, since it has no URL).
     formfield_overrides = {
         models.URLField: {"assume_scheme": "https"},
         models.ImageField: {"form_class": ProductImageField},
-        models.FileField: {"form_class": ProductFileField, "widget": ProductFileInput},
+        models.FileField: {"form_class": ProductFileField, "widget": forms.FileInput},
     }
+
+    def get_changelist(self, request, **kwargs):
+        return ProductChangeList
+
+    def get_queryset(self, request):
+        # The list never shows descriptions; a product's page loads its own.
+        return super().get_queryset(request).defer("description")
 
     @admin.display(description="price", ordering="price_cents")
     def display_price(self, product):

@@ -4,53 +4,43 @@ from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.utils.html import format_html
 
-from products.models import MAX_PRICE_CENTS, MIN_PRICE_CENTS, Product
+from products import pictures
+from products.models import DESCRIPTION_MAX_LENGTH, MAX_PRICE_CENTS, MIN_PRICE_CENTS, Product
 from yumroad_site.validators import NAME_LENGTH_MESSAGE
 
 MAX_PRICE = Decimal(MAX_PRICE_CENTS) / 100
 MIN_PRICE = Decimal(MIN_PRICE_CENTS) / 100
 PRICE_MESSAGE = f"Enter a price in dollars from 0 to {MAX_PRICE:,.0f}, like 5 or 4.99."
 MIN_PRICE_MESSAGE = f"Free, or at least ${MIN_PRICE:.2f}."
-IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
+DESCRIPTION_LENGTH_MESSAGE = (
+    f"Keep the description to {DESCRIPTION_MAX_LENGTH:,} characters (it has %(show_value)s)."
+)
 
 
 class ProductImageField(forms.ImageField):
-    """An upload that Pillow reads as a JPEG, PNG, WebP or GIF of at most 5 MB."""
-
-    default_error_messages = {
-        "invalid_image": "Upload a JPEG, PNG, WebP or GIF image.",
-        "too_large": "The image must be 5 MB or smaller.",
-    }
+    """A JPEG, PNG, WebP or GIF of at most 5 MB and 40 megapixels, cleaned to the
+    picture we store: re-encoded without its metadata, under a generated name."""
 
     def to_python(self, data):
-        # The size first, so that an oversized upload is never decoded.
-        if isinstance(data, UploadedFile) and data.size > MAX_IMAGE_BYTES:
-            raise forms.ValidationError(self.error_messages["too_large"], code="too_large")
-        upload = super().to_python(data)
-        if isinstance(upload, UploadedFile) and upload.image.format not in IMAGE_FORMATS:
-            raise forms.ValidationError(self.error_messages["invalid_image"], code="invalid_image")
-        return upload
-
-
-class ProductFileInput(forms.FileInput):
-    """The file a product delivers: shows the current one by name (it has no URL)."""
-
-    template_name = "products/_file_input.html"
-
-    def get_context(self, name, value, attrs):
-        context = super().get_context(name, value, attrs)
-        # The saved file's product (a FieldFile knows it); nothing for a new upload.
-        context["current"] = getattr(value, "instance", None) if value else None
-        return context
+        upload = forms.FileField.to_python(self, data)
+        if upload is None:
+            return None
+        pictures.picture_check(upload)
+        try:
+            return pictures.picture_encode(upload)
+        except Exception as error:
+            # Pillow raises many kinds of errors for a broken or hostile file.
+            raise forms.ValidationError(pictures.INVALID_MESSAGE, code="invalid_image") from error
 
 
 class ProductFileField(forms.FileField):
     """Any type of file, up to PRODUCT_FILE_MAX_MB; the name is the client's, kept for
     the download only, so its length does not matter here."""
 
-    widget = ProductFileInput
+    # A plain input: the saved file has no URL to link to (see ProductForm's help text).
+    widget = forms.FileInput
 
     def __init__(self, **kwargs):
         kwargs["max_length"] = None
@@ -86,7 +76,7 @@ class ProductForm(forms.ModelForm):
         widget=forms.ClearableFileInput(
             attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}
         ),
-        help_text="JPEG, PNG, WebP or GIF, at most 5 MB.",
+        help_text="JPEG, PNG, WebP or GIF, at most 5 MB and 40 megapixels.",
     )
     picture_url = forms.URLField(
         label="Picture URL",
@@ -94,30 +84,47 @@ class ProductForm(forms.ModelForm):
         assume_scheme="https",
         help_text="Or the address of an image on the web. An uploaded image comes first.",
     )
-    file = ProductFileField(
-        label="File to sell",
-        required=False,
-        help_text=(
-            f"What buyers download: any type of file, at most {settings.PRODUCT_FILE_MAX_MB} MB."
-            " Until it has one, the product shows as coming soon."
-        ),
-    )
+    file = ProductFileField(label="File to sell", required=False)
 
     class Meta:
         model = Product
         fields = ["name", "description", "price", "file", "image", "picture_url"]
-        error_messages = {"name": {"max_length": NAME_LENGTH_MESSAGE}}
+        error_messages = {
+            "name": {"max_length": NAME_LENGTH_MESSAGE},
+            "description": {"max_length": DESCRIPTION_LENGTH_MESSAGE},
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["price"].initial = self.instance.price
+        rules = (
+            f"What buyers download: any type of file, at most {settings.PRODUCT_FILE_MAX_MB} MB."
+        )
+        if self.instance.file:
+            self.fields["file"].help_text = format_html(
+                'Now selling <strong class="text-break">{}</strong> ({}). '
+                "Choose a file to replace it. {}",
+                self.instance.file_name,
+                filesizeformat(self.instance.file_size),
+                rules,
+            )
+        else:
+            self.fields[
+                "file"
+            ].help_text = f"{rules} Until it has one, the product shows as coming soon."
 
     def clean_price(self):
         price = self.cleaned_data["price"]
         if 0 < price < MIN_PRICE:
             raise forms.ValidationError(MIN_PRICE_MESSAGE, code="below_minimum")
         return price
+
+    @property
+    def picture_dropped(self):
+        """Whether a picture was sent with a form that has errors: a browser can't keep
+        it, so the form must ask for it again."""
+        return bool(self.is_bound and self.errors and self.files.get("image"))
 
     def save(self, commit=True):
         # At most two decimal places, so this is exact.

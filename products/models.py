@@ -5,10 +5,13 @@ from pathlib import PurePath
 
 from django.core.validators import FileExtensionValidator, MaxValueValidator, URLValidator
 from django.db import models, transaction
-from django.db.models.functions import Length, Trim
-from django.db.models.lookups import GreaterThanOrEqual
+from django.db.models.functions import Left, Length, Trim
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.urls import reverse
+from django.utils.functional import cached_property
+from PIL import Image
 
+from products import pictures
 from products.storage import private_storage
 from yumroad_site.money import cents_to_decimal, format_money
 from yumroad_site.validators import (
@@ -21,9 +24,13 @@ from yumroad_site.validators import (
 MAX_PRICE_CENTS = 100_000_00  # $100,000.00
 # Stripe's smallest charge in USD: a paid product costs at least this much.
 MIN_PRICE_CENTS = 50
+DESCRIPTION_MAX_LENGTH = 5000
+# What a product card shows of the description: never the whole of it.
+EXCERPT_LENGTH = 200
 FILE_NAME_MAX_LENGTH = 255
 # Characters that would garble or disguise a file name: controls and direction overrides.
 HIDDEN_NAME_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
+FILE_COLUMNS = ("file", "file_name", "file_size", "file_type")
 
 
 def product_file_upload_to(instance, filename):
@@ -43,9 +50,14 @@ def clean_file_name(name):
 
 
 class ProductQuerySet(models.QuerySet):
+    def for_cards(self):
+        """What a product card shows: the start of the description as `excerpt`, never
+        the whole of it."""
+        return self.defer("description").annotate(excerpt=Left("description", EXCERPT_LENGTH))
+
     def for_listing(self):
         """Newest first, with what a product card shows, in one query."""
-        return self.select_related("store").order_by("-created_at", "-pk")
+        return self.for_cards().select_related("store").order_by("-created_at", "-pk")
 
     def for_store(self, store):
         return self.for_listing().filter(store=store)
@@ -55,7 +67,7 @@ class Product(models.Model):
     name = models.CharField(
         max_length=NAME_MAX_LENGTH, validators=[validate_name_length, validate_printable]
     )
-    description = models.TextField()
+    description = models.TextField(max_length=DESCRIPTION_MAX_LENGTH)
     price_cents = models.PositiveIntegerField(
         "price in cents", validators=[MaxValueValidator(MAX_PRICE_CENTS)]
     )
@@ -64,6 +76,10 @@ class Product(models.Model):
         blank=True,
         validators=[FileExtensionValidator(["jpg", "jpeg", "png", "webp", "gif"])],
     )
+    # The picture's size, for the width and height pages give it; empty for a picture
+    # stored before pictures had sizes, which pages show as it is.
+    image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
     picture_url = models.URLField(
         "picture URL",
         blank=True,
@@ -82,6 +98,7 @@ class Product(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ProductQuerySet.as_manager()
+    _loaded_image = _loaded_file = None
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -99,28 +116,80 @@ class Product(models.Model):
                 condition=GreaterThanOrEqual(Length(Trim("name")), NAME_MIN_LENGTH),
                 name="product_name_min_length",
             ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("description"), DESCRIPTION_MAX_LENGTH),
+                name="product_description_max_length",
+            ),
         ]
 
     def __str__(self):
         return self.name
 
     def save(self, *args, **kwargs):
-        """Save, and once committed remove the files (image, deliverable) replaced."""
-        if self.file and not self.file._committed:
+        """Save; note a new file's name, size and type and store the sizes of a new
+        picture; once committed, remove the picture (with its sizes) and the file that
+        were replaced.
+
+        The row is locked while its picture and file are read and replaced. A save
+        that doesn't change them keeps the ones stored now: another edit at the same
+        time may have replaced them, and writing back those loaded earlier would point
+        the product at files that edit deleted.
+        """
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and not {"image", "file"} & set(update_fields):
+            super().save(*args, **kwargs)
+            return
+        new_picture = bool(self.image) and not self.image._committed
+        if new_picture:
+            with Image.open(self.image) as image:
+                self.image_width, self.image_height = image.size
+        elif not self.image:
+            self.image_width = self.image_height = None
+        new_file = bool(self.file) and not self.file._committed
+        if new_file:
             self.file_name = clean_file_name(self.file.name)
             self.file_size = self.file.size
             self.file_type = mimetypes.guess_type(self.file_name)[0] or "application/octet-stream"
-        previous = {}
-        if self.pk:
-            previous = Product.objects.filter(pk=self.pk).values(*FILE_FIELDS).first() or {}
-        super().save(*args, **kwargs)
-        for field, old_name in previous.items():
-            current = getattr(self, field)
-            if old_name and old_name != current.name:
-                delete_file_on_commit(current.storage, old_name)
+        with transaction.atomic():
+            stored = None
+            if self.pk:
+                stored = (
+                    Product.objects.select_for_update()
+                    .filter(pk=self.pk)
+                    .values("image", "image_width", "image_height", *FILE_COLUMNS)
+                    .first()
+                )
+            if stored and not new_picture and self.image.name == self._loaded_image:
+                self.image.name = stored["image"]
+                self.image_width, self.image_height = stored["image_width"], stored["image_height"]
+            if stored and not new_file and self.file.name == self._loaded_file:
+                self.file.name = stored["file"]
+                self.file_name, self.file_size, self.file_type = (
+                    stored["file_name"],
+                    stored["file_size"],
+                    stored["file_type"],
+                )
+            super().save(*args, **kwargs)
+            if new_picture:
+                pictures.sizes_save(self.image.storage, self.image.name)
+            if stored and stored["image"] and stored["image"] != self.image.name:
+                delete_picture_on_commit(self.image.storage, stored["image"])
+            if stored and stored["file"] and stored["file"] != self.file.name:
+                delete_file_on_commit(self.file.storage, stored["file"])
+        self._loaded_image = self.image.name
+        self._loaded_file = self.file.name
 
     def get_absolute_url(self):
         return reverse("products:detail", args=[self.pk])
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        product = super().from_db(db, field_names, values)
+        # The picture and file as loaded, to tell a save that changes them from one
+        # that doesn't.
+        product._loaded_image = product.__dict__.get("image")
+        product._loaded_file = product.__dict__.get("file")
+        return product
 
     @property
     def creator(self):
@@ -144,8 +213,22 @@ class Product(models.Model):
         """What kind of file a buyer gets, from its name: "PDF", "ZIP", or "File"."""
         return PurePath(self.file_name).suffix.lstrip(".").upper()[:10] or "File"
 
+    @cached_property
+    def picture_sizes(self):
+        """Each size of the uploaded picture as (url, width, height), smallest first,
+        one per width; empty for a picture stored before pictures had sizes."""
+        if not self.image or not self.image_width:
+            return []
+        sizes = {}
+        for size in pictures.SIZES:
+            width, height = pictures.size_dimensions(self.image_width, self.image_height, size)
+            url = self.image.storage.url(pictures.size_name(self.image.name, size))
+            sizes.setdefault(width, (url, width, height))
+        return list(sizes.values())
 
-FILE_FIELDS = ("image", "file")
+
+def delete_picture_on_commit(storage, name):
+    transaction.on_commit(lambda: pictures.picture_delete(storage, name), robust=True)
 
 
 def delete_file_on_commit(storage, name):

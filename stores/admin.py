@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -15,7 +16,8 @@ class StoreAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_product_count()
+        # Counting groups the rows, which drops the model's ordering: order them again.
+        return super().get_queryset(request).with_product_count().order_by(Lower("name"))
 
     @admin.display(description="owner", ordering="owner__email")
     def owner_link(self, store):

@@ -19,7 +19,8 @@ class StoreNameField(forms.CharField):
     def clean(self, value):
         name = super().clean(value)
         try:
-            Store(name=name).full_clean(exclude=["owner", "slug"])
+            # The name key's uniqueness is Store.clean's check, said once.
+            Store(name=name).full_clean(exclude=["owner", "slug", "name_key"])
         except ValidationError as error:
             # The model's field and constraint errors, all about this one field.
             raise ValidationError(error.messages) from error

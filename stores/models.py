@@ -1,6 +1,8 @@
+import unicodedata
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Value
 from django.db.models.functions import Length, Lower, Trim
 from django.db.models.lookups import GreaterThanOrEqual
 from django.urls import reverse
@@ -43,21 +45,32 @@ class StoreQuerySet(models.QuerySet):
         return self.prefetch_related(
             models.Prefetch(
                 "products",
-                queryset=Product.objects.order_by("-created_at", "-pk")[:PREVIEW_PRODUCTS],
+                queryset=Product.objects.for_cards().order_by("-created_at", "-pk")[
+                    :PREVIEW_PRODUCTS
+                ],
                 to_attr="preview_products",
             )
         )
 
     def name_taken(self, name):
-        """Whether a store has this name in any letter case, as the database compares it."""
-        return self.alias(lower_name=Lower("name")).filter(lower_name=Lower(Value(name))).exists()
+        """Whether a store has this name in any letter case."""
+        return self.filter(name_key=name_key(name)).exists()
+
+
+def name_key(name):
+    """What two store names must not share: the name in Unicode's compatibility form,
+    case-folded, so that "Ärger Laden" and "ärger laden" (or "Straße" and "STRASSE")
+    clash on SQLite as on PostgreSQL, whatever the database's own LOWER folds."""
+    return unicodedata.normalize("NFKC", name.strip()).casefold()
 
 
 class Store(models.Model):
     name = models.CharField(
         max_length=NAME_MAX_LENGTH,
         validators=[validate_name_length, validate_printable],
-        error_messages={"unique": DUPLICATE_NAME_MESSAGE},
+    )
+    name_key = models.TextField(
+        unique=True, editable=False, error_messages={"unique": DUPLICATE_NAME_MESSAGE}
     )
     slug = models.SlugField(max_length=NAME_MAX_LENGTH + 10, unique=True, allow_unicode=True)
     owner = models.OneToOneField(
@@ -70,11 +83,6 @@ class Store(models.Model):
     class Meta:
         ordering = [Lower("name")]
         constraints = [
-            models.UniqueConstraint(
-                Lower("name"),
-                name="store_name_ci_unique",
-                violation_error_message=DUPLICATE_NAME_MESSAGE,
-            ),
             models.CheckConstraint(
                 condition=GreaterThanOrEqual(Length(Trim("name")), NAME_MIN_LENGTH),
                 name="store_name_min_length",
@@ -89,5 +97,18 @@ class Store(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.name_key = name_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("stores:detail", args=[self.slug])
+
+    def clean(self):
+        super().clean()
+        self.name_key = name_key(self.name or "")
+        if Store.objects.exclude(pk=self.pk).filter(name_key=self.name_key).exists():
+            raise ValidationError({"name": DUPLICATE_NAME_MESSAGE}, code="unique")

@@ -1,4 +1,3 @@
-import os
 import tempfile
 from pathlib import Path
 
@@ -10,18 +9,17 @@ from tests.factories import PASSWORD, StoreFactory, UserFactory
 
 
 def pytest_configure(config):
-    # SQLite tests use a file, as the site does, not a shared in-memory database:
-    # there, threads that write at once fail at once instead of taking turns.
-    database = settings.DATABASES["default"]
-    if database["ENGINE"].endswith("sqlite3"):
-        name = Path(tempfile.gettempdir()) / f"yumroad-test-{os.getpid()}.sqlite3"
-        database["TEST"] = {**database.get("TEST", {}), "NAME": str(name)}
     # Test-only speed-ups: a fast hasher and no manifest for static files.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        # A file, not memory, as in production: the concurrency tests' threads each
+        # open their own connection to it.
+        database["TEST"]["NAME"] = str(Path(tempfile.mkdtemp()) / "test.sqlite3")
 
 
 @pytest.fixture(autouse=True)

@@ -12,3 +12,9 @@ def signup_data(**overrides):
         "store_name": "New Store",
         **overrides,
     }
+
+
+def long_email(length):
+    """A valid address of `length` characters (up to 320, what the email validator allows)."""
+    domain = ".".join(["b" * 63] * 3) + ".com"
+    return "a" * (length - len(domain) - 1) + "@" + domain

@@ -6,6 +6,7 @@ site runs for development: DEBUG on, a SQLite file in the project, emails printe
 to the console.
 """
 
+import ipaddress
 import os
 import re
 from datetime import timedelta
@@ -51,7 +52,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "django.forms",
     "axes",
     "bootstrap",
     "crispy_forms",
@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "yumroad_site.middleware.permissions_policy",
+    "yumroad_site.middleware.refuse_null_characters",
     # Last, so that it sees the lockout flag the authentication attempt set.
     "axes.middleware.AxesMiddleware",
 ]
@@ -96,9 +98,6 @@ TEMPLATES = [
     },
 ]
 
-# Widgets render with the templates above, so templates/ can hold widget templates too.
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
-
 WSGI_APPLICATION = "yumroad_site.wsgi.application"
 
 DATABASES = {
@@ -108,6 +107,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several workers and threads write at once: readers don't block the writer (WAL),
+    # a transaction takes the write lock when it starts rather than failing half-way
+    # when it first writes (IMMEDIATE), and a writer waits its turn up to 20 seconds.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -156,9 +164,18 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "accounts.lockout.attempted_email"
 AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
-# Behind a reverse proxy (or several), how many append to X-Forwarded-For.
-TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed. Checked
+# here, so that a typo stops the start instead of trusting nothing.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+for proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(proxy, strict=False)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {error}") from error
 AXES_RESET_ON_SUCCESS = True
+# The 15 minutes start at the lockout: failures during it don't extend it, so that
+# someone sharing the victim's address can't keep them out for good.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
@@ -306,9 +323,13 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+    # A year of HTTPS only. Covering subdomains and joining browsers' preload lists
+    # bind every subdomain for good: the domain owner decides, so the deployment checks
+    # don't ask for them.
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 
 # Everything comes from this site; product pictures may be linked from any web host.
 CONTENT_SECURITY_POLICY = {
@@ -322,9 +343,12 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# Everything goes to the console once, through the root logger: Django's own console
+# handler on the "django" logger is dropped, or its records would print twice.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django": {"handlers": [], "propagate": True}},
 }

@@ -11,6 +11,9 @@ NAME_CHARACTERS_MESSAGE = "Use one line of letters, numbers, spaces and punctuat
 # Control characters and line or paragraph breaks; format characters such as the
 # zero-width joiners that Persian and emoji need are fine.
 UNPRINTABLE_CATEGORIES = {"Cc", "Zl", "Zp"}
+# Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): they
+# reorder the text around a name, so "gpj.exe" can show as "exe.jpg".
+BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def validate_name_length(value):
@@ -21,5 +24,8 @@ def validate_name_length(value):
 
 def validate_printable(value):
     """Names go into page titles and email subjects: no line breaks or control characters."""
-    if any(unicodedata.category(char) in UNPRINTABLE_CATEGORIES for char in value):
+    if any(
+        char in BIDI_CONTROLS or unicodedata.category(char) in UNPRINTABLE_CATEGORIES
+        for char in value
+    ):
         raise ValidationError(NAME_CHARACTERS_MESSAGE, code="unprintable")

@@ -1,9 +1,10 @@
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth import get_user
 from django.urls import reverse
 
 from tests.factories import UserFactory
-from tests.utils import messages_of
+from tests.utils import long_email, messages_of
 
 LOGIN_URL = reverse("accounts:login")
 LOGOUT_URL = reverse("accounts:logout")
@@ -108,3 +109,17 @@ class TestLogout:
         assert f'<form method="post" action="{LOGOUT_URL}">' in body
         assert user.email in body
         assert "Log in" not in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("length", [255, 300, 320])
+def test_login_refuses_an_email_over_254_characters_with_a_message(client, length):
+    email = long_email(length)
+
+    response = client.post(LOGIN_URL, {"email": email, "password": "wrong-guess"})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["email"] == [
+        "An email address has at most 254 characters."
+    ]
+    assert not AccessAttempt.objects.exists()

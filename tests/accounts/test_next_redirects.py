@@ -3,6 +3,7 @@
 from urllib.parse import quote
 
 import pytest
+from django.contrib.auth import get_user
 from django.urls import reverse
 
 from accounts.models import User
@@ -30,7 +31,7 @@ UNSAFE_NEXT = [
     "data:text/html,<script>alert(1)</script>",
     "ftp://testserver/products/",
     "http://testserver@evil.example.com/",
-    "/\x00//evil.example.com",
+    "/\x01//evil.example.com",
     "\x08//evil.example.com",
     "/products/\r\nSet-Cookie: sessionid=stolen",
     "/products/\u200b",
@@ -149,3 +150,14 @@ class TestJourney:
 
         assert response.redirect_chain == [(CREATE_URL, 302)]
         assert response.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url_name", ["accounts:login", "accounts:signup"])
+def test_a_next_with_a_nul_character_is_a_bad_request(client, user, password, url_name):
+    data = {"email": user.email, "password": password, "next": "/\x00//evil.example.com"}
+
+    response = client.post(reverse(url_name), data)
+
+    assert response.status_code == 400
+    assert not get_user(client).is_authenticated

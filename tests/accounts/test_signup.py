@@ -6,7 +6,7 @@ from django.urls import reverse
 from accounts.forms import SignupForm
 from accounts.models import User
 from tests.factories import UserFactory
-from tests.utils import messages_of, signup_data
+from tests.utils import long_email, messages_of, signup_data
 
 SIGNUP_URL = reverse("accounts:signup")
 
@@ -110,3 +110,32 @@ class TestSignup:
 
         assert response.redirect_chain == [(reverse("products:index"), 302)]
         assert "You are already logged in" in messages_of(response)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("length", [255, 300, 320])
+def test_sign_up_refuses_an_email_over_254_characters(client, length):
+    email = long_email(length)
+    validate_email(email)
+
+    response = client.post(SIGNUP_URL, signup_data(email=email))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["email"] == [
+        "An email address has at most 254 characters."
+    ]
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "password", [" " * 12, "\t" * 12, "\u00a0" * 12, "\u3000" * 12, " \t\u00a0\u3000" * 3]
+)
+def test_sign_up_refuses_a_password_of_only_spaces(client, password):
+    response = client.post(SIGNUP_URL, signup_data(password=password, confirm=password))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["password"] == [
+        "Choose a password with more than spaces in it."
+    ]
+    assert not User.objects.exists()

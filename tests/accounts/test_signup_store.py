@@ -53,6 +53,14 @@ class TestSignupOpensAStore:
         ]
         assert not User.objects.exists()
 
+    def test_a_store_name_cannot_reorder_the_text_around_it(self, client):
+        response = client.post(SIGNUP_URL, signup_data(store_name="Shop \u202egpj.exe"))
+
+        assert response.context["form"].errors["store_name"] == [
+            "Use one line of letters, numbers, spaces and punctuation."
+        ]
+        assert not User.objects.exists()
+
     def test_a_store_name_taken_in_any_case_saves_nothing(self, client):
         StoreFactory(name="Crumb Club")
 
@@ -66,7 +74,7 @@ class TestSignupOpensAStore:
         # The name is taken after the form's check: the store insert fails in the
         # database, and the user inserted just before it must go too.
         StoreFactory(name="Crumb Club")
-        monkeypatch.setattr(Store, "validate_constraints", lambda store, exclude=None: None)
+        monkeypatch.setattr(Store, "clean", lambda store: None)
 
         response = client.post(SIGNUP_URL, signup_data(store_name="crumb club"))
 

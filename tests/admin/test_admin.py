@@ -5,6 +5,7 @@ from django.urls import reverse
 from accounts.models import User
 from products.models import Product
 from tests.factories import ProductFactory, SellableProductFactory, UserFactory
+from tests.products.test_images import GENERATED_NAME, image_bytes
 
 
 @pytest.mark.django_db
@@ -140,9 +141,85 @@ class TestProductAdmin:
             },
         )
 
-        assert "Now selling <strong" in page.content.decode()
-        assert "guide.pdf" in page.content.decode()
+        assert '<div class="readonly">guide.pdf</div>' in page.content.decode()
         assert response.status_code == 302
         product = Product.objects.get(name="Admin Product")
         assert product.file_name == "Staff Notes.pdf"
         assert (settings.PRIVATE_MEDIA_ROOT / product.file.name).read_bytes() == b"%PDF staff"
+
+    def test_the_admin_caps_descriptions_and_re_encodes_pictures(self, admin_client, store):
+        data = {
+            "name": "Admin Product",
+            "description": "x" * 5001,
+            "price_cents": "500",
+            "store": store.pk,
+        }
+        url = reverse("admin:products_product_add")
+
+        response = admin_client.post(url, data)
+
+        assert "description" in response.context["adminform"].form.errors
+        assert not Product.objects.exists()
+
+        upload = SimpleUploadedFile("staff photo.png", image_bytes())
+        response = admin_client.post(
+            url, {**data, "description": "Made by staff.", "image": upload}
+        )
+
+        assert response.status_code == 302
+        assert GENERATED_NAME.fullmatch(Product.objects.get().image.name)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"created_at__year": "99999999999"},
+        {"created_at__year": "9999"},
+        {"created_at__year": "9999", "created_at__month": "12", "created_at__day": "31"},
+        {"created_at__year": "-5"},
+    ],
+)
+def test_a_date_filter_past_the_calendar_is_a_bad_filter_not_a_500(admin_client, query):
+    ProductFactory()
+
+    response = admin_client.get(reverse("admin:products_product_changelist"), query)
+
+    assert response.status_code == 302
+    assert response["Location"].endswith("?e=1")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url_name", "query"),
+    [
+        (
+            "admin:autocomplete",
+            {"app_label": "products", "model_name": "product", "field_name": "store"}
+            | {"term": "a\0b"},
+        ),
+        ("admin:products_product_changelist", {"q": "\0"}),
+        ("admin:stores_store_changelist", {"q": "shop\0"}),
+        ("admin:accounts_user_changelist", {"q": "\0"}),
+        ("admin:axes_accessattempt_changelist", {"q": "\0"}),
+    ],
+)
+def test_a_search_with_a_nul_character_is_a_bad_request_not_a_500(admin_client, url_name, query):
+    response = admin_client.get(reverse(url_name), query)
+
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_a_password_of_only_spaces(admin_client):
+    blank = "\u3000" * 12
+
+    response = admin_client.post(
+        reverse("admin:accounts_user_add"),
+        {"email": "new@example.com", "usable_password": "true", "password1": blank}
+        | {"password2": blank},
+    )
+
+    assert response.status_code == 200
+    assert "Choose a password with more than spaces in it." in response.content.decode()
+    assert not User.objects.filter(email="new@example.com").exists()

@@ -53,6 +53,24 @@ class TestProductList:
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("url_name", ["products:index", "stores:index", "stores:detail"])
+def test_list_pages_never_load_whole_descriptions(client, url_name):
+    store = StoreFactory()
+    ProductFactory(store=store, description="A short start. " + "x" * 4900 + " THE END")
+    url = reverse(url_name, args=[store.slug] if url_name == "stores:detail" else [])
+
+    response = client.get(url)
+
+    if url_name == "stores:index":
+        product = response.context["store_list"][0].preview_products[0]
+    else:
+        product = response.context["product_list"][0]
+    assert "description" in product.get_deferred_fields()
+    assert "A short start." in response.content.decode()
+    assert "THE END" not in response.content.decode()
+
+
+@pytest.mark.django_db
 class TestProductDetail:
     def test_shows_the_product(self, client):
         product = ProductFactory(name="Bread Book", description="All about bread.", price_cents=500)

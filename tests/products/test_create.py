@@ -83,7 +83,16 @@ class TestCreateProduct:
         ]
         assert not Product.objects.exists()
 
-    @pytest.mark.parametrize("name", ["Two\nlines", "Tab\there", "Bell\x07name"])
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "Two\nlines",
+            "Tab\there",
+            "Bell\x07name",
+            *[f"Invoice {char}fdp.exe" for char in "\u202a\u202b\u202c\u202d\u202e"],
+            *[f"Invoice {char}fdp.exe" for char in "\u2066\u2067\u2068\u2069"],
+        ],
+    )
     def test_refuses_a_name_with_control_characters(self, creator_client, name):
         response = creator_client.post(CREATE_URL, product_data(name=name))
 
@@ -91,6 +100,20 @@ class TestCreateProduct:
             "Use one line of letters, numbers, spaces and punctuation."
         ]
         assert not Product.objects.exists()
+
+    def test_refuses_a_description_over_5000_characters(self, creator_client):
+        response = creator_client.post(CREATE_URL, product_data(description="x" * 5001))
+
+        assert response.context["form"].errors["description"] == [
+            "Keep the description to 5,000 characters (it has 5001)."
+        ]
+        assert 'maxlength="5000"' in response.content.decode()
+        assert not Product.objects.exists()
+
+    def test_accepts_a_description_of_5000_characters(self, creator_client):
+        creator_client.post(CREATE_URL, product_data(description="x" * 5000))
+
+        assert len(Product.objects.get().description) == 5000
 
     def test_trims_the_name(self, creator_client):
         creator_client.post(CREATE_URL, product_data(name="   Tidy   "))

@@ -144,3 +144,144 @@ def test_client_is_csrf_protected_on_login(db):
     response = client.post(reverse("accounts:login"), {"email": "a@b.co", "password": "x"})
 
     assert response.status_code == 403
+
+
+def test_every_email_setting_comes_from_the_environment():
+    environment = {
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": "/tmp/yumroad-mail",
+        "DEFAULT_FROM_EMAIL": "shop@example.com",
+        "SERVER_EMAIL": "errors@example.com",
+        "EMAIL_HOST": "smtp.example.com",
+        "EMAIL_PORT": "465",
+        "EMAIL_HOST_USER": "mailer",
+        "EMAIL_HOST_PASSWORD": "secret",
+        "EMAIL_USE_TLS": "false",
+        "EMAIL_USE_SSL": "true",
+        "EMAIL_SSL_CERTFILE": "/etc/ssl/client.pem",
+        "EMAIL_SSL_KEYFILE": "/etc/ssl/client.key",
+        "EMAIL_TIMEOUT": "12",
+        "EMAIL_SUBJECT_PREFIX": "[Shop] ",
+        "EMAIL_USE_LOCALTIME": "true",
+    }
+
+    _, output, stderr = settings_with(
+        environment, "[str(getattr(settings, name)) for name in " + repr(list(environment)) + "]"
+    )
+
+    # Every value as set; the booleans read as Python booleans.
+    expected = list(environment.values())
+    expected[8:10] = ["False", "True"]
+    expected[-1] = "True"
+    assert output == repr(expected), stderr
+
+
+def test_tasks_run_in_the_request_in_development_and_in_the_worker_in_production():
+    development = settings_with({}, "settings.TASKS['default']['BACKEND']")[1]
+    production = settings_with(
+        {"DEBUG": "false", "SECRET_KEY": "x" * 50}, "settings.TASKS['default']['BACKEND']"
+    )[1]
+
+    assert development == "'django_tasks.backends.immediate.ImmediateBackend'"
+    assert production == "'django_tasks_db.DatabaseBackend'"
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({"TASK_BACKEND": "celery"}, "TASK_BACKEND must be one of"),
+        ({"CURRENCY": "dollars"}, "CURRENCY must be a three-letter ISO code"),
+        ({"PRIVATE_MEDIA_ROOT": "/srv/media/private", "MEDIA_ROOT": "/srv/media"}, "inside"),
+    ],
+)
+def test_a_wrong_setting_stops_the_start_with_a_clear_message(environment, message):
+    returncode, _, stderr = settings_with(environment, "settings.DEBUG")
+
+    assert returncode != 0
+    assert message in stderr
+
+
+@pytest.mark.django_db
+def test_pages_send_a_permissions_policy(client):
+    response = client.get(reverse("products:index"))
+
+    assert "camera=()" in response["Permissions-Policy"]
+    assert "geolocation=()" in response["Permissions-Policy"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path", "data"),
+    [
+        ("get", "/products/", {"page": "1\0"}),
+        ("get", "/stores/", {"q\0": "x"}),
+        ("post", "/accounts/login/", {"email": "ann@example.com\0", "password": "x"}),
+    ],
+)
+def test_a_nul_character_in_any_parameter_is_a_bad_request(client, method, path, data):
+    response = getattr(client, method)(path, data)
+
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_failed_login_with_a_nul_in_the_user_agent_is_a_bad_request(client, user):
+    response = client.post(
+        reverse("accounts:login"),
+        {"email": user.email, "password": "wrong-guess"},
+        HTTP_USER_AGENT="Agent\0Smith",
+    )
+
+    assert response.status_code == 400
+
+
+def run_manage(environment, *args):
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        env={"PATH": "", **environment},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=settings.BASE_DIR,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_the_deployment_checks_pass_with_only_debug_off_and_a_secret_key():
+    returncode, output = run_manage(
+        {"DEBUG": "false", "SECRET_KEY": "k" * 30 + "-not-a-real-secret-key-0123456789"},
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    )
+
+    assert returncode == 0, output
+    assert "no issues" in output
+
+
+def test_a_request_warning_is_printed_once():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.test import Client; "
+            "Client().get('/no-such-page/', HTTP_HOST='localhost')",
+        ],
+        env={"DJANGO_SETTINGS_MODULE": "yumroad_site.settings", "PATH": ""},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=settings.BASE_DIR,
+    )
+
+    assert result.stderr.count("Not Found: /no-such-page/") == 1, result.stderr
+
+
+def test_a_trusted_proxy_that_is_not_an_address_stops_the_start():
+    returncode, _, stderr = settings_with(
+        {"TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8, proxy.example.com"}, "settings.TRUSTED_PROXIES"
+    )
+
+    assert returncode != 0
+    assert "TRUSTED_PROXIES: 'proxy.example.com' does not appear to be" in stderr

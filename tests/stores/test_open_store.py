@@ -1,5 +1,6 @@
 """Users without a store (made by createsuperuser or the admin) open one before selling."""
 
+import re
 from urllib.parse import quote
 
 import pytest
@@ -96,7 +97,7 @@ class TestOpenStore:
     def test_a_lost_race_for_the_name_is_a_form_error(self, auth_client, monkeypatch):
         # Another store takes the name after the form's check.
         StoreFactory(name="Fresh Goods", slug="other")
-        monkeypatch.setattr(Store, "validate_constraints", lambda store, exclude=None: None)
+        monkeypatch.setattr(Store, "clean", lambda store: None)
 
         response = auth_client.post(CREATE_STORE_URL, {"name": "fresh goods"})
 
@@ -142,10 +143,46 @@ def test_a_slug_taken_meanwhile_is_chosen_again(monkeypatch):
 
     store = services.store_create(owner=UserFactory(), name="Joes Shop")
 
-    assert store.slug == "joes-shop-2"
+    assert re.fullmatch(r"joes-shop-[0-9a-f]{6}", store.slug)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Ärger Laden", "ärger laden"),
+        ("Straße Shop", "STRASSE SHOP"),
+        ("Ωmega Store", "ωMEGA store"),
+    ],
+)
+def test_store_names_clash_in_any_letter_case_of_any_script(auth_client, first, second):
+    StoreFactory(name=first)
+
+    response = auth_client.post(CREATE_STORE_URL, {"name": second})
+
+    assert response.context["form"].errors["name"] == ["That store name is taken"]
+    assert Store.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_a_store_name_in_another_case_of_another_script():
+    StoreFactory(name="Ärger Laden")
+
+    with pytest.raises(IntegrityError):
+        StoreFactory(name="äRGER LADEN")
 
 
 @pytest.mark.django_db
 def test_the_database_refuses_a_slug_that_is_a_page_of_the_site():
     with pytest.raises(IntegrityError):
         StoreFactory(slug="create")
+
+
+@pytest.mark.django_db
+def test_renaming_a_store_alone_renames_its_key_too():
+    store = StoreFactory(name="Old Name")
+    store.name = "Ärger Laden"
+    store.save(update_fields=["name"])
+
+    assert Store.objects.name_taken("ärger laden")
+    assert not Store.objects.name_taken("old name")

@@ -14,8 +14,8 @@ def raise_prices_below_the_minimum(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('products', '0003_store_index_is_the_listing_index'),
-        ('stores', '0004_reserved_slugs'),
+        ('products', '0005_picture_size'),
+        ('stores', '0005_name_key'),
     ]
 
     operations = [
