@@ -64,10 +64,8 @@ class TestLandingPageCache:
         assert "Cached Shop" in body
 
     def test_logged_in_users_are_not_served_from_the_cache(
-        self, auth_client, django_assert_num_queries, settings
+        self, auth_client, django_assert_num_queries
     ):
-        # Sessions read from the database, as without Redis (with it, from the cache).
-        settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
         auth_client.get(HOME_URL)
 
         # 1: the session; 2: the user; 3: the example stores.
