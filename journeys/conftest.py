@@ -8,7 +8,6 @@ screenshot lands in screenshots/.
 """
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -121,8 +120,9 @@ def chromium():
 
 @pytest.fixture(scope="session")
 def screenshots():
-    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
-    SCREENSHOTS.mkdir(parents=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SCREENSHOTS.glob("*.png"):
+        old.unlink()
     return SCREENSHOTS
 
 

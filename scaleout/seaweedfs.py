@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import boto3
-import requests
 from botocore.config import Config
 
 ACCESS_KEY = "yumroad-local"
@@ -153,8 +152,3 @@ class SeaweedFS:
 
     def __exit__(self, *exc_info):
         self.stop()
-
-
-def is_public(url):
-    """Whether an unsigned GET of `url` gets the object."""
-    return requests.get(url, timeout=10).status_code == 200
