@@ -137,7 +137,7 @@ class CheckoutSuccessView(CheckoutReturnView):
     level = messages.SUCCESS
 
     def get_message(self, order):
-        return f"Thanks for purchasing {order.product_name}. You will receive an email shortly"
+        return f"Thanks for purchasing {order.product_name}. You will receive an email shortly."
 
 
 class CheckoutCancelView(CheckoutReturnView):

@@ -3,12 +3,14 @@ import secrets
 import unicodedata
 from pathlib import PurePath
 
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.validators import FileExtensionValidator, MaxValueValidator, URLValidator
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.db.models.functions import Length, Trim
 from django.db.models.lookups import GreaterThanOrEqual
 from django.urls import reverse
 
+from orders.models import OrderStatus
 from products.storage import private_storage
 from yumroad_site.money import cents_to_decimal, format_money
 from yumroad_site.validators import (
@@ -24,6 +26,13 @@ MIN_PRICE_CENTS = 50
 FILE_NAME_MAX_LENGTH = 255
 # Characters that would garble or disguise a file name: controls and direction overrides.
 HIDDEN_NAME_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
+SEARCH_CONFIG = "english"
+
+
+def search_vector():
+    """What search reads of a product, as PostgreSQL indexes it (product_search, a GIN
+    index on this very expression: migration 0005)."""
+    return SearchVector("name", "description", config=SEARCH_CONFIG)
 
 
 def product_file_upload_to(instance, filename):
@@ -49,6 +58,29 @@ class ProductQuerySet(models.QuerySet):
 
     def for_store(self, store):
         return self.for_listing().filter(store=store)
+
+    def search(self, words):
+        """Products whose name or description match `words`: PostgreSQL's full-text
+        search, best matches first; elsewhere (SQLite) a plain substring match."""
+        if connections[self.db].vendor != "postgresql":
+            return self.filter(
+                models.Q(name__icontains=words) | models.Q(description__icontains=words)
+            )
+        query = SearchQuery(words, config=SEARCH_CONFIG, search_type="websearch")
+        return (
+            self.annotate(search=search_vector(), rank=SearchRank(search_vector(), query))
+            .filter(search=query)
+            .order_by("-rank", "-created_at", "-pk")
+        )
+
+    def with_sales(self):
+        """Each product's paid orders, counted and summed in the same query:
+        `sales_count` and `revenue_cents` (refunded orders count in neither)."""
+        paid = models.Q(orders__status=OrderStatus.PAID)
+        return self.annotate(
+            sales_count=models.Count("orders", filter=paid),
+            revenue_cents=models.Sum("orders__amount_cents", filter=paid, default=0),
+        )
 
 
 class Product(models.Model):

@@ -1,7 +1,8 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from stores.models import Store
+from products.forms import ProductImageField
+from stores.models import DESCRIPTION_MAX_LENGTH, Store
 from yumroad_site.validators import NAME_LENGTH_MESSAGE, NAME_MAX_LENGTH
 
 
@@ -28,3 +29,35 @@ class StoreNameField(forms.CharField):
 
 class StoreForm(forms.Form):
     name = StoreNameField()
+
+
+class StoreSettingsForm(forms.ModelForm):
+    """The store's name (checked as at sign-up), description and avatar."""
+
+    avatar = ProductImageField(
+        label="Avatar",
+        required=False,
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}
+        ),
+        help_text="A square picture looks best. JPEG, PNG, WebP or GIF, at most 5 MB.",
+    )
+
+    class Meta:
+        model = Store
+        fields = ["name", "description", "avatar"]
+        labels = {"name": "Store name"}
+        help_texts = {
+            "name": "Renaming changes your store's address; the old one keeps working.",
+            "description": (
+                f"What your store sells, in plain text, at most {DESCRIPTION_MAX_LENGTH} "
+                "characters. Line breaks are kept."
+            ),
+        }
+        error_messages = {
+            "name": {"max_length": NAME_LENGTH_MESSAGE},
+            "description": {
+                "max_length": f"Keep the description to {DESCRIPTION_MAX_LENGTH} characters."
+            },
+        }
+        widgets = {"description": forms.Textarea(attrs={"rows": 5})}

@@ -136,7 +136,7 @@ def test_the_demo_user_logs_in_with_the_printed_password(client):
     )
 
     assert response.status_code == 302
-    assert response.url == reverse("products:index")
+    assert response.url == reverse("dashboard")
     user = get_user(client)
     assert user.is_authenticated
     assert user.email == "demo1@yumroad.test"
