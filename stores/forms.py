@@ -1,8 +1,8 @@
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from products.forms import ProductImageField
-from stores.models import DESCRIPTION_MAX_LENGTH, Store
+from stores.models import DESCRIPTION_MAX_LENGTH, DUPLICATE_NAME_MESSAGE, Store
 from yumroad_site.validators import NAME_LENGTH_MESSAGE, NAME_MAX_LENGTH
 
 
@@ -61,3 +61,11 @@ class StoreSettingsForm(forms.ModelForm):
             },
         }
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+
+    def _post_clean(self):
+        super()._post_clean()
+        # A name taken in any letter case breaks a constraint on an expression, which
+        # Django reports for the whole form: it is about the name.
+        general = self._errors.pop(NON_FIELD_ERRORS, None)
+        for error in general.as_data() if general else []:
+            self.add_error("name" if DUPLICATE_NAME_MESSAGE in error.messages else None, error)
