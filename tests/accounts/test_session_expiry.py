@@ -68,3 +68,12 @@ class TestIdleExpiry:
         response = client.get(reverse("products:index"))
 
         assert "sessionid" not in response.cookies
+
+
+def test_reset_links_work_an_hour_by_default_and_password_reset_timeout_sets_it():
+    default = settings_with({}, "settings.PASSWORD_RESET_TIMEOUT")[1]
+    ten_minutes = settings_with(
+        {"PASSWORD_RESET_TIMEOUT": "600"}, "settings.PASSWORD_RESET_TIMEOUT"
+    )[1]
+
+    assert (default, ten_minutes) == ("3600", "600")
