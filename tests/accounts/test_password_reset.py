@@ -179,3 +179,21 @@ class TestPasswordReset:
         assert response.status_code == 400
         assert response.context["form"].errors["email"]
         assert mail.outbox == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "uidb64",
+    [
+        "OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5",  # 999...9: past any integer column
+        "AA",  # a NUL byte
+        "LTE",  # -1
+        "x" * 5000,
+        "%E2%80%AE",
+    ],
+)
+def test_a_hostile_link_is_the_no_longer_works_page(client, uidb64):
+    response = client.get(f"/accounts/reset/{uidb64}/set-password/", follow=True)
+
+    assert response.status_code == 200
+    assert "This link no longer works" in response.content.decode()

@@ -182,3 +182,15 @@ class TestChangeEmail:
 
         assert response.status_code == 400
         assert response.context["email_form"].errors["email"]
+
+
+@pytest.mark.django_db
+def test_no_notice_is_sent_for_an_account_deleted_before_the_task_ran(user):
+    from accounts.tasks import email_changed_notice_send
+
+    user_id = user.pk
+    user.delete()
+
+    email_changed_notice_send.call(user_id, "old@example.com")
+
+    assert mail.outbox == []

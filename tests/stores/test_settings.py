@@ -229,3 +229,37 @@ def test_two_renames_to_one_name_at_once_end_with_one_store_and_a_form_error():
 
     assert sorted(statuses) == [302, 400]
     assert Store.objects.filter(name="Wanted Name").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_slug_taken_meanwhile_by_a_rename_is_chosen_again(monkeypatch, store):
+    StoreFactory(name="Joe's Shop", slug="joes-shop")
+    choose_slug = services._slug_for_rename
+    picks = iter(["joes-shop"])  # what a racing rename saw before Joe's Shop committed
+    monkeypatch.setattr(
+        services,
+        "_slug_for_rename",
+        lambda store, name: next(picks, None) or choose_slug(store, name),
+    )
+    old_slug = store.slug
+    store.name = "Joes Shop"
+
+    services.store_update(store=store)
+
+    store.refresh_from_db()
+    assert store.slug == "joes-shop-2"
+    assert str(StoreSlug.objects.get(store=store)) == old_slug
+
+
+@pytest.mark.django_db
+def test_deleting_a_store_deletes_its_avatar(
+    creator_client, store, settings, django_capture_on_commit_callbacks
+):
+    creator_client.post(SETTINGS_URL, settings_data(store, avatar=image_file()))
+    store.refresh_from_db()
+    path = settings.MEDIA_ROOT / store.avatar.name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        store.delete()
+
+    assert not path.exists()
