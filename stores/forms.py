@@ -31,6 +31,11 @@ class StoreForm(forms.Form):
     name = StoreNameField()
 
 
+# Bidirectional embeddings, overrides and isolates: they would reorder the text shown
+# after them, so that a description could disguise what it says.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 class StoreSettingsForm(forms.ModelForm):
     """The store's name (checked as at sign-up), description and avatar."""
 
@@ -61,6 +66,15 @@ class StoreSettingsForm(forms.ModelForm):
             },
         }
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+
+    def clean_description(self):
+        description = self.cleaned_data["description"]
+        if BIDI_CONTROLS.intersection(description):
+            raise forms.ValidationError(
+                "Remove the invisible text direction characters from the description.",
+                code="bidi",
+            )
+        return description
 
     def _post_clean(self):
         super()._post_clean()

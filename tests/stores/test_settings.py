@@ -166,6 +166,20 @@ class TestDescriptionAndAvatar:
         assert response.status_code == 400
         assert response.context["form"].errors["description"]
 
+    @pytest.mark.parametrize("control", ["\u202e", "\u2066"])
+    def test_a_description_with_text_direction_controls_is_refused(
+        self, creator_client, store, control
+    ):
+        response = creator_client.post(
+            SETTINGS_URL, settings_data(store, description=f"Fresh {control}daerb")
+        )
+
+        assert response.status_code == 400
+        assert response.context["form"].errors["description"] == [
+            "Remove the invisible text direction characters from the description."
+        ]
+        assert Store.objects.get(pk=store.pk).description == ""
+
     def test_an_avatar_is_shown_on_the_store_page_with_the_product_count(
         self, creator_client, client, store, settings
     ):
