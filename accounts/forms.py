@@ -129,8 +129,8 @@ class EmailChangeForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.old_email = self.instance.email
-        self.fields["email"].max_length = EMAIL_MAX_LENGTH
-        self.fields["email"].initial = ""
+        # An empty box for the new address, not the current one.
+        self.initial.pop("email", None)
 
     def clean_email(self):
         email = self.cleaned_data["email"]

@@ -38,6 +38,7 @@ class TestSettingsPage:
         assert f'action="{PASSWORD_URL}"' in body
         assert f'action="{EMAIL_URL}"' in body
         assert 'name="old_password"' in body
+        assert f'value="{user.email}"' not in body
         assert f'href="{SETTINGS_URL}" title="Account settings">{user.email}</a>' in body
 
     def test_the_forms_addresses_lead_back_to_the_page_on_get(self, auth_client):
