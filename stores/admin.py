@@ -2,7 +2,18 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from stores.models import Store
+from stores.models import Store, StoreSlug
+
+
+class OldSlugInline(admin.TabularInline):
+    """The addresses a store had before renames; each redirects to its address now."""
+
+    model = StoreSlug
+    verbose_name = "old address"
+    verbose_name_plural = "old addresses (they redirect here)"
+    fields = ["slug", "created_at"]
+    readonly_fields = ["created_at"]
+    extra = 0
 
 
 @admin.register(Store)
@@ -13,6 +24,7 @@ class StoreAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["owner"]
     readonly_fields = ["created_at"]
+    inlines = [OldSlugInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_product_count()
