@@ -3,7 +3,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from products.models import Product
+from products.models import Product, delete_file_on_commit
 from stores.models import FEATURED_CACHE_KEY, Store
 
 
@@ -17,3 +17,9 @@ def refresh_featured_stores(**kwargs):
     """
     cache.delete(FEATURED_CACHE_KEY)
     transaction.on_commit(lambda: cache.delete(FEATURED_CACHE_KEY), robust=True)
+
+
+@receiver(post_delete, sender=Store)
+def delete_avatar_of_deleted_store(instance, **kwargs):
+    if instance.avatar:
+        delete_file_on_commit(instance.avatar.storage, instance.avatar.name)

@@ -10,5 +10,6 @@ app_name = "stores"
 urlpatterns = [
     path("", views.StoreListView.as_view(), name="index"),
     path("create/", views.StoreCreateView.as_view(), name="create"),
+    path("settings/", views.StoreSettingsView.as_view(), name="settings"),
     path("<store_slug:slug>/", views.StoreDetailView.as_view(), name="detail"),
 ]

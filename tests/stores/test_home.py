@@ -15,14 +15,17 @@ class TestLandingPage:
     def test_invites_visitors_to_create_a_store(self, client):
         body = client.get(HOME_URL).content.decode()
 
-        assert "The easiest way to setup an online store" in body
-        assert f'href="{reverse("accounts:signup")}">Create a store' in body
+        assert "The easiest way to set up an online store" in body
+        # Signing up from here leads on to adding a first product.
+        signup = f"{reverse('accounts:signup')}?next={reverse('products:create')}"
+        assert f'href="{signup}">Create a store' in body
         assert f'href="{reverse("stores:index")}">Browse stores' in body
 
-    def test_invites_logged_in_users_to_create_a_product(self, auth_client):
+    def test_invites_logged_in_users_to_add_a_product(self, auth_client):
         body = auth_client.get(HOME_URL).content.decode()
 
-        assert f'href="{reverse("products:create")}">Create a product' in body
+        assert f'href="{reverse("products:create")}">Add product' in body
+        assert "Create a product" not in body
         assert "Create a store" not in body
 
     def test_shows_example_stores_with_their_product_counts(self, client):
