@@ -7,25 +7,19 @@ from django.views.generic import FormView, ListView, TemplateView
 
 from products.models import Product
 from stores.forms import StoreForm
-from stores.models import DUPLICATE_NAME_MESSAGE, FEATURED_CACHE_KEY, Store
+from stores.models import DUPLICATE_NAME_MESSAGE, Store
 from stores.services import store_create
+from yumroad_site.cache import PAGE_SECONDS, catalogue_key
 from yumroad_site.views import PaginatedMixin, SafeNextMixin
-
-FEATURED_CACHE_SECONDS = 300
 
 
 class HomeView(TemplateView):
     template_name = "home.html"
 
     def get_context_data(self, **kwargs):
-        def featured():
-            return list(Store.objects.featured())
-
-        if self.request.user.is_authenticated:
-            stores = featured()
-        else:
-            # Visitors share one cached copy; saving a store or product drops it.
-            stores = cache.get_or_set(FEATURED_CACHE_KEY, featured, FEATURED_CACHE_SECONDS)
+        stores = cache.get_or_set(
+            catalogue_key("featured"), lambda: list(Store.objects.featured()), PAGE_SECONDS
+        )
         return super().get_context_data(stores=stores, **kwargs)
 
 
