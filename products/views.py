@@ -11,13 +11,15 @@ from django.views.generic import CreateView, DeleteView, DetailView, ListView, U
 from products.forms import ProductForm
 from products.models import Product
 from stores.models import Store
+from yumroad_site.cache import CachedListMixin
 from yumroad_site.views import PaginatedMixin
 
 
-class ProductListView(PaginatedMixin, ListView):
+class ProductListView(CachedListMixin, PaginatedMixin, ListView):
     queryset = Product.objects.for_listing()
     paginate_by = 12
     template_name = "products/index.html"
+    list_template_name = "products/_grid.html"
 
 
 class ProductDetailView(DetailView):

@@ -9,7 +9,7 @@ from products.models import Product
 from stores.forms import StoreForm
 from stores.models import DUPLICATE_NAME_MESSAGE, Store
 from stores.services import store_create
-from yumroad_site.cache import PAGE_SECONDS, catalogue_key
+from yumroad_site.cache import PAGE_SECONDS, CachedListMixin, catalogue_key
 from yumroad_site.views import PaginatedMixin, SafeNextMixin
 
 
@@ -23,24 +23,26 @@ class HomeView(TemplateView):
         return super().get_context_data(stores=stores, **kwargs)
 
 
-class StoreListView(PaginatedMixin, ListView):
+class StoreListView(CachedListMixin, PaginatedMixin, ListView):
     paginate_by = 10
     template_name = "stores/index.html"
+    list_template_name = "stores/_list.html"
     queryset = Store.objects.with_preview_products()
 
 
-class StoreDetailView(PaginatedMixin, ListView):
+class StoreDetailView(CachedListMixin, PaginatedMixin, ListView):
     """The store's products, 9 a page."""
 
     paginate_by = 9
     template_name = "stores/detail.html"
+    list_template_name = "products/_grid.html"
 
     def get_queryset(self):
         self.store = get_object_or_404(Store, slug=self.kwargs["slug"])
         return Product.objects.for_store(self.store)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(store=self.store, **kwargs)
+        return super().get_context_data(store=self.store, show_store=False, **kwargs)
 
 
 class StoreCreateView(LoginRequiredMixin, SafeNextMixin, FormView):

@@ -96,15 +96,17 @@ class TestVisitorsPageCache:
 
         assert "Brand New Thing" in Client().get(store_url).content.decode()
 
-    def test_addresses_with_made_up_parameters_are_not_cached(
+    def test_addresses_with_made_up_parameters_share_one_cached_list(
         self, product, django_assert_num_queries
     ):
-        url = reverse("products:index") + "?utm_source=spam"
-        Client().get(url)
+        Client().get(reverse("products:index") + "?utm_source=spam")
 
-        # 1: count the products; 2: the page. Nothing was kept for this address.
-        with django_assert_num_queries(2):
-            Client().get(url)
+        # The list cached for the first address serves the second: nothing was kept
+        # per made-up address.
+        with django_assert_num_queries(0):
+            response = Client().get(reverse("products:index") + "?utm_source=more-spam")
+
+        assert "Cached Guide" in response.content.decode()
 
     def test_a_missing_page_is_not_cached(self, db, django_assert_num_queries):
         StoreFactory()
@@ -114,3 +116,45 @@ class TestVisitorsPageCache:
             response = Client().get("/products/?page=9")
 
         assert response.status_code == 404
+
+
+@pytest.mark.django_db
+class TestMembersListCache:
+    @pytest.mark.parametrize("count", [1, 30])
+    def test_a_member_gets_cached_lists_in_constant_queries(
+        self, client, user, django_assert_num_queries, count
+    ):
+        store = StoreFactory()
+        ProductFactory.create_batch(count, store=store)
+        client.force_login(user)
+        urls = [reverse("products:index"), reverse("stores:index"), store.get_absolute_url()]
+        for url in urls:
+            client.get(url)
+
+        # 1: the session; 2: the user; the lists come from the cache.
+        for url in urls[:2]:
+            with django_assert_num_queries(2):
+                assert client.get(url).status_code == 200
+        # 3: the store, by its address.
+        with django_assert_num_queries(3):
+            body = client.get(store.get_absolute_url()).content.decode()
+        assert f"{count} product" in body
+        assert user.email in body
+
+    def test_a_member_sees_a_new_product_at_once(self, client, user):
+        store = StoreFactory()
+        ProductFactory(store=store, name="First Thing")
+        client.force_login(user)
+        client.get(store.get_absolute_url())
+
+        ProductFactory(store=store, name="Second Thing")
+
+        body = client.get(store.get_absolute_url()).content.decode()
+        assert "Second Thing" in body
+        assert "2 products" in body
+
+    def test_the_cached_list_is_markup_not_escaped_text(self, client, product):
+        body = Client().get(reverse("products:index")).content.decode()
+
+        assert 'class="card h-100' in body
+        assert "&lt;div" not in body
