@@ -11,14 +11,16 @@ from django.views.generic import CreateView, DeleteView, DetailView, ListView, U
 from products.forms import ProductForm, ProductSearchForm
 from products.models import Product
 from stores.models import Store
+from yumroad_site.cache import CachedListMixin
 from yumroad_site.views import PaginatedMixin
 
 
-class ProductListView(PaginatedMixin, ListView):
+class ProductListView(CachedListMixin, PaginatedMixin, ListView):
     """Every product, newest first; with `q`, those that match it, best first."""
 
     paginate_by = 12
     template_name = "products/index.html"
+    list_template_name = "products/_grid.html"
 
     def get(self, request, *args, **kwargs):
         self.search_form = ProductSearchForm(request.GET)

@@ -19,8 +19,6 @@ from yumroad_site.validators import (
 DUPLICATE_NAME_MESSAGE = "That store name is taken."
 # Addresses under /stores/ that are pages of the site, not stores.
 RESERVED_SLUGS = ["create", "settings"]
-# The landing page's stores, cached for visitors; saving a store or product drops it.
-FEATURED_CACHE_KEY = "stores:featured"
 FEATURED_COUNT = 6
 PREVIEW_PRODUCTS = 3
 DESCRIPTION_MAX_LENGTH = 500

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.cache import cache
 from django.db import IntegrityError
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import redirect
@@ -10,11 +9,11 @@ from django.views.generic import FormView, ListView, TemplateView, UpdateView
 from orders.models import Order
 from products.models import Product
 from stores.forms import StoreForm, StoreSettingsForm
-from stores.models import DUPLICATE_NAME_MESSAGE, FEATURED_CACHE_KEY, Store, StoreSlug
+from stores.models import DUPLICATE_NAME_MESSAGE, Store, StoreSlug
 from stores.services import store_create, store_update
+from yumroad_site.cache import CachedListMixin, catalogue_get_or_set
 from yumroad_site.views import InvalidFormStatusMixin, PaginatedMixin, SafeNextMixin
 
-FEATURED_CACHE_SECONDS = 300
 RECENT_SALES = 5
 
 
@@ -22,28 +21,23 @@ class HomeView(TemplateView):
     template_name = "home.html"
 
     def get_context_data(self, **kwargs):
-        def featured():
-            return list(Store.objects.featured())
-
-        if self.request.user.is_authenticated:
-            stores = featured()
-        else:
-            # Visitors share one cached copy; saving a store or product drops it.
-            stores = cache.get_or_set(FEATURED_CACHE_KEY, featured, FEATURED_CACHE_SECONDS)
+        stores = catalogue_get_or_set(lambda: list(Store.objects.featured()), "featured")
         return super().get_context_data(stores=stores, **kwargs)
 
 
-class StoreListView(PaginatedMixin, ListView):
+class StoreListView(CachedListMixin, PaginatedMixin, ListView):
     paginate_by = 10
     template_name = "stores/index.html"
+    list_template_name = "stores/_list.html"
     queryset = Store.objects.selling().with_preview_products()
 
 
-class StoreDetailView(PaginatedMixin, ListView):
+class StoreDetailView(CachedListMixin, PaginatedMixin, ListView):
     """The store's products, 9 a page."""
 
     paginate_by = 9
     template_name = "stores/detail.html"
+    list_template_name = "products/_grid.html"
 
     def get(self, request, *args, **kwargs):
         self.store = Store.objects.filter(slug=self.kwargs["slug"]).first()
@@ -62,7 +56,7 @@ class StoreDetailView(PaginatedMixin, ListView):
         return Product.objects.for_store(self.store)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(store=self.store, **kwargs)
+        return super().get_context_data(store=self.store, show_store=False, **kwargs)
 
 
 class StoreCreateView(LoginRequiredMixin, SafeNextMixin, FormView):
