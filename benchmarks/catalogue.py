@@ -8,7 +8,7 @@ from django.core.files.storage import storages
 
 from accounts.models import User
 from products.models import Product
-from stores.models import Store
+from stores.models import Store, name_key
 
 PRODUCTS_PER_STORE = 1_000
 BATCH = 5_000
@@ -25,7 +25,12 @@ def catalogue_create(*, products):
         for number in range(store_count)
     )
     stores = Store.objects.bulk_create(
-        Store(owner=user, name=f"Bench Store {number:04d}", slug=f"bench-store-{number:04d}")
+        Store(
+            owner=user,
+            name=f"Bench Store {number:04d}",
+            name_key=name_key(f"Bench Store {number:04d}"),
+            slug=f"bench-store-{number:04d}",
+        )
         for number, user in enumerate(users)
     )
     bench = User.objects.create(email="bench@yumroad.test", password=password)

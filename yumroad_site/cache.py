@@ -75,33 +75,57 @@ def _is_visitor(request):
 
 
 def cache_page_for_visitors(view):
-    """Serve a catalogue page to visitors from the cache, per address and version.
-
-    The copy is stored with a placeholder where the page's forms carry the CSRF token,
-    and each visitor gets their own token in its place (and the cookie for it).
-    """
+    """Let VisitorPageCacheMiddleware keep this view's pages for visitors."""
 
     @wraps(view)
-    def cached_view(request, *args, **kwargs):
-        if not _is_visitor(request):
-            return view(request, *args, **kwargs)
-        parts = ("page", request.get_full_path())
-        version, cached = catalogue_get(*parts)
-        if cached is not None:
-            content_type, content = cached
-            if CSRF_PLACEHOLDER in content:
-                content = content.replace(CSRF_PLACEHOLDER, get_token(request))
-            return HttpResponse(content, content_type=content_type)
+    def marked_view(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
-        if hasattr(response, "render"):
-            response.render()
-        cookies = set(response.cookies) - {settings.CSRF_COOKIE_NAME}
-        if response.status_code == 200 and not cookies and not response.streaming:
-            content = CSRF_INPUT.sub(rf"\g<1>{CSRF_PLACEHOLDER}\g<2>", response.content.decode())
-            catalogue_set(version, (response["Content-Type"], content), *parts)
+        response.cache_for_visitors = True
         return response
 
-    return cached_view
+    return marked_view
+
+
+class VisitorPageCacheMiddleware:
+    """Serve catalogue pages (views marked by cache_page_for_visitors) to visitors from
+    the cache, per address and catalogue version.
+
+    It sits right after CsrfViewMiddleware, so a cached page skips the rest of the
+    stack; it keeps the headers the rest added (the Content-Security-Policy, say) to
+    send them again. The copy is stored with a placeholder where the page's forms carry
+    the CSRF token, and each visitor gets their own token in its place (and
+    CsrfViewMiddleware sets the cookie for it).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not _is_visitor(request):
+            return self.get_response(request)
+        parts = ("visitor page", request.get_full_path())
+        version, cached = catalogue_get(*parts)
+        if cached is not None:
+            headers, content = cached
+            if CSRF_PLACEHOLDER in content:
+                content = content.replace(CSRF_PLACEHOLDER, get_token(request))
+            return HttpResponse(content, headers=headers)
+        response = self.get_response(request)
+        if self.keeps(response):
+            content = CSRF_INPUT.sub(rf"\g<1>{CSRF_PLACEHOLDER}\g<2>", response.content.decode())
+            headers = {name: value for name, value in response.items() if name != "Content-Length"}
+            catalogue_set(version, (headers, content), *parts)
+        return response
+
+    @staticmethod
+    def keeps(response):
+        """A catalogue page as every visitor sees it: no other cookie than CSRF's."""
+        return (
+            getattr(response, "cache_for_visitors", False)
+            and response.status_code == 200
+            and not response.streaming
+            and not set(response.cookies) - {settings.CSRF_COOKIE_NAME}
+        )
 
 
 class CachedListMixin:

@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # Catalogue pages for visitors, from the cache: the rest of the stack is skipped.
+    "yumroad_site.cache.VisitorPageCacheMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.SessionRenewalMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -158,3 +158,15 @@ class TestMembersListCache:
 
         assert 'class="card h-100' in body
         assert "&lt;div" not in body
+
+
+@pytest.mark.django_db
+def test_a_cached_page_keeps_the_headers_of_the_page_it_copies(product):
+    first = Client().get(product.get_absolute_url())
+
+    second = Client().get(product.get_absolute_url())
+
+    for header in ("Content-Security-Policy", "X-Frame-Options", "Permissions-Policy"):
+        assert second[header] == first[header]
+    assert second["Content-Type"] == "text/html; charset=utf-8"
+    assert int(second["Content-Length"]) == len(second.content)
