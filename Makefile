@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: install run test test-browser test-scale scale-demo lint format check bench clean
+.PHONY: install run serve test test-browser test-scale scale-demo lint format check bench clean
 
 install: $(VENV)/.installed
 
@@ -62,7 +62,17 @@ check: install
 	$(MANAGE) makemigrations --check --dry-run
 
 bench: install
-	$(BIN)/pytest benchmarks --benchmark-only
+	command -v wrk >/dev/null || apt-get install -y wrk
+	$(BIN)/python -m benchmarks.run
+
+# Production settings, locally: gunicorn with gunicorn.conf.py over the SQLite database.
+serve: install
+	DEBUG=false SECRET_KEY=$${SECRET_KEY:-local-serve-only-$$(hostname)-not-for-deployment} \
+	  SECURE_SSL_REDIRECT=false $(MANAGE) collectstatic --noinput -v0
+	DEBUG=false SECRET_KEY=$${SECRET_KEY:-local-serve-only-$$(hostname)-not-for-deployment} \
+	  SECURE_SSL_REDIRECT=false $(MANAGE) migrate --noinput
+	DEBUG=false SECRET_KEY=$${SECRET_KEY:-local-serve-only-$$(hostname)-not-for-deployment} \
+	  SECURE_SSL_REDIRECT=false TASK_BACKEND=immediate $(BIN)/gunicorn -c gunicorn.conf.py
 
 clean:
 	rm -rf $(VENV) staticfiles .coverage htmlcov journeys/node_modules screenshots

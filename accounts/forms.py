@@ -5,7 +5,7 @@ from django.contrib.auth import forms as auth_forms
 from accounts.models import EMAIL_MAX_LENGTH, User, normalize_email
 from stores.forms import StoreNameField
 
-INVALID_LOGIN_MESSAGE = "Invalid email or password"
+INVALID_LOGIN_MESSAGE = "Invalid email or password."
 EMAIL_LENGTH_MESSAGE = f"An email address has at most {EMAIL_MAX_LENGTH} characters."
 BLANK_PASSWORD_MESSAGE = "Choose a password with more than spaces in it."
 
@@ -54,7 +54,7 @@ class SignupForm(forms.ModelForm):
         cleaned_data = super().clean()
         password = cleaned_data.get("password")
         if password and password != cleaned_data.get("confirm"):
-            self.add_error("confirm", "Passwords must match")
+            self.add_error("confirm", "Passwords must match.")
         return cleaned_data
 
     def _post_clean(self):
@@ -118,3 +118,52 @@ class AdminUserChangeForm(auth_forms.UserChangeForm):
         model = User
         fields = "__all__"
         field_classes = {"email": EmailField}
+
+
+EMAIL_MAX_LENGTH = 254  # RFC 5321
+
+
+class PasswordResetRequestForm(forms.Form):
+    """The email to send a reset link to, whether or not it has an account."""
+
+    email = EmailField(
+        max_length=EMAIL_MAX_LENGTH,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+
+class EmailChangeForm(forms.ModelForm):
+    """A new email for the account, confirmed with the current password."""
+
+    password = forms.CharField(
+        label="Current password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    class Meta:
+        model = User
+        fields = ["email"]
+        field_classes = {"email": EmailField}
+        labels = {"email": "New email"}
+        widgets = {"email": forms.EmailInput(attrs={"autocomplete": "email"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.old_email = self.instance.email
+        # An empty box for the new address, not the current one.
+        self.initial.pop("email", None)
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        if email == self.old_email:
+            raise forms.ValidationError("That is already your email.", code="unchanged")
+        return email
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.instance.check_password(password):
+            raise forms.ValidationError(
+                "Your current password was entered incorrectly.", code="password_incorrect"
+            )
+        return password

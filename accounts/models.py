@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-DUPLICATE_EMAIL_MESSAGE = "That email already has an account"
+DUPLICATE_EMAIL_MESSAGE = "That email already has an account."
 # RFC 5321: a path is at most 256 characters with its brackets.
 EMAIL_MAX_LENGTH = 254
 

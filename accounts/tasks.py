@@ -1,7 +1,11 @@
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django_tasks import task
 
+from accounts.models import User, normalize_email
 from stores.models import Store
 from yumroad_site.emails import email_send
 from yumroad_site.tasks import retried_on_failure
@@ -21,5 +25,53 @@ def welcome_email_send(store_id, attempt=1):
             context={
                 "store": store,
                 "add_product_url": settings.SITE_URL + reverse("products:create"),
+            },
+        )
+
+
+@task()
+def password_reset_email_send(email, attempt=1):
+    """A password reset link for the active account of `email`, if there is one.
+
+    The link is made here, not in the request: the token never waits in the task queue.
+    """
+    user = User.objects.filter(email=normalize_email(email), is_active=True).first()
+    if user is None or not user.has_usable_password():
+        return
+    path = reverse(
+        "accounts:password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    with retried_on_failure(password_reset_email_send, email, attempt=attempt):
+        email_send(
+            template="password_reset",
+            subject="Reset your Yumroad password",
+            to=[user.email],
+            context={
+                "email": user.email,
+                "reset_url": settings.SITE_URL + path,
+                "valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
+            },
+        )
+
+
+@task()
+def email_changed_notice_send(user_id, old_email, attempt=1):
+    """Tell the old address that the account's email changed, in case it wasn't them."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return
+    with retried_on_failure(email_changed_notice_send, user_id, old_email, attempt=attempt):
+        email_send(
+            template="email_changed",
+            subject="Your Yumroad email was changed",
+            to=[old_email],
+            context={
+                "old_email": old_email,
+                "new_email": user.email,
+                "reset_url": settings.SITE_URL + reverse("accounts:password_reset"),
             },
         )

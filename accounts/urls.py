@@ -15,4 +15,14 @@ urlpatterns = [
         login_required(views.LogoutView.as_view(), redirect_field_name=None),
         name="logout",
     ),
+    path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("settings/", views.SettingsView.as_view(), name="settings"),
+    path("settings/password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("settings/email/", views.EmailChangeView.as_view(), name="email_change"),
 ]

@@ -2,18 +2,26 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.generic import FormView
+from django.views.generic import FormView, TemplateView
 
-from accounts.forms import LoginForm, SignupForm
+from accounts.forms import EmailChangeForm, LoginForm, PasswordResetRequestForm, SignupForm
 from accounts.models import DUPLICATE_EMAIL_MESSAGE, User
-from accounts.services import user_signup
+from accounts.services import (
+    password_reset_complete,
+    password_reset_request,
+    user_email_change,
+    user_signup,
+)
 from stores.models import DUPLICATE_NAME_MESSAGE as DUPLICATE_STORE_NAME_MESSAGE
-from yumroad_site.views import SafeNextMixin
+from yumroad_site.views import InvalidFormStatusMixin, SafeNextMixin
 
 
 class VisitorsOnlyMixin:
@@ -21,7 +29,7 @@ class VisitorsOnlyMixin:
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            messages.info(request, "You are already logged in")
+            messages.info(request, "You are already logged in.")
             return redirect("products:index")
         return super().dispatch(request, *args, **kwargs)
 
@@ -78,3 +86,112 @@ class LogoutView(auth_views.LogoutView):
         response = super().post(request, *args, **kwargs)
         messages.info(request, "You are logged out.")
         return response
+
+
+class PasswordResetView(InvalidFormStatusMixin, auth_views.PasswordResetView):
+    """Ask for a reset link by email. Every valid address gets the same next page."""
+
+    form_class = PasswordResetRequestForm
+    template_name = "accounts/password_reset.html"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        password_reset_request(email=form.cleaned_data["email"])
+        return redirect(self.success_url)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            valid_minutes=settings.PASSWORD_RESET_TIMEOUT // 60, **kwargs
+        )
+
+
+class PasswordResetConfirmView(InvalidFormStatusMixin, auth_views.PasswordResetConfirmView):
+    """The link from the email: Django checks its token (once, PASSWORD_RESET_TIMEOUT)."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:login")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            valid_minutes=settings.PASSWORD_RESET_TIMEOUT // 60, **kwargs
+        )
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        password_reset_complete(user=form.user)
+        messages.success(self.request, "Your password is reset. Log in with the new one.")
+        return response
+
+
+def _settings_forms(context, user):
+    """The settings page's forms: those not in `context` yet, empty."""
+    context.setdefault("password_form", PasswordChangeForm(user))
+    context.setdefault("email_form", EmailChangeForm(instance=user))
+    return context
+
+
+class SettingsView(LoginRequiredMixin, TemplateView):
+    """The account's settings: its password and its email, each a form of its own."""
+
+    template_name = "accounts/settings.html"
+
+    def get_context_data(self, **kwargs):
+        return _settings_forms(super().get_context_data(**kwargs), self.request.user)
+
+
+class SettingsFormMixin(LoginRequiredMixin, InvalidFormStatusMixin):
+    """A form of the settings page: it posts here and comes back to that page."""
+
+    template_name = "accounts/settings.html"
+    success_url = reverse_lazy("accounts:settings")
+    form_context_name = None
+
+    def get(self, request, *args, **kwargs):
+        return redirect(self.success_url)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context[self.form_context_name] = context["form"]
+        return _settings_forms(context, self.request.user)
+
+
+@method_decorator(sensitive_post_parameters(), name="dispatch")
+class PasswordChangeView(SettingsFormMixin, auth_views.PasswordChangeView):
+    """Django's: the current password first; this session stays logged in (its hash is
+    updated), every other session of the account ends."""
+
+    form_context_name = "password_form"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(
+            self.request, "Your password is changed. Your other sessions are logged out."
+        )
+        return response
+
+
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
+class EmailChangeView(SettingsFormMixin, FormView):
+    form_class = EmailChangeForm
+    form_context_name = "email_form"
+
+    def get_form_kwargs(self):
+        # A copy of the user: an invalid form must not change the one the page shows.
+        return {**super().get_form_kwargs(), "instance": User.objects.get(pk=self.request.user.pk)}
+
+    def form_valid(self, form):
+        try:
+            user_email_change(user=self.request.user, email=form.cleaned_data["email"])
+        except IntegrityError:
+            # Another account took the email after the form's check.
+            form.add_error("email", DUPLICATE_EMAIL_MESSAGE)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            f"Your email is now {self.request.user.email}. We told your old address.",
+        )
+        return super().form_valid(form)

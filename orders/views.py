@@ -50,9 +50,7 @@ def _return_url(request, name):
 
 
 def _image_url(request, product):
-    if product.image:
-        return request.build_absolute_uri(product.image.url)
-    return product.picture_url
+    return request.build_absolute_uri(product.picture_link) if product.picture_link else ""
 
 
 class BuyView(View):
@@ -135,7 +133,7 @@ class CheckoutSuccessView(CheckoutReturnView):
     level = messages.SUCCESS
 
     def get_message(self, order):
-        return f"Thanks for purchasing {order.product_name}. You will receive an email shortly"
+        return f"Thanks for purchasing {order.product_name}. You will receive an email shortly."
 
 
 class CheckoutCancelView(CheckoutReturnView):

@@ -130,3 +130,7 @@ class ProductForm(forms.ModelForm):
         # At most two decimal places, so this is exact.
         self.instance.price_cents = int(self.cleaned_data["price"] * 100)
         return super().save(commit)
+
+
+class ProductSearchForm(forms.Form):
+    q = forms.CharField(label="Search products", required=False, max_length=100)

@@ -3,14 +3,16 @@ import secrets
 import unicodedata
 from pathlib import PurePath
 
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.validators import FileExtensionValidator, MaxValueValidator, URLValidator
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.db.models.functions import Left, Length, Trim
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.urls import reverse
 from django.utils.functional import cached_property
 from PIL import Image
 
+from orders.models import OrderStatus
 from products import pictures
 from products.storage import private_storage
 from yumroad_site.money import cents_to_decimal, format_money
@@ -31,6 +33,13 @@ FILE_NAME_MAX_LENGTH = 255
 # Characters that would garble or disguise a file name: controls and direction overrides.
 HIDDEN_NAME_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
 FILE_COLUMNS = ("file", "file_name", "file_size", "file_type")
+SEARCH_CONFIG = "english"
+
+
+def search_vector():
+    """What search reads of a product, as PostgreSQL indexes it (product_search, a GIN
+    index on this very expression: migration 0005)."""
+    return SearchVector("name", "description", config=SEARCH_CONFIG)
 
 
 def product_file_upload_to(instance, filename):
@@ -61,6 +70,29 @@ class ProductQuerySet(models.QuerySet):
 
     def for_store(self, store):
         return self.for_listing().filter(store=store)
+
+    def search(self, words):
+        """Products whose name or description match `words`: PostgreSQL's full-text
+        search, best matches first; elsewhere (SQLite) a plain substring match."""
+        if connections[self.db].vendor != "postgresql":
+            return self.filter(
+                models.Q(name__icontains=words) | models.Q(description__icontains=words)
+            )
+        query = SearchQuery(words, config=SEARCH_CONFIG, search_type="websearch")
+        return (
+            self.annotate(search=search_vector(), rank=SearchRank(search_vector(), query))
+            .filter(search=query)
+            .order_by("-rank", "-created_at", "-pk")
+        )
+
+    def with_sales(self):
+        """Each product's paid orders, counted and summed in the same query:
+        `sales_count` and `revenue_cents` (refunded orders count in neither)."""
+        paid = models.Q(orders__status=OrderStatus.PAID)
+        return self.annotate(
+            sales_count=models.Count("orders", filter=paid),
+            revenue_cents=models.Sum("orders__amount_cents", filter=paid, default=0),
+        )
 
 
 class Product(models.Model):
@@ -212,6 +244,14 @@ class Product(models.Model):
     def file_kind(self):
         """What kind of file a buyer gets, from its name: "PDF", "ZIP", or "File"."""
         return PurePath(self.file_name).suffix.lstrip(".").upper()[:10] or "File"
+
+    @property
+    def picture_link(self):
+        """The picture as other sites show it (share cards, Stripe's checkout page): the
+        page size of the upload, else the upload, else the linked picture, else ""."""
+        if self.picture_sizes:
+            return self.picture_sizes[-1][0]
+        return self.image.url if self.image else self.picture_url
 
     @cached_property
     def picture_sizes(self):

@@ -8,16 +8,36 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
-from products.forms import ProductForm
+from products.forms import ProductForm, ProductSearchForm
 from products.models import Product
 from stores.models import Store
+from yumroad_site.cache import CachedListMixin
 from yumroad_site.views import PaginatedMixin
 
 
-class ProductListView(PaginatedMixin, ListView):
-    queryset = Product.objects.for_listing()
+class ProductListView(CachedListMixin, PaginatedMixin, ListView):
+    """Every product, newest first; with `q`, those that match it, best first."""
+
     paginate_by = 12
     template_name = "products/index.html"
+    list_template_name = "products/_grid.html"
+
+    def get(self, request, *args, **kwargs):
+        self.search_form = ProductSearchForm(request.GET)
+        self.q = self.search_form.cleaned_data["q"] if self.search_form.is_valid() else ""
+        response = super().get(request, *args, **kwargs)
+        if self.search_form.errors:
+            response.status_code = 400
+        return response
+
+    def get_queryset(self):
+        products = Product.objects.for_listing()
+        if self.search_form.errors:
+            return products.none()
+        return products.search(self.q) if self.q else products
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(q=self.q, search_form=self.search_form, **kwargs)
 
 
 class ProductDetailView(DetailView):

@@ -3,7 +3,18 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.html import format_html
 
-from stores.models import Store
+from stores.models import Store, StoreSlug
+
+
+class OldSlugInline(admin.TabularInline):
+    """The addresses a store had before renames; each redirects to its address now."""
+
+    model = StoreSlug
+    verbose_name = "old address"
+    verbose_name_plural = "old addresses (they redirect here)"
+    fields = ["slug", "created_at"]
+    readonly_fields = ["created_at"]
+    extra = 0
 
 
 @admin.register(Store)
@@ -14,6 +25,7 @@ class StoreAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["owner"]
     readonly_fields = ["created_at"]
+    inlines = [OldSlugInline]
 
     def get_queryset(self, request):
         # Counting groups the rows, which drops the model's ordering: order them again.

@@ -1,7 +1,8 @@
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from stores.models import Store
+from products.forms import ProductImageField
+from stores.models import DESCRIPTION_MAX_LENGTH, DUPLICATE_NAME_MESSAGE, Store
 from yumroad_site.validators import NAME_LENGTH_MESSAGE, NAME_MAX_LENGTH
 
 
@@ -29,3 +30,57 @@ class StoreNameField(forms.CharField):
 
 class StoreForm(forms.Form):
     name = StoreNameField()
+
+
+# Bidirectional embeddings, overrides and isolates: they would reorder the text shown
+# after them, so that a description could disguise what it says.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+class StoreSettingsForm(forms.ModelForm):
+    """The store's name (checked as at sign-up), description and avatar."""
+
+    avatar = ProductImageField(
+        label="Avatar",
+        required=False,
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}
+        ),
+        help_text="A square picture looks best. JPEG, PNG, WebP or GIF, at most 5 MB.",
+    )
+
+    class Meta:
+        model = Store
+        fields = ["name", "description", "avatar"]
+        labels = {"name": "Store name"}
+        help_texts = {
+            "name": "Renaming changes your store's address; the old one keeps working.",
+            "description": (
+                f"What your store sells, in plain text, at most {DESCRIPTION_MAX_LENGTH} "
+                "characters. Line breaks are kept."
+            ),
+        }
+        error_messages = {
+            "name": {"max_length": NAME_LENGTH_MESSAGE},
+            "description": {
+                "max_length": f"Keep the description to {DESCRIPTION_MAX_LENGTH} characters."
+            },
+        }
+        widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+
+    def clean_description(self):
+        description = self.cleaned_data["description"]
+        if BIDI_CONTROLS.intersection(description):
+            raise forms.ValidationError(
+                "Remove the invisible text direction characters from the description.",
+                code="bidi",
+            )
+        return description
+
+    def _post_clean(self):
+        super()._post_clean()
+        # A name taken in any letter case breaks a constraint on an expression, which
+        # Django reports for the whole form: it is about the name.
+        general = self._errors.pop(NON_FIELD_ERRORS, None)
+        for error in general.as_data() if general else []:
+            self.add_error("name" if DUPLICATE_NAME_MESSAGE in error.messages else None, error)

@@ -2,6 +2,7 @@ import unicodedata
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models.functions import Length, Lower, Trim
 from django.db.models.lookups import GreaterThanOrEqual
@@ -15,13 +16,12 @@ from yumroad_site.validators import (
     validate_printable,
 )
 
-DUPLICATE_NAME_MESSAGE = "That store name is taken"
+DUPLICATE_NAME_MESSAGE = "That store name is taken."
 # Addresses under /stores/ that are pages of the site, not stores.
-RESERVED_SLUGS = ["create"]
-# The landing page's stores, cached for visitors; saving a store or product drops it.
-FEATURED_CACHE_KEY = "stores:featured"
+RESERVED_SLUGS = ["create", "settings"]
 FEATURED_COUNT = 6
 PREVIEW_PRODUCTS = 3
+DESCRIPTION_MAX_LENGTH = 500
 
 
 class StoreQuerySet(models.QuerySet):
@@ -31,6 +31,10 @@ class StoreQuerySet(models.QuerySet):
 
     def with_product_count(self):
         return self.annotate(product_count=models.Count("products"))
+
+    def selling(self):
+        """Stores with at least one product: those worth listing."""
+        return self.filter(models.Exists(Product.objects.filter(store=models.OuterRef("pk"))))
 
     def featured(self):
         """The stores the landing page shows: those with the most products."""
@@ -77,6 +81,16 @@ class Store(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="store"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    description = models.TextField(
+        blank=True,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        help_text="Plain text; line breaks are kept.",
+    )
+    avatar = models.ImageField(
+        upload_to="stores/%Y/%m/",
+        blank=True,
+        validators=[FileExtensionValidator(["jpg", "jpeg", "png", "webp", "gif"])],
+    )
 
     objects = StoreQuerySet.as_manager()
 
@@ -112,3 +126,15 @@ class Store(models.Model):
         self.name_key = name_key(self.name or "")
         if Store.objects.exclude(pk=self.pk).filter(name_key=self.name_key).exists():
             raise ValidationError({"name": DUPLICATE_NAME_MESSAGE}, code="unique")
+
+
+class StoreSlug(models.Model):
+    """An address a store had before a rename: it answers with a permanent redirect to
+    the store's address now, so that shared links keep working."""
+
+    slug = models.SlugField(max_length=NAME_MAX_LENGTH + 10, unique=True, allow_unicode=True)
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="old_slugs")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.slug

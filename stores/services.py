@@ -3,7 +3,8 @@ import secrets
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from stores.models import RESERVED_SLUGS, Store
+from products.models import delete_file_on_commit
+from stores.models import RESERVED_SLUGS, Store, StoreSlug
 
 SLUG_ATTEMPTS = 10
 
@@ -17,6 +18,8 @@ def _free_slug(name):
     taken = {
         *RESERVED_SLUGS,
         *Store.objects.filter(slug__startswith=base).values_list("slug", flat=True),
+        # Another store's old addresses: their links must keep leading there.
+        *StoreSlug.objects.filter(slug__startswith=base).values_list("slug", flat=True),
     }
     slug, number = base, 1
     while slug in taken:
@@ -46,3 +49,55 @@ def store_create(*, owner, name):
             if not attempts_left or not Store.objects.filter(slug=slug).exists():
                 raise
         slug = f"{_slug_base(name)}-{secrets.token_hex(3)}"
+
+
+def _slug_for_rename(store, name):
+    """A slug for `store` renamed to `name`: the name's, numbered when another store
+    has it, or had it before a rename (its old links must keep leading there)."""
+    base = _slug_base(name)
+    others = Store.objects.exclude(pk=store.pk).filter(slug__startswith=base)
+    old_slugs_of_others = StoreSlug.objects.exclude(store=store).filter(slug__startswith=base)
+    taken = {
+        *RESERVED_SLUGS,
+        *others.values_list("slug", flat=True),
+        *old_slugs_of_others.values_list("slug", flat=True),
+    }
+    slug, number = base, 1
+    while slug in taken:
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
+
+
+def store_update(*, store):
+    """Save the name, description and avatar a settings form set on `store`.
+
+    A name that slugifies differently moves the store to a new slug; the old one is
+    kept (StoreSlug) and redirects, so shared links never break. A replaced avatar is
+    deleted once committed. IntegrityError when another store took the name meanwhile;
+    a slug taken meanwhile is chosen again.
+    """
+    attempts_left = SLUG_ATTEMPTS
+    while True:
+        try:
+            with transaction.atomic():
+                current = Store.objects.select_for_update().get(pk=store.pk)
+                if slugify(current.name, allow_unicode=True) != slugify(
+                    store.name, allow_unicode=True
+                ):
+                    store.slug = _slug_for_rename(store, store.name)
+                    StoreSlug.objects.filter(slug=store.slug).delete()  # its own, back again
+                    StoreSlug.objects.update_or_create(
+                        slug=current.slug, defaults={"store": current}
+                    )
+                store.name = store.name.strip()
+                store.save()
+        except IntegrityError:
+            attempts_left -= 1
+            slug_taken = Store.objects.exclude(pk=store.pk).filter(slug=store.slug).exists()
+            if not attempts_left or not slug_taken:
+                raise
+            continue
+        if current.avatar and current.avatar.name != store.avatar.name:
+            delete_file_on_commit(current.avatar.storage, current.avatar.name)
+        return store

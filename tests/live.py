@@ -26,7 +26,7 @@ class Browser:
         status, path, _ = self.post(
             reverse("accounts:login"), {"email": email, "password": password}
         )
-        assert (status, path) == (200, reverse("products:index"))
+        assert (status, path) == (200, reverse("dashboard"))
 
     def get(self, path):
         """Open `path`; returns (status, final URL path, body)."""

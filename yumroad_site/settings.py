@@ -66,12 +66,17 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: load balancers' /healthz and /readyz skip everything below.
+    "yumroad_site.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # Catalogue pages for visitors, from the cache: the rest of the stack is skipped.
+    "yumroad_site.cache.VisitorPageCacheMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.SessionRenewalMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -140,8 +145,16 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "products:index"
+LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "products:index"
+# How long a password reset link works, in seconds (once: a reset ends it).
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", "3600"))
+# A session ends after this many days without a visit. accounts.middleware renews a
+# logged-in session's expiry on its first request of each day, not on every request.
+SESSION_IDLE_DAYS = int(os.environ.get("SESSION_IDLE_DAYS", "14"))
+if SESSION_IDLE_DAYS < 1:
+    raise ImproperlyConfigured("SESSION_IDLE_DAYS must be 1 or more.")
+SESSION_COOKIE_AGE = SESSION_IDLE_DAYS * 24 * 3600
 
 AUTHENTICATION_BACKENDS = [
     # Axes first: it refuses a locked-out client before the password is checked.

@@ -3,10 +3,12 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
-from stores.views import HomeView
+from stores.views import DashboardView, HomeView
+from yumroad_site.cache import cache_page_for_visitors
 
 urlpatterns = [
-    path("", HomeView.as_view(), name="home"),
+    path("", cache_page_for_visitors(HomeView.as_view()), name="home"),
+    path("dashboard/", DashboardView.as_view(), name="dashboard"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("stores/", include("stores.urls")),

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 NAME_MIN_LENGTH = 4
 NAME_MAX_LENGTH = 60
 NAME_LENGTH_MESSAGE = (
-    f"Field must be between {NAME_MIN_LENGTH} and {NAME_MAX_LENGTH} characters long"
+    f"Field must be between {NAME_MIN_LENGTH} and {NAME_MAX_LENGTH} characters long."
 )
 NAME_CHARACTERS_MESSAGE = "Use one line of letters, numbers, spaces and punctuation."
 # Control characters and line or paragraph breaks; format characters such as the

@@ -31,6 +31,15 @@ class SafeNextMixin(RedirectURLMixin):
         return super().get_context_data(**kwargs)
 
 
+class InvalidFormStatusMixin:
+    """A form sent back with errors answers 400, so that clients and logs see a refusal."""
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+
 class PageOutOfRange(Http404):
     """A list's page number past its end, or not a number: the list itself is there."""
 

@@ -9,6 +9,7 @@ from tests.utils import long_email, messages_of
 LOGIN_URL = reverse("accounts:login")
 LOGOUT_URL = reverse("accounts:logout")
 PRODUCTS_URL = reverse("products:index")
+DASHBOARD_URL = reverse("dashboard")
 
 
 @pytest.mark.django_db
@@ -22,10 +23,10 @@ class TestLogin:
         assert 'name="password"' in body
         assert f'href="{reverse("accounts:signup")}"' in body
 
-    def test_logs_in_and_lands_on_the_products(self, client, user, password):
+    def test_logs_in_and_lands_on_the_dashboard(self, client, user, password):
         response = client.post(LOGIN_URL, {"email": user.email, "password": password}, follow=True)
 
-        assert response.redirect_chain == [(PRODUCTS_URL, 302)]
+        assert response.redirect_chain == [(DASHBOARD_URL, 302)]
         assert "Logged in successfully." in messages_of(response)
         assert get_user(client).pk == user.pk
 
@@ -44,7 +45,7 @@ class TestLogin:
 
         for response in (wrong_password, unknown_email):
             assert response.status_code == 200
-            assert response.context["form"].non_field_errors() == ["Invalid email or password"]
+            assert response.context["form"].non_field_errors() == ["Invalid email or password."]
         assert not get_user(client).is_authenticated
 
     def test_an_inactive_account_cannot_log_in(self, client, password):
@@ -52,7 +53,7 @@ class TestLogin:
 
         response = client.post(LOGIN_URL, {"email": user.email, "password": password})
 
-        assert response.context["form"].non_field_errors() == ["Invalid email or password"]
+        assert response.context["form"].non_field_errors() == ["Invalid email or password."]
         assert not get_user(client).is_authenticated
 
     def test_missing_fields_are_reported(self, client):
@@ -65,7 +66,7 @@ class TestLogin:
         response = auth_client.get(LOGIN_URL, follow=True)
 
         assert response.redirect_chain == [(PRODUCTS_URL, 302)]
-        assert "You are already logged in" in messages_of(response)
+        assert "You are already logged in." in messages_of(response)
 
 
 @pytest.mark.django_db

@@ -11,7 +11,7 @@ from tests.utils import signup_data
 
 LOGIN_URL = reverse("accounts:login")
 SIGNUP_URL = reverse("accounts:signup")
-PRODUCTS_URL = reverse("products:index")
+DASHBOARD_URL = reverse("dashboard")
 CREATE_URL = reverse("products:create")
 
 UNSAFE_NEXT = [
@@ -60,7 +60,7 @@ class TestLoginNext:
             LOGIN_URL, {"email": user.email, "password": password, "next": next_url}
         )
         assert response.status_code == 302
-        assert response["Location"] == PRODUCTS_URL
+        assert response["Location"] == DASHBOARD_URL
 
     def test_login_ignores_an_http_next_on_a_secure_request(self, client, user, password):
         response = client.post(
@@ -68,7 +68,7 @@ class TestLoginNext:
             {"email": user.email, "password": password, "next": "http://testserver/products/"},
             secure=True,
         )
-        assert response["Location"] == PRODUCTS_URL
+        assert response["Location"] == DASHBOARD_URL
 
     def test_login_form_carries_a_safe_next_in_a_hidden_field_and_the_sign_up_link(self, client):
         body = client.get(LOGIN_URL, {"next": "/products/?page=2&x=1"}).content.decode()
@@ -97,14 +97,14 @@ class TestSignupNext:
         response = client.post(SIGNUP_URL, signup_data(next=next_url))
 
         assert response.status_code == 302
-        assert response["Location"] == PRODUCTS_URL
+        assert response["Location"] == DASHBOARD_URL
 
     def test_signup_ignores_an_http_next_on_a_secure_request(self, client):
         response = client.post(
             SIGNUP_URL, signup_data(next="http://testserver/products/"), secure=True
         )
 
-        assert response["Location"] == PRODUCTS_URL
+        assert response["Location"] == DASHBOARD_URL
 
     def test_signup_form_carries_a_safe_next_and_the_log_in_link_keeps_it(self, client):
         body = client.get(SIGNUP_URL, {"next": CREATE_URL}).content.decode()

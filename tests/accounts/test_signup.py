@@ -19,10 +19,10 @@ class TestSignup:
         for field in ("email", "password", "confirm"):
             assert f'name="{field}"' in response.content.decode()
 
-    def test_creates_the_user_logs_in_and_lands_on_the_products(self, client):
+    def test_creates_the_user_logs_in_and_lands_on_the_dashboard(self, client):
         response = client.post(SIGNUP_URL, signup_data(email="New@Example.com"), follow=True)
 
-        assert response.redirect_chain == [(reverse("products:index"), 302)]
+        assert response.redirect_chain == [(reverse("dashboard"), 302)]
         assert "Registered successfully." in messages_of(response)
         user = User.objects.get()
         assert user.email == "new@example.com"
@@ -33,7 +33,7 @@ class TestSignup:
         response = client.post(SIGNUP_URL, signup_data(confirm="something-else-1"))
 
         assert response.status_code == 200
-        assert response.context["form"].errors["confirm"] == ["Passwords must match"]
+        assert response.context["form"].errors["confirm"] == ["Passwords must match."]
         assert not User.objects.exists()
 
     @pytest.mark.parametrize(
@@ -80,9 +80,9 @@ class TestSignup:
         response = client.post(SIGNUP_URL, signup_data(email=email))
 
         assert response.status_code == 200
-        assert response.context["form"].errors["email"] == ["That email already has an account"]
+        assert response.context["form"].errors["email"] == ["That email already has an account."]
         assert response.context["form"].non_field_errors() == []
-        assert response.content.decode().count("That email already has an account") == 1
+        assert response.content.decode().count("That email already has an account.") == 1
         assert User.objects.count() == 1
 
     def test_a_lost_race_for_the_email_is_a_form_error_not_a_500(self, client, monkeypatch):
@@ -95,7 +95,7 @@ class TestSignup:
         response = client.post(SIGNUP_URL, signup_data(email="Race@example.com"))
 
         assert response.status_code == 200
-        assert response.context["form"].errors["email"] == ["That email already has an account"]
+        assert response.context["form"].errors["email"] == ["That email already has an account."]
         assert User.objects.count() == 1
         assert not get_user(client).is_authenticated
 
@@ -109,7 +109,7 @@ class TestSignup:
         response = auth_client.get(SIGNUP_URL, follow=True)
 
         assert response.redirect_chain == [(reverse("products:index"), 302)]
-        assert "You are already logged in" in messages_of(response)
+        assert "You are already logged in." in messages_of(response)
 
 
 @pytest.mark.django_db

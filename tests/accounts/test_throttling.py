@@ -30,7 +30,7 @@ class TestLoginThrottling:
         for _ in range(FAILURE_LIMIT - 1):
             response = attempt()
             assert response.status_code == 200
-            assert "Invalid email or password" in response.content.decode()
+            assert "Invalid email or password." in response.content.decode()
 
         assert attempt().status_code == 429
 

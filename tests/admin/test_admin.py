@@ -53,7 +53,7 @@ class TestUserAdmin:
         )
 
         assert response.status_code == 200
-        assert "That email already has an account" in response.content.decode()
+        assert "That email already has an account." in response.content.decode()
         assert User.objects.filter(email="ann@example.com").count() == 1
 
     def test_changes_a_password_the_django_way(self, admin_client):

@@ -3,6 +3,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from stores.models import StoreSlug
 from tests.factories import ProductFactory, StoreFactory, UserFactory
 
 STORES_URL = reverse("admin:stores_store_changelist")
@@ -126,3 +127,13 @@ class TestProductAdminStores:
         assert "Cake Book" not in body
         assert "By store" in body
         assert response.context["cl"].result_count == 1
+
+
+@pytest.mark.django_db
+def test_the_change_page_lists_the_old_addresses(admin_client, store):
+    StoreSlug.objects.create(store=store, slug="an-old-address")
+
+    response = admin_client.get(reverse("admin:stores_store_change", args=[store.pk]))
+
+    assert response.status_code == 200
+    assert "an-old-address" in response.content.decode()

@@ -44,7 +44,7 @@ def test_racing_sign_ups_whose_store_names_slugify_alike_all_get_their_store(liv
     results = race(*(sign_up(number) for number in range(1, SIGNUPS + 1)))
 
     assert [(status, path) for status, path, _ in results] == [
-        (200, reverse("products:index"))
+        (200, reverse("dashboard"))
     ] * SIGNUPS
     assert not any("That store name is taken" in body for _, _, body in results)
     slugs = set(Store.objects.values_list("slug", flat=True))

@@ -209,7 +209,7 @@ class TestReturnPages:
 
         assert response.redirect_chain == [(product.get_absolute_url(), 302)]
         assert (
-            "Thanks for purchasing Sourdough Field Guide. You will receive an email shortly"
+            "Thanks for purchasing Sourdough Field Guide. You will receive an email shortly."
             in messages_of(response)
         )
         order.refresh_from_db()

@@ -51,7 +51,7 @@ class TestLocalTestCheckout:
 
         assert response.redirect_chain[-1] == (product.get_absolute_url(), 302)
         assert (
-            "Thanks for purchasing Weekend Croissant Plan. You will receive an email shortly"
+            "Thanks for purchasing Weekend Croissant Plan. You will receive an email shortly."
             in messages_of(response)
         )
         order = Order.objects.get()

@@ -79,7 +79,7 @@ class TestCreateProduct:
 
         assert response.status_code == 200
         assert response.context["form"].errors["name"] == [
-            "Field must be between 4 and 60 characters long"
+            "Field must be between 4 and 60 characters long."
         ]
         assert not Product.objects.exists()
 

@@ -41,12 +41,13 @@ def test_pages_load_bootstrap_from_this_site_under_a_strict_csp(client):
 
 
 @pytest.mark.django_db
-def test_the_navigation_offers_log_in_and_sign_up_to_visitors(client):
+def test_the_navigation_offers_log_in_and_start_selling_to_visitors(client):
     body = client.get(reverse("products:index")).content.decode()
 
-    assert f'href="{reverse("accounts:login")}"' in body
-    assert f'href="{reverse("accounts:signup")}"' in body
-    assert "Add Product" not in body
+    assert f'href="{reverse("accounts:login")}">Log in</a>' in body
+    signup = f"{reverse('accounts:signup')}?next={reverse('products:create')}"
+    assert f'href="{signup}">Start selling</a>' in body
+    assert "Add product" not in body
 
 
 @pytest.mark.django_db
@@ -60,7 +61,7 @@ def test_the_navigation_offers_add_product_to_a_logged_in_user(auth_client):
 def test_flash_messages_are_shown(auth_client):
     response = auth_client.get(reverse("accounts:login"), follow=True)
 
-    assert '<div class="alert alert-info" role="alert">You are already logged in</div>' in (
+    assert '<div class="alert alert-info" role="alert">You are already logged in.</div>' in (
         response.content.decode()
     )
 

@@ -54,10 +54,10 @@ class TestOpenStore:
     @pytest.mark.parametrize(
         ("name", "message"),
         [
-            ("abc", "Field must be between 4 and 60 characters long"),
-            ("x" * 61, "Field must be between 4 and 60 characters long"),
+            ("abc", "Field must be between 4 and 60 characters long."),
+            ("x" * 61, "Field must be between 4 and 60 characters long."),
             ("", "This field is required."),
-            ("TAKEN name", "That store name is taken"),
+            ("TAKEN name", "That store name is taken."),
         ],
     )
     def test_refuses_a_bad_name(self, auth_client, name, message):
@@ -102,7 +102,7 @@ class TestOpenStore:
         response = auth_client.post(CREATE_STORE_URL, {"name": "fresh goods"})
 
         assert response.status_code == 200
-        assert response.context["form"].errors["name"] == ["That store name is taken"]
+        assert response.context["form"].errors["name"] == ["That store name is taken."]
         assert Store.objects.count() == 1
 
 
@@ -160,7 +160,7 @@ def test_store_names_clash_in_any_letter_case_of_any_script(auth_client, first, 
 
     response = auth_client.post(CREATE_STORE_URL, {"name": second})
 
-    assert response.context["form"].errors["name"] == ["That store name is taken"]
+    assert response.context["form"].errors["name"] == ["That store name is taken."]
     assert Store.objects.count() == 1
 
 

@@ -23,17 +23,26 @@ class TestStoreList:
 
     def test_lists_stores_alphabetically(self, client):
         for name in ["beta Store", "Gamma Store", "Alpha Store"]:
-            StoreFactory(name=name)
+            ProductFactory(store=StoreFactory(name=name))
 
         names = [store.name for store in client.get(STORES_URL).context["store_list"]]
 
         assert names == ["Alpha Store", "beta Store", "Gamma Store"]
 
-    def test_a_store_without_products_says_so(self, client, store):
-        assert "No products yet." in client.get(STORES_URL).content.decode()
+    def test_lists_only_stores_with_at_least_one_product(self, client, store):
+        selling = ProductFactory(store=StoreFactory(name="Selling Shop")).store
+
+        response = client.get(STORES_URL)
+
+        assert list(response.context["store_list"]) == [selling]
+        assert store.name not in response.content.decode()
+
+    def test_without_any_product_says_there_are_no_stores_yet(self, client, store):
+        assert "No stores yet." in client.get(STORES_URL).content.decode()
 
     def test_paginates_stores(self, client):
-        StoreFactory.create_batch(11)
+        for store in StoreFactory.create_batch(11):
+            ProductFactory(store=store)
 
         assert len(client.get(STORES_URL).context["store_list"]) == 10
         assert len(client.get(STORES_URL, {"page": 2}).context["store_list"]) == 1

@@ -136,7 +136,7 @@ def test_the_demo_user_logs_in_with_the_printed_password(client):
     )
 
     assert response.status_code == 302
-    assert response.url == reverse("products:index")
+    assert response.url == reverse("dashboard")
     user = get_user(client)
     assert user.is_authenticated
     assert user.email == "demo1@yumroad.test"
@@ -239,3 +239,40 @@ def test_every_demo_product_has_a_file_to_sell(settings):
         with product.file.open("rb") as file:
             assert product.name.encode() in file.read()
         assert (settings.PRIVATE_MEDIA_ROOT / product.file.name).is_file()
+
+
+def test_every_demo_product_has_a_cover_in_its_store_colour_with_its_name(settings):
+    from PIL import Image
+
+    seed("--stores", "2", "--products-per-store", "2")
+
+    colours = set()
+    for product in Product.objects.select_related("store"):
+        assert product.image.name.endswith(".png")
+        with Image.open(settings.MEDIA_ROOT / product.image.name) as cover:
+            assert cover.size == (800, 600)
+            colours.add((product.store_id, cover.getpixel((5, 5))))
+            # The name is set in another colour than the background.
+            assert len(cover.convert("RGB").getcolors(maxcolors=100_000)) > 2
+    assert len({colour for _, colour in colours}) == 2
+    assert len(colours) == 2
+
+
+def test_demo_products_seeded_before_covers_get_one_on_the_next_run():
+    seed("--stores", "1", "--products-per-store", "1")
+    Product.objects.update(image="")
+
+    seed("--stores", "1", "--products-per-store", "1")
+
+    assert Product.objects.get().image
+
+
+def test_the_catalogue_shows_the_covers(client):
+    seed("--stores", "1", "--products-per-store", "1")
+    product = Product.objects.get()
+
+    body = client.get(reverse("products:index")).content.decode()
+
+    card_size_url = product.picture_sizes[0][0]
+    assert f'src="{card_size_url}"' in body
+    assert f'alt="{product.name}"' in body

@@ -1,8 +1,12 @@
+import io
+import textwrap
+
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.template.defaultfilters import pluralize
 from django.utils.text import slugify
+from PIL import Image, ImageDraw, ImageFont
 
 from accounts.models import User
 from products.models import Product
@@ -71,6 +75,21 @@ CATALOGUE = {
     ],
 }
 STORES = list(CATALOGUE)
+# Each demo store's cover colour: (background, text).
+COVER_COLOURS = [
+    ("#c8553d", "#fff8f0"),
+    ("#2a9d8f", "#ffffff"),
+    ("#264653", "#e9c46a"),
+    ("#e9c46a", "#264653"),
+    ("#6d597a", "#ffffff"),
+    ("#457b9d", "#f1faee"),
+    ("#8ab17d", "#1d3557"),
+    ("#b56576", "#ffffff"),
+    ("#3d405b", "#f2cc8f"),
+    ("#f4a261", "#3d405b"),
+]
+COVER_SIZE = (800, 600)
+COVER_FONT_SIZE = 64
 
 
 def demo_email(number):
@@ -95,7 +114,31 @@ def demo_product(number, index):
         "description": description,
         "price_cents": price_cents,
         "file": demo_file(name, description),
+        "image": demo_cover(number, name),
     }
+
+
+def demo_cover(number, name):
+    """A cover picture for a demo product: demo store `number`'s colour, the product's
+    name set in type and the store's line under it, as a PNG."""
+    background, ink = COVER_COLOURS[(number - 1) % len(COVER_COLOURS)]
+    image = Image.new("RGB", COVER_SIZE, background)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=COVER_FONT_SIZE)
+    lines = textwrap.wrap(name, width=18) or [name]
+    line_height = COVER_FONT_SIZE * 1.25
+    top = (COVER_SIZE[1] - line_height * len(lines)) / 2
+    for index, line in enumerate(lines):
+        y = top + index * line_height + line_height / 2
+        draw.text((COVER_SIZE[0] / 2, y), line, fill=ink, font=font, anchor="mm")
+    store_line = STORES[(number - 1) % len(STORES)]
+    small = ImageFont.load_default(size=COVER_FONT_SIZE // 2)
+    draw.text(
+        (COVER_SIZE[0] / 2, COVER_SIZE[1] - 60), store_line, fill=ink, font=small, anchor="mm"
+    )
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return ContentFile(buffer.getvalue(), name=f"{slugify(name) or 'cover'}.png")
 
 
 def demo_file(name, description):
@@ -132,9 +175,14 @@ class Command(BaseCommand):
                 new_stores += created
                 for index in range(products_per_store):
                     name, defaults = demo_product(number, index)
-                    new_products += Product.objects.get_or_create(
+                    product, created = Product.objects.get_or_create(
                         store=store, name=name, defaults=defaults
-                    )[1]
+                    )
+                    new_products += created
+                    if not product.image and not product.picture_url:
+                        # Seeded before demo products had covers: add the missing one.
+                        product.image = defaults["image"]
+                        product.save()
 
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,0 +1,219 @@
+"""`make bench`: load Yumroad's pages with wrk, as production serves them.
+
+For each catalogue size it fills a PostgreSQL database in bulk, serves the site with
+gunicorn and production settings (2 sync workers, Redis cache), warms each page up,
+loads it with wrk, and prints one table: page, size, req/s, p50, p99, SQL queries per
+request (counted in-process, once warm) and req/s as a share of /healthz, the
+ceiling under the same server. Timings vary with the machine: nothing here fails on
+them. The tests pin what does not vary, the query counts.
+"""
+
+import argparse
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE = "yumroad_bench"
+PORT = 8123
+ENVIRONMENT = {
+    "DEBUG": "false",
+    "SECRET_KEY": "bench-" + secrets.token_urlsafe(40),
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "SECURE_SSL_REDIRECT": "false",
+    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
+    "DATABASE_CONN_MAX_AGE": "60",
+    "REDIS_URL": "redis://127.0.0.1:6379/9",
+    "LOG_LEVEL": "WARNING",
+}
+
+
+def django_setup(media):
+    os.environ.update(ENVIRONMENT, MEDIA_ROOT=str(media / "public"))
+    os.environ["PRIVATE_MEDIA_ROOT"] = str(media / "private")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yumroad_site.settings")
+    import django
+
+    django.setup()
+
+
+def database_create():
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as db:
+        db.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        db.execute(f"CREATE DATABASE {DATABASE}")
+
+
+def catalogue_fill(products):
+    """`products` products in stores of at most 1,000, with one user logged in."""
+    from django.core.cache import cache
+    from django.core.management import call_command
+    from django.db import connection
+
+    from benchmarks.catalogue import catalogue_create
+
+    call_command("flush", "--noinput", verbosity=0)
+    started = time.perf_counter()
+    catalogue_create(products=products)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    cache.clear()
+    return time.perf_counter() - started
+
+
+def pages():
+    """(label, path, logged in) for every page the table shows."""
+    from django.urls import reverse
+
+    from benchmarks.catalogue import last_page
+    from products.models import Product
+    from stores.models import Store
+
+    store = Store.objects.order_by("pk").first()
+    product = Product.objects.order_by("pk").first()
+    listed = [
+        ("/", reverse("home")),
+        ("/products/", reverse("products:index")),
+        ("/products/ last page", f"{reverse('products:index')}?page={last_page('products')}"),
+        ("product page", product.get_absolute_url()),
+        ("store page", store.get_absolute_url()),
+        ("store last page", f"{store.get_absolute_url()}?page={last_page('store', store)}"),
+        ("/stores/", reverse("stores:index")),
+    ]
+    return (
+        [("/healthz", "/healthz", False)]
+        + [(label, path, False) for label, path in listed]
+        + [("log-in page", reverse("accounts:login"), False)]
+        + [(f"{label} (logged in)", path, True) for label, path in listed]
+    )
+
+
+def session_cookie():
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from accounts.models import User
+
+    user = User.objects.get(email="bench@yumroad.test")
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+def queries_per_request(path, logged_in):
+    """SQL queries of a warm request, counted in this process."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    if logged_in:
+        client.force_login(User.objects.get(email="bench@yumroad.test"))
+    client.get(path)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return len(queries)
+
+
+def wrk(path, cookie, seconds, connections):
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    output = subprocess.run(
+        [*command, f"http://127.0.0.1:{PORT}{path}"], capture_output=True, text=True, check=True
+    ).stdout
+    if "Non-2xx or 3xx responses" in output:
+        raise SystemExit(f"{path} answered errors under load:\n{output}")
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
+    return rate, to_ms(latency["50"]), to_ms(latency["99"])
+
+
+def to_ms(value):
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+
+def serve(workers):
+    environment = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{PORT}", "GUNICORN_ACCESS_LOG": ""}
+    environment["GUNICORN_WORKERS"] = str(workers)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
+        cwd=ROOT,
+        env=environment,
+        start_new_session=True,
+    )
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/readyz", timeout=1):
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("gunicorn did not become ready")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 100_000])
+    parser.add_argument("--seconds", type=int, default=5, help="wrk time per page")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install wrk (make bench does it).")
+
+    media = Path(tempfile.mkdtemp(prefix="yumroad-bench-"))
+    database_create()
+    django_setup(media)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", "--noinput", verbosity=0)
+    rows = []
+    for size in args.sizes:
+        seconds = catalogue_fill(size)
+        print(f"Seeded {size:,} products in {seconds:.1f} s", flush=True)
+        cookie = session_cookie()
+        server = serve(args.workers)
+        try:
+            ceiling = None
+            for label, path, logged_in in pages():
+                wrk(path, cookie if logged_in else None, 1, args.connections)  # warm up
+                rate, p50, p99 = wrk(
+                    path, cookie if logged_in else None, args.seconds, args.connections
+                )
+                ceiling = ceiling or rate
+                queries = queries_per_request(path, logged_in)
+                rows.append((label, size, rate, p50, p99, queries, rate / ceiling))
+                print(f"  {label:<32} {rate:8.0f} req/s  p99 {p99:6.1f} ms", flush=True)
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait()
+    shutil.rmtree(media, ignore_errors=True)
+    print()
+    print("| page | products | req/s | p50 ms | p99 ms | SQL queries | share of /healthz |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for label, size, rate, p50, p99, queries, share in rows:
+        cells = [label, f"{size:,}", f"{rate:,.0f}", f"{p50:.1f}", f"{p99:.1f}", queries]
+        print("| " + " | ".join(map(str, [*cells, f"{share:.0%}"])) + " |")
+
+
+if __name__ == "__main__":
+    main()
