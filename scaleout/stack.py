@@ -103,15 +103,10 @@ class Stack:
         for index, port in enumerate(self.ports, 1):
             self._spawn(
                 f"gunicorn-{index}",
-                [
-                    str(BIN / "gunicorn"),
-                    "yumroad_site.wsgi",
-                    f"--bind=127.0.0.1:{port}",
-                    f"--workers={self.gunicorn_workers}",
-                    "--access-logfile=-",
-                    # Several instances on one machine: no shared control socket.
-                    "--no-control-socket",
-                ],
+                # Several instances on one machine: no shared control socket.
+                [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket"],
+                GUNICORN_BIND=f"127.0.0.1:{port}",
+                GUNICORN_WORKERS=str(self.gunicorn_workers),
             )
         self._spawn(
             "worker", [sys.executable, "manage.py", "db_worker", "--interval=0.2", "--no-reload"]
@@ -119,12 +114,12 @@ class Stack:
         for url in self.urls:
             self._wait_for(url)
 
-    def _spawn(self, name, command):
+    def _spawn(self, name, command, **env):
         log = (self.logs / f"{name}.log").open("w")
         process = subprocess.Popen(
             command,
             cwd=PROJECT,
-            env=self.env,
+            env={**self.env, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
