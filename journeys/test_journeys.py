@@ -30,7 +30,7 @@ def sign_up(pages, email, store_name):
     """Sign up from the landing page's "Create a store"; lands on the products list."""
     page = pages.goto("/")
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "The easiest way to setup an online store"
+        "The easiest way to set up an online store"
     )
     pages.check("landing")
     page.get_by_role("link", name="Create a store").click()
@@ -98,7 +98,7 @@ def test_a_creator_sells_and_a_buyer_buys_downloads_and_finds_it(visitor, site, 
     log_in(creator, "maker@example.com")
     expect(page).to_have_url(re.compile(r"/products/create/$"))
     expect(page.get_by_role("alert")).to_have_text("Logged in successfully.")
-    expect(page.get_by_role("heading", name="Add a product")).to_be_visible()
+    expect(page.get_by_role("heading", name="Add product")).to_be_visible()
     creator.check("add-product")
 
     add_product(creator, "Mushroom Field Guide", "4.99", tmp_path)
@@ -136,7 +136,7 @@ def test_a_creator_sells_and_a_buyer_buys_downloads_and_finds_it(visitor, site, 
     buyer.check("test-checkout")
     shop.get_by_role("button", name="Pay $6.00").click()
     expect(shop.get_by_role("alert")).to_have_text(
-        "Thanks for purchasing Mushroom Field Guide, 2nd edition. You will receive an email shortly"
+        "Thanks for purchasing Mushroom Field Guide, 2nd edition. You will receive an email shortly."
     )
     expect(shop.get_by_text("You own this.")).to_be_visible()
     buyer.check("bought")
@@ -165,6 +165,9 @@ def test_a_creator_sells_and_a_buyer_buys_downloads_and_finds_it(visitor, site, 
     assert from_library.value.suggested_filename == "Field Guide.pdf"
 
     # The seller sees the sale.
+    page.get_by_role("link", name="Dashboard", exact=True).click()
+    expect(page.get_by_text("reader@example.com").first).to_be_visible()
+    creator.check("dashboard")
     page.get_by_role("link", name="Sales", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Sales")
     sales_row = page.get_by_role("row").filter(has_text="reader@example.com")
@@ -225,7 +228,7 @@ def test_the_catalogue_fits_a_phone(visitor, site, tmp_path):
 
     phone = visitor("phone", viewport=PHONE)
     for path, label, heading in [
-        ("/", "landing", "The easiest way to setup an online store"),
+        ("/", "landing", "The easiest way to set up an online store"),
         ("/stores/", "stores", None),
         ("/stores/pocket-prints/", "store", "Pocket Prints"),
         ("/products/", "products", None),
@@ -239,7 +242,7 @@ def test_the_catalogue_fits_a_phone(visitor, site, tmp_path):
         phone.check(label)
 
     page.get_by_role("button", name="Toggle navigation").click()
-    expect(page.get_by_role("link", name="Sign up")).to_be_visible()
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
     phone.no_horizontal_scroll()
     phone.check("menu-open")
 
