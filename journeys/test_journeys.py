@@ -136,7 +136,8 @@ def test_a_creator_sells_and_a_buyer_buys_downloads_and_finds_it(visitor, site, 
     buyer.check("test-checkout")
     shop.get_by_role("button", name="Pay $6.00").click()
     expect(shop.get_by_role("alert")).to_have_text(
-        "Thanks for purchasing Mushroom Field Guide, 2nd edition. You will receive an email shortly."
+        "Thanks for purchasing Mushroom Field Guide, 2nd edition. "
+        "You will receive an email shortly."
     )
     expect(shop.get_by_text("You own this.")).to_be_visible()
     buyer.check("bought")
