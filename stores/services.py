@@ -13,13 +13,18 @@ def _slug_base(name):
     return slugify(name, allow_unicode=True)[:60] or "store"
 
 
-def _free_slug(name):
+def _free_slug(name, store=None):
+    """The slug of `name`, numbered past the slugs other stores than `store` have, or
+    had before a rename (their old links must keep leading there)."""
     base = _slug_base(name)
+    stores = Store.objects.filter(slug__startswith=base)
+    old_slugs = StoreSlug.objects.filter(slug__startswith=base)
+    if store is not None:
+        stores, old_slugs = stores.exclude(pk=store.pk), old_slugs.exclude(store=store)
     taken = {
         *RESERVED_SLUGS,
-        *Store.objects.filter(slug__startswith=base).values_list("slug", flat=True),
-        # Another store's old addresses: their links must keep leading there.
-        *StoreSlug.objects.filter(slug__startswith=base).values_list("slug", flat=True),
+        *stores.values_list("slug", flat=True),
+        *old_slugs.values_list("slug", flat=True),
     }
     slug, number = base, 1
     while slug in taken:
@@ -51,24 +56,6 @@ def store_create(*, owner, name):
         slug = f"{_slug_base(name)}-{secrets.token_hex(3)}"
 
 
-def _slug_for_rename(store, name):
-    """A slug for `store` renamed to `name`: the name's, numbered when another store
-    has it, or had it before a rename (its old links must keep leading there)."""
-    base = _slug_base(name)
-    others = Store.objects.exclude(pk=store.pk).filter(slug__startswith=base)
-    old_slugs_of_others = StoreSlug.objects.exclude(store=store).filter(slug__startswith=base)
-    taken = {
-        *RESERVED_SLUGS,
-        *others.values_list("slug", flat=True),
-        *old_slugs_of_others.values_list("slug", flat=True),
-    }
-    slug, number = base, 1
-    while slug in taken:
-        number += 1
-        slug = f"{base}-{number}"
-    return slug
-
-
 def store_update(*, store):
     """Save the name, description and avatar a settings form set on `store`.
 
@@ -85,7 +72,7 @@ def store_update(*, store):
                 if slugify(current.name, allow_unicode=True) != slugify(
                     store.name, allow_unicode=True
                 ):
-                    store.slug = _slug_for_rename(store, store.name)
+                    store.slug = _free_slug(store.name, store)
                     StoreSlug.objects.filter(slug=store.slug).delete()  # its own, back again
                     StoreSlug.objects.update_or_create(
                         slug=current.slug, defaults={"store": current}

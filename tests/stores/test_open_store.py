@@ -139,7 +139,11 @@ def test_a_slug_taken_meanwhile_is_chosen_again(monkeypatch):
     StoreFactory(name="Joe's Shop", slug="joes-shop")
     choose_slug = services._free_slug
     picks = iter(["joes-shop"])  # what a racing sign-up saw before Joe's Shop committed
-    monkeypatch.setattr(services, "_free_slug", lambda name: next(picks, None) or choose_slug(name))
+    monkeypatch.setattr(
+        services,
+        "_free_slug",
+        lambda name, store=None: next(picks, None) or choose_slug(name, store),
+    )
 
     store = services.store_create(owner=UserFactory(), name="Joes Shop")
 

@@ -247,12 +247,12 @@ def test_two_renames_to_one_name_at_once_end_with_one_store_and_a_form_error():
 @pytest.mark.django_db
 def test_a_slug_taken_meanwhile_by_a_rename_is_chosen_again(monkeypatch, store):
     StoreFactory(name="Joe's Shop", slug="joes-shop")
-    choose_slug = services._slug_for_rename
+    choose_slug = services._free_slug
     picks = iter(["joes-shop"])  # what a racing rename saw before Joe's Shop committed
     monkeypatch.setattr(
         services,
-        "_slug_for_rename",
-        lambda store, name: next(picks, None) or choose_slug(store, name),
+        "_free_slug",
+        lambda name, store=None: next(picks, None) or choose_slug(name, store),
     )
     old_slug = store.slug
     store.name = "Joes Shop"
