@@ -134,7 +134,8 @@ class Stack:
                     log = (self.logs / f"{name}.log").read_text()[-3000:]
                     raise RuntimeError(f"{name} stopped (exit {process.returncode}):\n{log}")
             try:
-                if requests.get(url, timeout=5).status_code == 200:
+                # Ready as a load balancer sees it: the database and the cache answer.
+                if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
                     return
             except requests.ConnectionError:
                 pass
