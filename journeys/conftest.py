@@ -218,7 +218,8 @@ def visitor(chromium, site, screenshots, request):
     yield open_browser
     for pages in opened:
         pages.close()
-    if not request.node.rep_call.failed:
+    call = getattr(request.node, "rep_call", None)  # none when the setup failed
+    if call is not None and call.passed:
         unchecked = {pages.name: pages.unchecked for pages in opened if pages.unchecked}
         assert not unchecked, f"pages no check looked at: {unchecked}"
 
