@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: install run serve test lint format check bench clean
+.PHONY: install run serve test test-browser test-scale scale-demo lint format check bench clean
 
 install: $(VENV)/.installed
 
@@ -21,6 +21,33 @@ run: install
 
 test: install
 	$(BIN)/pytest --cov --cov-report=term
+
+# Browser journeys: Playwright drives Debian's Chromium (installed here when missing;
+# never `playwright install`), axe-core comes from npm into journeys/node_modules.
+# Screenshots of every page: screenshots/.
+CHROMIUM := /usr/bin/chromium
+AXE := journeys/node_modules/axe-core/axe.min.js
+
+$(CHROMIUM):
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+
+$(AXE): journeys/package.json journeys/package-lock.json
+	cd journeys && npm ci --no-audit --no-fund
+	touch $@
+
+test-browser: install $(CHROMIUM) $(AXE)
+	$(BIN)/pytest journeys
+
+# Two gunicorn app servers and the task worker over one PostgreSQL (database scale10),
+# one Redis (db 6) and SeaweedFS's S3: the deployment the README describes, on loopback.
+# scale-demo serves it until Ctrl-C; test-scale checks it (a minute of mixed traffic).
+# Both stop everything they started.
+test-scale: install
+	$(BIN)/pytest scaleout
+
+scale-demo: install
+	$(BIN)/python -m scaleout.stack
 
 lint: install
 	$(BIN)/ruff check .
@@ -48,4 +75,4 @@ serve: install
 	  SECURE_SSL_REDIRECT=false TASK_BACKEND=immediate $(BIN)/gunicorn -c gunicorn.conf.py
 
 clean:
-	rm -rf $(VENV) staticfiles .coverage htmlcov
+	rm -rf $(VENV) staticfiles .coverage htmlcov journeys/node_modules screenshots

@@ -1,13 +1,15 @@
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, storages
 from django.utils.functional import cached_property
+from django.utils.http import content_disposition_header
+from storages.backends.s3 import S3Storage
 
 
 class PrivateStorage(FileSystemStorage):
     """The files products deliver, under PRIVATE_MEDIA_ROOT.
 
     Outside MEDIA_ROOT and never at a URL (`url()` raises): only the download view
-    reads them, for a paid order.
+    reads them, for a paid order, and streams them.
     """
 
     base_url = None
@@ -21,6 +23,34 @@ class PrivateStorage(FileSystemStorage):
         if setting == "PRIVATE_MEDIA_ROOT":
             self.__dict__.pop("base_location", None)
             self.__dict__.pop("location", None)
+
+    def download_url(self, name, *, file_name, content_type):
+        """None: files on disk have no address; the download view streams them."""
+        return None
+
+
+class PrivateS3Storage(S3Storage):
+    """The files products deliver, in a private bucket (AWS_PRIVATE_BUCKET_NAME).
+
+    Nothing in it can be read without a signature: the download view, once it has
+    checked the order, sends the buyer to an address signed for DOWNLOAD_URL_MAX_AGE
+    seconds, so that the file never passes through an app server.
+    """
+
+    querystring_auth = True
+
+    def download_url(self, name, *, file_name, content_type):
+        """A short-lived signed address of the file, saved as `file_name`.
+
+        Raises FileNotFoundError when the bucket no longer has it.
+        """
+        if not self.exists(name):
+            raise FileNotFoundError(name)
+        parameters = {
+            "ResponseContentDisposition": content_disposition_header(True, file_name),
+            "ResponseContentType": content_type,
+        }
+        return self.url(name, parameters=parameters)
 
 
 def private_storage():

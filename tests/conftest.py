@@ -15,6 +15,10 @@ def pytest_configure(config):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Query counts name the session's query: sessions stay in the database even where
+    # REDIS_URL makes them cached_db (tests/storage/test_settings.py checks that it
+    # does; the scale-out test runs them over Redis).
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.sqlite3":
         # A file, not memory, as in production: the concurrency tests' threads each

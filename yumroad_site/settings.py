@@ -133,6 +133,10 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# With Redis, sessions are read from the cache and kept in the database too, so that
+# every app server sees them and a Redis restart logs nobody out.
+if REDIS_URL:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Where links in emails point: the site's public address, without a trailing slash.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -167,6 +171,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Failed logins are counted per (email, client address); a success resets the count.
 AXES_FAILURE_LIMIT = 5
+# Failures are counted in the database, which every app server shares.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "accounts.lockout.attempted_email"
@@ -224,6 +230,49 @@ PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT") or BASE_DIR / "pr
 if PRIVATE_MEDIA_ROOT.resolve().is_relative_to(MEDIA_ROOT.resolve()):
     raise ImproperlyConfigured("PRIVATE_MEDIA_ROOT must not be inside MEDIA_ROOT.")
 PRODUCT_FILE_MAX_MB = int(os.environ.get("PRODUCT_FILE_MAX_MB", "100"))
+
+# Object storage (S3 or compatible, through django-storages) when AWS_STORAGE_BUCKET_NAME
+# is set: pictures in that bucket, which anyone may read; the files products sell in
+# AWS_PRIVATE_BUCKET_NAME, which only signed requests may read: the download view sends
+# a paying buyer to an address signed for DOWNLOAD_URL_MAX_AGE seconds. Without it, both
+# stay on local disk (MEDIA_ROOT, PRIVATE_MEDIA_ROOT). Keys: AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY, else boto3's own search (an instance role, say).
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+AWS_PRIVATE_BUCKET_NAME = os.environ.get("AWS_PRIVATE_BUCKET_NAME", "")
+DOWNLOAD_URL_MAX_AGE = int(os.environ.get("DOWNLOAD_URL_MAX_AGE", "60"))
+if AWS_STORAGE_BUCKET_NAME:
+    if AWS_PRIVATE_BUCKET_NAME in ("", AWS_STORAGE_BUCKET_NAME):
+        raise ImproperlyConfigured(
+            "AWS_PRIVATE_BUCKET_NAME must name a second, private bucket for the files "
+            "products sell."
+        )
+    AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL", "")
+    S3_OPTIONS = {
+        "endpoint_url": AWS_S3_ENDPOINT_URL or None,
+        "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+        # Another endpoint (SeaweedFS, MinIO) names the bucket in the path by default.
+        "addressing_style": os.environ.get("AWS_S3_ADDRESSING_STYLE")
+        or ("path" if AWS_S3_ENDPOINT_URL else None),
+        "signature_version": "s3v4",
+        "file_overwrite": False,
+    }
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **S3_OPTIONS,
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "querystring_auth": False,
+            "custom_domain": os.environ.get("AWS_S3_CUSTOM_DOMAIN") or None,
+        },
+    }
+    STORAGES["private"] = {
+        "BACKEND": "products.storage.PrivateS3Storage",
+        "OPTIONS": {
+            **S3_OPTIONS,
+            "bucket_name": AWS_PRIVATE_BUCKET_NAME,
+            "querystring_expire": DOWNLOAD_URL_MAX_AGE,
+        },
+    }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -1,0 +1,269 @@
+"""What a person does on Yumroad, clicked through in Chromium, each step asserting what
+the page shows. Every page passes axe-core and is saved to screenshots/."""
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from journeys.conftest import PHONE
+from scaleout.mailbox import download_link
+
+PASSWORD = "a-Str0ng-passphrase"
+
+
+def field(page, label):
+    """The form field labelled `label` (a required one's label ends with *)."""
+    return page.get_by_label(re.compile(rf"^\s*{re.escape(label)}\*?\s*$"))
+
+
+def png_bytes():
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), "darkorange").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def sign_up(pages, email, store_name):
+    """Sign up from the landing page's "Create a store"; lands on the products list."""
+    page = pages.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "The easiest way to set up an online store"
+    )
+    pages.check("landing")
+    page.get_by_role("link", name="Create a store").click()
+    expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
+    pages.check("signup")
+    field(page, "Email address").fill(email)
+    field(page, "Password").fill(PASSWORD)
+    field(page, "Confirm password").fill(PASSWORD)
+    field(page, "Store name").fill(store_name)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("alert")).to_have_text("Registered successfully.")
+    expect(page.get_by_text(email)).to_be_visible()
+    pages.check("registered")
+    return page
+
+
+def log_out(pages):
+    page = pages.page
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("alert")).to_have_text("You are logged out.")
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    pages.check("logged-out")
+
+
+def log_in(pages, email, password=PASSWORD):
+    page = pages.page
+    field(page, "Email").fill(email)
+    field(page, "Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def add_product(pages, name, price, tmp_path):
+    """From the Add product form: a picture and a file to sell; lands on its page."""
+    page = pages.page
+    picture = tmp_path / "cover.png"
+    picture.write_bytes(png_bytes())
+    deliverable = tmp_path / "Field Guide.pdf"
+    deliverable.write_bytes(b"%PDF-1.4 the field guide\n")
+    field(page, "Name").fill(name)
+    field(page, "Description").fill("Forty pages on finding mushrooms safely.")
+    field(page, "Price (USD)").fill(price)
+    field(page, "File to sell").set_input_files(deliverable)
+    field(page, "Image").set_input_files(picture)
+    pages.check("add-product-filled")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    expect(page.get_by_role("alert")).to_have_text(f"{name} is ready to sell.")
+    pages.check("product-created")
+    return page
+
+
+def test_a_creator_sells_and_a_buyer_buys_downloads_and_finds_it(visitor, site, tmp_path):
+    creator = visitor("creator")
+    page = sign_up(creator, "maker@example.com", "Forest Finds")
+    welcome = site.email_to("maker@example.com", "Welcome to Yumroad, Forest Finds")
+    add_product_link = re.search(r"http\S+/products/create/", welcome).group(0)
+
+    # Logged out, the welcome email's Add product link goes through the login page and
+    # back (`next`).
+    log_out(creator)
+    page.goto(add_product_link)
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/products/create/$"))
+    expect(page.get_by_text("Log in to continue to that page.")).to_be_visible()
+    creator.check("login-for-add-product")
+    log_in(creator, "maker@example.com")
+    expect(page).to_have_url(re.compile(r"/products/create/$"))
+    expect(page.get_by_role("alert")).to_have_text("Logged in successfully.")
+    expect(page.get_by_role("heading", name="Add product")).to_be_visible()
+    creator.check("add-product")
+
+    add_product(creator, "Mushroom Field Guide", "4.99", tmp_path)
+    expect(page.get_by_text("$4.99").first).to_be_visible()
+    expect(page.get_by_text("Field Guide.pdf")).to_be_visible()
+    expect(page.get_by_text("This is your product.")).to_be_visible()
+    picture = page.get_by_role("img", name="Mushroom Field Guide")
+    expect(picture).to_have_attribute("src", re.compile(r"/media/products/"))
+    assert picture.evaluate("img => img.complete && img.naturalWidth") == 640
+    product_url = page.url
+
+    page.get_by_role("link", name="Edit").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Edit Mushroom Field Guide")
+    creator.check("edit-product")
+    field(page, "Name").fill("Mushroom Field Guide, 2nd edition")
+    field(page, "Price (USD)").fill("6")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "Saved your changes to Mushroom Field Guide, 2nd edition."
+    )
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mushroom Field Guide, 2nd edition")
+    expect(page.get_by_text("$6.00").first).to_be_visible()
+    creator.check("product-edited")
+
+    # Another visitor signs up and buys it through the test checkout.
+    buyer = visitor("buyer")
+    sign_up(buyer, "reader@example.com", "Reader Corner")
+    shop = buyer.page
+    shop.goto(product_url)
+    expect(shop.get_by_role("heading", level=1)).to_have_text("Mushroom Field Guide, 2nd edition")
+    buyer.check("product")
+    shop.get_by_role("button", name="Buy for $6.00").click()
+    expect(shop.get_by_text("Test checkout: no money moves.")).to_be_visible()
+    expect(field(shop, "Your email")).to_have_value("reader@example.com")
+    buyer.check("test-checkout")
+    shop.get_by_role("button", name="Pay $6.00").click()
+    expect(shop.get_by_role("alert")).to_have_text(
+        "Thanks for purchasing Mushroom Field Guide, 2nd edition. "
+        "You will receive an email shortly."
+    )
+    expect(shop.get_by_text("You own this.")).to_be_visible()
+    buyer.check("bought")
+
+    receipt = site.email_to(
+        "reader@example.com", "Your purchase of Mushroom Field Guide, 2nd edition"
+    )
+    assert "$6.00" in receipt
+    sale = site.email_to("maker@example.com", "You sold Mushroom Field Guide, 2nd edition")
+    assert "reader@example.com" in sale
+    link = download_link(receipt)
+    assert link.startswith(site.url)
+
+    with shop.expect_download() as emailed:
+        shop.evaluate("url => { window.location.href = url }", link)
+    assert emailed.value.suggested_filename == "Field Guide.pdf"
+    assert Path(emailed.value.path()).read_bytes() == b"%PDF-1.4 the field guide\n"
+
+    shop.get_by_role("link", name="Library", exact=True).click()
+    expect(shop.get_by_role("heading", name="Your library")).to_be_visible()
+    expect(shop.get_by_text("Mushroom Field Guide, 2nd edition")).to_be_visible()
+    expect(shop.get_by_text("from Forest Finds")).to_be_visible()
+    buyer.check("library")
+    with shop.expect_download() as from_library:
+        shop.get_by_role("link", name="Download", exact=True).click()
+    assert from_library.value.suggested_filename == "Field Guide.pdf"
+
+    # The seller sees the sale.
+    page.get_by_role("link", name="Dashboard", exact=True).click()
+    expect(page.get_by_text("reader@example.com").first).to_be_visible()
+    creator.check("dashboard")
+    page.get_by_role("link", name="Sales", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Sales")
+    sales_row = page.get_by_role("row").filter(has_text="reader@example.com")
+    expect(sales_row).to_contain_text("Mushroom Field Guide, 2nd edition")
+    expect(sales_row).to_contain_text("$6.00")
+    expect(sales_row).to_contain_text("paid", ignore_case=True)
+    creator.check("sales")
+
+
+def test_a_second_creator_gets_the_403_page_on_someone_elses_product(visitor, site, tmp_path):
+    first = visitor("first")
+    sign_up(first, "first@example.com", "First Shop")
+    first.goto("/products/create/")
+    page = add_product(first, "First Shop Poster", "3", tmp_path)
+    edit_url = page.url + "edit/"
+
+    second = visitor("second")
+    sign_up(second, "second@example.com", "Second Shop")
+    response = second.page.goto(edit_url)
+    assert response.status == 403
+    expect(second.page.get_by_role("heading", level=1)).to_have_text("You can't do that")
+    expect(
+        second.page.get_by_text("Only the creator of this product can change it.")
+    ).to_be_visible()
+    second.check("forbidden")
+
+
+def test_five_wrong_passwords_give_the_lockout_page(visitor, site):
+    owner = visitor("owner")
+    sign_up(owner, "guarded@example.com", "Guarded Goods")
+    log_out(owner)
+
+    intruder = visitor("intruder")
+    page = intruder.goto("/accounts/login/")
+    intruder.check("login")
+    for attempt in range(1, 5):
+        log_in(intruder, "guarded@example.com", f"wrong-password-{attempt}")
+        expect(page.get_by_text("Invalid email or password")).to_be_visible()
+    intruder.check("wrong-password")
+    log_in(intruder, "guarded@example.com", "wrong-password-5")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Too many failed logins")
+    expect(page.get_by_text("paused for 15 minutes")).to_be_visible()
+    intruder.check("locked-out")
+
+    # Even the right password waits now.
+    page.goto(site.url + "/accounts/login/")
+    log_in(intruder, "guarded@example.com")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Too many failed logins")
+    intruder.check("still-locked-out")
+
+
+def test_the_catalogue_fits_a_phone(visitor, site, tmp_path):
+    creator = visitor("creator")
+    sign_up(creator, "tiny@example.com", "Pocket Prints")
+    creator.goto("/products/create/")
+    add_product(creator, "Pocket Sized Print With A Rather Long Name", "2.50", tmp_path)
+    product_path = creator.page.url.removeprefix(site.url)
+
+    phone = visitor("phone", viewport=PHONE)
+    for path, label, heading in [
+        ("/", "landing", "The easiest way to set up an online store"),
+        ("/stores/", "stores", None),
+        ("/stores/pocket-prints/", "store", "Pocket Prints"),
+        ("/products/", "products", None),
+        (product_path, "product", "Pocket Sized Print With A Rather Long Name"),
+    ]:
+        page = phone.goto(path)
+        if heading:
+            expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        expect(page.get_by_role("button", name="Toggle navigation")).to_be_visible()
+        phone.no_horizontal_scroll()
+        phone.check(label)
+
+    page.get_by_role("button", name="Toggle navigation").click()
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    phone.no_horizontal_scroll()
+    phone.check("menu-open")
+
+
+def test_the_checks_catch_what_axe_and_the_browser_report(visitor, site):
+    """The audit every journey relies on fails when it should."""
+    pages = visitor("self-test")
+    pages.goto("/")
+    pages.page.evaluate(
+        "() => { document.querySelector('h1').insertAdjacentHTML('afterend', "
+        '\'<img src="/static/products/placeholder.svg"><a href="/"></a>\'); }'
+    )
+    with pytest.raises(
+        AssertionError, match=r"(?s)(?=.*image-alt \(critical\))(?=.*link-name \(serious\))"
+    ):
+        pages.check("broken-on-purpose")
+
+    pages.goto("/")
+    pages.page.evaluate("() => setTimeout(() => { throw new Error('boom'); })")
+    pages.page.wait_for_timeout(100)
+    with pytest.raises(AssertionError, match=r"page error: .*boom"):
+        pages.check("script-error-on-purpose")
+    pages.unchecked.clear()
