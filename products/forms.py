@@ -56,6 +56,9 @@ class ProductFileField(forms.FileField):
         return upload
 
 
+DROPPABLE = [("image", "picture"), ("file", "file to sell")]
+
+
 class ProductForm(forms.ModelForm):
     price = forms.DecimalField(
         label="Price (USD)",
@@ -121,10 +124,12 @@ class ProductForm(forms.ModelForm):
         return price
 
     @property
-    def picture_dropped(self):
-        """Whether a picture was sent with a form that has errors: a browser can't keep
-        it, so the form must ask for it again."""
-        return bool(self.is_bound and self.errors and self.files.get("image"))
+    def dropped_files(self):
+        """What was sent with a form that has errors: a browser can't keep files, so
+        the form must ask for them again. Names of the fields, as people read them."""
+        if not (self.is_bound and self.errors):
+            return []
+        return [label for name, label in DROPPABLE if self.files.get(name)]
 
     def save(self, commit=True):
         # At most two decimal places, so this is exact.

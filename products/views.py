@@ -48,7 +48,11 @@ class ProductDetailView(DetailView):
 class ProductCreateView(LoginRequiredMixin, SuccessMessageMixin, CreateView):
     form_class = ProductForm
     template_name = "products/form.html"
-    success_message = "%(name)s is ready to sell."
+
+    def get_success_message(self, cleaned_data):
+        if self.object.file:
+            return f"{self.object.name} is ready to sell."
+        return f"Saved {self.object.name}. Add the file to sell to put it on sale."
 
     def dispatch(self, request, *args, **kwargs):
         # Products are sold from a store: open it first, then come back here.

@@ -40,7 +40,10 @@ class TestCreateProduct:
         assert product.creator == store.owner
         assert product.name == "Sourdough Starter Guide"
         assert product.price_cents == 500
-        assert "Sourdough Starter Guide is ready to sell." in messages_of(response)
+        assert (
+            "Saved Sourdough Starter Guide. Add the file to sell to put it on sale."
+            in messages_of(response)
+        )
         assert "$5.00" in response.content.decode()
 
     @pytest.mark.parametrize(

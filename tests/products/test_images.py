@@ -281,6 +281,25 @@ class TestImageUpload:
         assert "Your picture was not saved: choose it again" in response.content.decode()
         assert not Product.objects.exists()
 
+    def test_after_a_form_error_the_form_asks_for_the_picture_and_the_file_again(
+        self, creator_client
+    ):
+        response = creator_client.post(
+            CREATE_URL,
+            product_data(
+                price="0.30",
+                image=image_file(),
+                file=SimpleUploadedFile("guide.pdf", b"%PDF guide"),
+            ),
+        )
+
+        assert response.status_code == 200
+        assert (
+            "Your picture and file to sell were not saved: choose them again"
+            in response.content.decode()
+        )
+        assert not Product.objects.exists()
+
     def test_a_form_error_without_a_picture_does_not_mention_one(self, creator_client):
         response = creator_client.post(CREATE_URL, product_data(name="abc"))
 
