@@ -119,6 +119,9 @@ class ProductForm(forms.ModelForm):
 
     def clean_price(self):
         price = self.cleaned_data["price"]
+        # Decimal reads "1e3" as 1000; no one writes a price so.
+        if "e" in self.data.get(self.add_prefix("price"), "").lower():
+            raise forms.ValidationError(PRICE_MESSAGE, code="invalid")
         if 0 < price < MIN_PRICE:
             raise forms.ValidationError(MIN_PRICE_MESSAGE, code="below_minimum")
         return price

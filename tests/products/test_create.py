@@ -65,6 +65,7 @@ class TestCreateProduct:
             ("abc", "Enter a price in dollars from 0 to 100,000, like 5 or 4.99."),
             ("100000.01", "Enter a price in dollars from 0 to 100,000, like 5 or 4.99."),
             ("1e9", "Enter a price in dollars from 0 to 100,000, like 5 or 4.99."),
+            ("1e3", "Enter a price in dollars from 0 to 100,000, like 5 or 4.99."),
             ("NaN", "Enter a price in dollars from 0 to 100,000, like 5 or 4.99."),
             ("", "Enter a price in dollars from 0 to 100,000, like 5 or 4.99."),
         ],

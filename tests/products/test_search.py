@@ -85,6 +85,7 @@ class TestSearch:
         assert names(response) == []
         assert message in response.content.decode()
         assert 'role="alert"' in response.content.decode()
+        assert "No products yet" not in response.content.decode()
 
     @pytest.mark.parametrize("q", ["\u202ebread", "bread ( ) | ! :* &", "'; DROP TABLE", "-"])
     def test_punctuation_and_bidi_characters_are_just_text(self, client, q):
