@@ -2,12 +2,13 @@ from django.contrib.auth.decorators import login_required
 from django.urls import path
 
 from accounts import views
+from yumroad_site.cache import cacheable_page
 
 app_name = "accounts"
 
 urlpatterns = [
     path("signup/", views.SignupView.as_view(), name="signup"),
-    path("login/", views.LoginView.as_view(), name="login"),
+    path("login/", cacheable_page(views.LoginView.as_view()), name="login"),
     # POST only (Django's LogoutView answers GET with 405). Without `next`: after
     # logging in, a GET to the logout URL would only meet that 405.
     path(

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from orders import payments, tasks
 from orders.models import Order, StripeEvent
+from yumroad_site.cache import member_changed
 
 logger = logging.getLogger(__name__)
 Status = Order.Status
@@ -98,6 +99,7 @@ def order_mark_paid(*, session_id, payment_intent="", email=""):
         changes["email"] = email[: Order._meta.get_field("email").max_length]
     moved = Order.objects.filter(pk=order_id, status=Status.PENDING).update(**changes)
     if moved:
+        _buyers_changed(Order.objects.filter(pk=order_id))
         _fulfil_on_commit(order_id)
     return bool(moved)
 
@@ -118,11 +120,13 @@ def order_refund(*, payment_intent):
     working. Returns whether it moved (False too for a payment that is not ours)."""
     if not payment_intent:
         return False
-    return bool(
-        Order.objects.filter(payment_intent_id=payment_intent, status=Status.PAID).update(
-            status=Status.REFUNDED, updated_at=timezone.now()
-        )
+    orders = Order.objects.filter(payment_intent_id=payment_intent)
+    moved = orders.filter(status=Status.PAID).update(
+        status=Status.REFUNDED, updated_at=timezone.now()
     )
+    if moved:
+        _buyers_changed(orders)
+    return bool(moved)
 
 
 def _order_id_of_session(session_id):
@@ -134,6 +138,13 @@ def _order_id_of_session(session_id):
     if order_id is None:
         raise UnknownCheckout(session_id)
     return order_id
+
+
+def _buyers_changed(orders):
+    """What a buyer owns shows on their pages: retire the copies cached for them (an
+    update sends no signal, unlike a save: orders/signals.py)."""
+    for buyer_id in orders.values_list("buyer_id", flat=True):
+        member_changed(buyer_id)
 
 
 def _fulfil_on_commit(order_id):

@@ -1,4 +1,3 @@
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -10,13 +9,8 @@ from yumroad_site.cache import catalogue_changed
 @receiver([post_save, post_delete], sender=Store)
 @receiver([post_save, post_delete], sender=Product)
 def retire_cached_catalogue(**kwargs):
-    """Stores and products show on every catalogue page: retire the cached copies.
-
-    Now, for this connection's next read, and again after the commit, in case a
-    visitor cached the old pages meanwhile from outside the transaction.
-    """
+    """Stores and products show on every catalogue page: retire the cached copies."""
     catalogue_changed()
-    transaction.on_commit(catalogue_changed, robust=True)
 
 
 @receiver(post_delete, sender=Store)

@@ -1,59 +1,95 @@
 """Caching of catalogue pages, safe for a shop.
 
-Every cached copy carries the catalogue's version: a token that any save or delete
-of a store or product replaces (stores/signals.py). A copy of another version is
-never served, so a change shows at once on every page and every worker. Pages are
-cached whole only for visitors without a session, and never with anyone's messages
-or CSRF token in them.
+Every cached copy carries versions, tokens that a change replaces: the catalogue's,
+which any save or delete of a store or product replaces (stores/signals.py), and, on a
+member's own copies of pages, the member's, which a change to their account or to what
+they own replaces (accounts/signals.py, orders/services.py). A copy made under other
+versions is never served, so a change shows at once on every page and every worker.
+No copy ever holds anyone's messages or CSRF token.
 """
 
 import hashlib
 import re
 import secrets
-from functools import wraps
+from functools import partial, wraps
 
 from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.messages.storage.cookie import CookieStorage
+from django.contrib.messages.storage.session import SessionStorage
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 
-VERSION_KEY = "catalogue:version"
+CATALOGUE_VERSION = "catalogue:version"
 PAGE_SECONDS = 600
 CSRF_PLACEHOLDER = "__yumroad_csrf_token__"
-# The query parameter a cached page may have: with others (a search's `q`, made-up
-# ones) it is not cached, so that no one can fill the cache with addresses.
-PAGE_PARAMETERS = {"page"}
 CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[A-Za-z0-9]+(")')
+# The one query a cached page may have: `page`, written as the list writes it. Others
+# (a search's `q`, made-up ones, `page=01`) are not cached, so that no one can fill the
+# cache with addresses.
+PAGE_NUMBER = r"[1-9][0-9]{0,8}|last"
+PAGE_QUERY = re.compile(rf"page=(?:{PAGE_NUMBER})")
+
+
+def member_version(user_pk):
+    return f"member:{user_pk}:version"
+
+
+def _retire(version_key):
+    """Retire every copy cached under `version_key` (the next read makes a new version):
+    now, for this connection's next read, and again after the commit, in case someone
+    cached an old page meanwhile from outside the transaction."""
+    cache.delete(version_key)
+    transaction.on_commit(partial(cache.delete, version_key), robust=True)
 
 
 def catalogue_changed():
-    """Retire every cached copy of the catalogue (the next read makes a new version)."""
-    cache.delete(VERSION_KEY)
+    """Retire every cached copy of the catalogue."""
+    _retire(CATALOGUE_VERSION)
+
+
+def member_changed(user_pk):
+    """Retire every copy of a page cached for the member `user_pk`."""
+    if user_pk is not None:
+        _retire(member_version(user_pk))
 
 
 def _key(parts):
     digest = hashlib.blake2b("\0".join(map(str, parts)).encode(), digest_size=16).hexdigest()
-    return f"catalogue:{digest}"
+    return f"page-cache:{digest}"
+
+
+def _get(version_keys, parts):
+    """The current versions of `version_keys`, and the value cached for `parts` under
+    them (None when there is none), read together in one round trip to the cache."""
+    key = _key(parts)
+    found = cache.get_many([*version_keys, key])
+    versions = []
+    for version_key in version_keys:
+        if found.get(version_key) is None:
+            cache.add(version_key, secrets.token_hex(8), None)
+            found[version_key] = cache.get(version_key)
+        versions.append(found[version_key])
+    entry = found.get(key)
+    versions = tuple(versions)
+    return versions, entry[1] if entry is not None and entry[0] == versions else None
+
+
+def _set(versions, value, parts):
+    cache.set(_key(parts), (versions, value), PAGE_SECONDS)
 
 
 def catalogue_get(*parts):
-    """The catalogue's version and the value cached for `parts` in it (None when there
-    is none), read together in one round trip to the cache."""
-    key = _key(parts)
-    found = cache.get_many([VERSION_KEY, key])
-    version = found.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, secrets.token_hex(8), None)
-        return cache.get(VERSION_KEY), None
-    entry = found.get(key)
-    return version, entry[1] if entry is not None and entry[0] == version else None
+    """The catalogue's version and the value cached for `parts` in it, or None."""
+    return _get((CATALOGUE_VERSION,), parts)
 
 
 def catalogue_set(version, value, *parts):
     """Cache `value` for `parts`, as read in catalogue `version`."""
-    cache.set(_key(parts), (version, value), PAGE_SECONDS)
+    _set(version, value, parts)
 
 
 def catalogue_get_or_set(make, *parts):
@@ -64,36 +100,57 @@ def catalogue_get_or_set(make, *parts):
     return value
 
 
-def _is_visitor(request):
-    """No session and no pending messages: the page is the same for all such visitors."""
-    return (
-        request.method in ("GET", "HEAD")
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
-        and CookieStorage.cookie_name not in request.COOKIES
-        and set(request.GET) <= PAGE_PARAMETERS
-    )
-
-
-def cache_page_for_visitors(view):
-    """Let VisitorPageCacheMiddleware keep this view's pages for visitors."""
+def cacheable_page(view):
+    """Let PageCacheMiddleware keep this view's pages. A view without pagination keeps
+    only its address without a query."""
+    paginated = bool(getattr(getattr(view, "view_class", None), "paginate_by", None))
 
     @wraps(view)
     def marked_view(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
-        response.cache_for_visitors = True
+        response.cacheable = paginated or not request.GET
         return response
 
     return marked_view
 
 
-class VisitorPageCacheMiddleware:
-    """Serve catalogue pages (views marked by cache_page_for_visitors) to visitors from
-    the cache, per address and catalogue version.
+def _viewer(request):
+    """The version keys and key parts of the copy `request` may get, or None: pages
+    with messages waiting, and visitors with a session but not logged in, get none.
 
-    It sits right after CsrfViewMiddleware, so a cached page skips the rest of the
-    stack; it keeps the headers the rest added (the Content-Security-Policy, say) to
-    send them again. The copy is stored with a placeholder where the page's forms carry
-    the CSRF token, and each visitor gets their own token in its place (and
+    A member is known by their session alone, without the query that loads their
+    account: a copy of their page is kept under the account's hash that the session
+    holds (which Django checked when it made the copy) and under their member version
+    (which any change to the account replaces), so a copy is served only to a session
+    Django would accept. The key is made with SECRET_KEY, which Django's check uses.
+    """
+    query = request.META.get("QUERY_STRING", "")
+    if request.method not in ("GET", "HEAD") or (query and not PAGE_QUERY.fullmatch(query)):
+        return None
+    if CookieStorage.cookie_name in request.COOKIES:
+        return None
+    path = request.get_full_path()
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return (CATALOGUE_VERSION,), ("visitor page", path)
+    user_pk = request.session.get(SESSION_KEY)
+    if user_pk is None or SessionStorage.session_key in request.session:
+        return None
+    auth_hash = request.session.get(HASH_SESSION_KEY)
+    return (
+        (CATALOGUE_VERSION, member_version(user_pk)),
+        ("member page", settings.SECRET_KEY, user_pk, auth_hash, path),
+    )
+
+
+class PageCacheMiddleware:
+    """Serve the pages of views marked `cacheable_page` from the cache: visitors
+    without a session share one copy per address; a logged-in member has copies of
+    their own, under their member version too.
+
+    It sits right after SessionRenewalMiddleware, so a cached page skips the rest of
+    the stack (even the authentication); it keeps the headers the rest added (the
+    Content-Security-Policy, say) to send them again. A copy is stored with a placeholder where the page's forms carry
+    the CSRF token, and each request gets its own token in its place (and
     CsrfViewMiddleware sets the cookie for it).
     """
 
@@ -101,30 +158,37 @@ class VisitorPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not _is_visitor(request):
+        viewer = _viewer(request)
+        if viewer is None:
             return self.get_response(request)
-        parts = ("visitor page", request.get_full_path())
-        version, cached = catalogue_get(*parts)
+        version_keys, parts = viewer
+        versions, cached = _get(version_keys, parts)
         if cached is not None:
             headers, content = cached
             if CSRF_PLACEHOLDER in content:
                 content = content.replace(CSRF_PLACEHOLDER, get_token(request))
             return HttpResponse(content, headers=headers)
         response = self.get_response(request)
-        if self.keeps(response):
+        if self.keeps(request, response, parts):
             content = CSRF_INPUT.sub(rf"\g<1>{CSRF_PLACEHOLDER}\g<2>", response.content.decode())
             headers = {name: value for name, value in response.items() if name != "Content-Length"}
-            catalogue_set(version, (headers, content), *parts)
+            _set(versions, (headers, content), parts)
         return response
 
     @staticmethod
-    def keeps(response):
-        """A catalogue page as every visitor sees it: no other cookie than CSRF's."""
+    def keeps(request, response, parts):
+        """A page as every such request would get it: no cookie set (a message added
+        sets one) or session changed, but for the CSRF cookie; a member's page, once
+        Django has accepted their session."""
+        session = getattr(request, "session", None)
+        if parts[0] == "member page" and str(request.user.pk) != parts[2]:
+            return False
         return (
-            getattr(response, "cache_for_visitors", False)
+            getattr(response, "cacheable", False)
             and response.status_code == 200
             and not response.streaming
             and not set(response.cookies) - {settings.CSRF_COOKIE_NAME}
+            and not (session is not None and session.modified)
         )
 
 
@@ -139,8 +203,9 @@ class CachedListMixin:
 
     def get_context_data(self, **kwargs):
         # Searches are not cached: there are too many of them.
-        cacheable = "q" not in self.request.GET
-        parts = ("list", self.request.path, self.request.GET.get("page", ""))
+        page = self.request.GET.get(self.page_kwarg) or "1"
+        cacheable = "q" not in self.request.GET and re.fullmatch(PAGE_NUMBER, page)
+        parts = ("list", self.request.path, page)
         version, cached = catalogue_get(*parts) if cacheable else (None, None)
         if cached is None:
             context = super().get_context_data(**kwargs)

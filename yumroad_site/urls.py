@@ -4,10 +4,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 from stores.views import DashboardView, HomeView
-from yumroad_site.cache import cache_page_for_visitors
+from yumroad_site.cache import cacheable_page
 
 urlpatterns = [
-    path("", cache_page_for_visitors(HomeView.as_view()), name="home"),
+    path("", cacheable_page(HomeView.as_view()), name="home"),
     path("dashboard/", DashboardView.as_view(), name="dashboard"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),

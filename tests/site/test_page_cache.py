@@ -1,19 +1,35 @@
 import re
 
 import pytest
+from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
 from orders.models import Order
-from tests.factories import ProductFactory, SellableProductFactory, StoreFactory
+from orders.services import order_mark_paid, order_refund
+from tests.factories import (
+    OrderFactory,
+    ProductFactory,
+    SellableProductFactory,
+    StoreFactory,
+    UserFactory,
+)
 from tests.utils import messages_of
+from yumroad_site.cache import catalogue_get, member_version
 
+LOGIN_URL = reverse("accounts:login")
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 @pytest.fixture
 def product(db):
     return SellableProductFactory(name="Cached Guide", price_cents=0)
+
+
+def kept_for_visitors(path):
+    """Whether the cache holds a visitors' copy of the page at `path`."""
+    return catalogue_get("visitor page", path)[1] is not None
 
 
 def catalogue_urls(product):
@@ -119,9 +135,147 @@ class TestVisitorsPageCache:
 
 
 @pytest.mark.django_db
-class TestMembersListCache:
+class TestMembersPageCache:
+    @pytest.fixture
+    def member(self, user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    def test_a_member_gets_every_catalogue_page_for_the_session_query_alone(
+        self, product, user, member, django_assert_num_queries
+    ):
+        for url in catalogue_urls(product):
+            member.get(url)
+
+            # The session (in the database in tests, in Redis in production).
+            with django_assert_num_queries(1):
+                body = member.get(url).content.decode()
+
+            assert user.email in body
+            assert product.store.name in body
+
+    def test_each_member_gets_their_own_page(self, product, user):
+        other_user = UserFactory(email="other.member@example.com")
+        pages = {}
+        for person in (user, other_user):
+            member = Client()
+            member.force_login(person)
+            member.get(product.get_absolute_url())
+            pages[person.email] = member.get(product.get_absolute_url()).content.decode()
+
+        assert other_user.email not in pages[user.email]
+        assert user.email not in pages[other_user.email]
+
+    def test_a_cached_page_gives_the_member_a_working_csrf_token(self, product, user):
+        member = Client(enforce_csrf_checks=True)
+        member.force_login(user)
+        member.get(product.get_absolute_url())
+        token = TOKEN.search(member.get(product.get_absolute_url()).content.decode())[1]
+
+        claim = member.post(
+            reverse("orders:buy", args=[product.pk]), {"csrfmiddlewaretoken": token}
+        )
+
+        assert claim.status_code == 302
+        assert Order.objects.get().buyer == user
+
+    def test_a_purchase_shows_on_the_product_page_at_once(self, product, user, member):
+        assert "Get it free" in member.get(product.get_absolute_url()).content.decode()
+
+        member.post(reverse("orders:buy", args=[product.pk]))
+
+        body = member.get(product.get_absolute_url()).content.decode()
+        assert "You own this." in body
+        assert "Get it free" not in body
+
+    def test_a_paid_checkout_and_its_refund_show_at_once(self, user, member):
+        product = SellableProductFactory(price_cents=1500)
+        order = OrderFactory(product=product, buyer=user, status=Order.Status.PENDING, paid_at=None)
+        url = product.get_absolute_url()
+        member.get(url)
+
+        order_mark_paid(session_id=order.stripe_session_id)
+        owned = member.get(url).content.decode()
+        order_refund(payment_intent=order.payment_intent_id)
+        refunded = member.get(url).content.decode()
+
+        assert "You own this." in owned
+        assert "You own this." not in refunded
+
+    def test_a_message_shows_once_and_only_to_its_member(self, product, user, member):
+        member.get(product.get_absolute_url())
+
+        shown = member.post(reverse("orders:buy", args=[product.pk]), follow=True)
+        after = member.get(product.get_absolute_url())
+
+        assert messages_of(shown)
+        assert not messages_of(after)
+        assert all(message not in after.content.decode() for message in messages_of(shown))
+
+    def test_a_new_email_shows_at_once(self, product, user, member):
+        member.get(product.get_absolute_url())
+
+        user.email = "renamed.member@example.com"
+        user.save()
+
+        assert (
+            "renamed.member@example.com" in member.get(product.get_absolute_url()).content.decode()
+        )
+
+    def test_a_changed_password_ends_the_other_sessions_cached_pages(self, product, user):
+        other_session = Client()
+        other_session.force_login(user)
+        other_session.get(product.get_absolute_url())
+
+        user.set_password("a-brand-new-Passphrase-7")
+        user.save()
+
+        body = other_session.get(product.get_absolute_url()).content.decode()
+        assert user.email not in body
+        assert "Log in" in body
+
+    def test_a_deactivated_member_gets_no_cached_page(self, product, user, member):
+        member.get(product.get_absolute_url())
+
+        user.is_active = False
+        user.save()
+
+        assert user.email not in member.get(product.get_absolute_url()).content.decode()
+
+    def test_a_logged_out_session_gets_no_cached_page(self, product, user, member):
+        member.get(product.get_absolute_url())
+        old_cookie = member.cookies[settings.SESSION_COOKIE_NAME].value
+
+        member.post(reverse("accounts:logout"))
+        replay = Client()
+        replay.cookies[settings.SESSION_COOKIE_NAME] = old_cookie
+
+        assert user.email not in replay.get(product.get_absolute_url()).content.decode()
+
+    def test_a_new_secret_key_is_not_fooled_by_a_cached_page(self, product, user, member, settings):
+        member.get(product.get_absolute_url())
+
+        settings.SECRET_KEY = "another-secret-key-" + "x" * 40
+
+        assert user.email not in member.get(product.get_absolute_url()).content.decode()
+
+    def test_a_member_sees_a_new_product_at_once(self, member):
+        store = StoreFactory()
+        ProductFactory(store=store, name="First Thing")
+        member.get(store.get_absolute_url())
+
+        ProductFactory(store=store, name="Second Thing")
+
+        body = member.get(store.get_absolute_url()).content.decode()
+        assert "Second Thing" in body
+        assert "2 products" in body
+
+
+@pytest.mark.django_db
+class TestWhatIsCached:
     @pytest.mark.parametrize("count", [1, 30])
-    def test_a_member_gets_cached_lists_in_constant_queries(
+    def test_a_page_missing_from_the_cache_has_its_list_cached(
         self, client, user, django_assert_num_queries, count
     ):
         store = StoreFactory()
@@ -130,8 +284,10 @@ class TestMembersListCache:
         urls = [reverse("products:index"), reverse("stores:index"), store.get_absolute_url()]
         for url in urls:
             client.get(url)
+        cache.delete(member_version(user.pk))
 
-        # 1: the session; 2: the user; the lists come from the cache.
+        # Every page anew for this member, the lists from the cache. 1: the session;
+        # 2: the user.
         for url in urls[:2]:
             with django_assert_num_queries(2):
                 assert client.get(url).status_code == 200
@@ -141,23 +297,55 @@ class TestMembersListCache:
         assert f"{count} product" in body
         assert user.email in body
 
-    def test_a_member_sees_a_new_product_at_once(self, client, user):
-        store = StoreFactory()
-        ProductFactory(store=store, name="First Thing")
-        client.force_login(user)
-        client.get(store.get_absolute_url())
+    @pytest.mark.parametrize("query", ["page=01", "page=2&page=1", "page=1&x=1", "q=guide"])
+    def test_other_spellings_of_a_page_are_served_but_not_kept(self, product, query):
+        response = Client().get(f"/products/?{query}")
 
-        ProductFactory(store=store, name="Second Thing")
+        assert response.status_code == 200
+        assert not kept_for_visitors(f"/products/?{query}")
+        Client().get("/products/?page=1")
+        assert kept_for_visitors("/products/?page=1")
 
-        body = client.get(store.get_absolute_url()).content.decode()
-        assert "Second Thing" in body
-        assert "2 products" in body
+    def test_a_page_without_pagination_is_not_kept_per_page_number(self, product):
+        for number in range(1, 4):
+            assert Client().get(f"/?page={number}").status_code == 200
+
+        assert not any(kept_for_visitors(f"/?page={number}") for number in range(1, 4))
+        Client().get("/")
+        assert kept_for_visitors("/")
 
     def test_the_cached_list_is_markup_not_escaped_text(self, client, product):
         body = Client().get(reverse("products:index")).content.decode()
 
         assert 'class="card h-100' in body
         assert "&lt;div" not in body
+
+
+@pytest.mark.django_db
+class TestLoginPageCache:
+    def test_each_visitor_logs_in_with_the_token_of_their_cached_page(self, user, password):
+        Client().get(LOGIN_URL)
+        visitor = Client(enforce_csrf_checks=True)
+        page = visitor.get(LOGIN_URL).content.decode()
+
+        response = visitor.post(
+            LOGIN_URL,
+            {
+                "csrfmiddlewaretoken": TOKEN.search(page)[1],
+                "email": user.email,
+                "password": password,
+            },
+        )
+
+        assert response.status_code == 302
+        assert visitor.session["_auth_user_id"] == str(user.pk)
+
+    def test_a_next_address_is_never_taken_from_the_cache(self, db):
+        Client().get(LOGIN_URL + "?next=/stores/")
+
+        page = Client().get(LOGIN_URL + "?next=/dashboard/").content.decode()
+
+        assert 'value="/dashboard/"' in page
 
 
 @pytest.mark.django_db

@@ -66,10 +66,10 @@ class TestLandingPageCache:
         assert "Cached Shop" in body
 
     def test_logged_in_users_get_their_own_page_with_the_cached_stores(
-        self, client, auth_client, user, django_assert_num_queries
+        self, auth_client, user, django_assert_num_queries
     ):
         ProductFactory(store=StoreFactory(name="Cached Shop"))
-        client.get(HOME_URL)
+        Client().get(HOME_URL)
 
         # 1: the session; 2: the user. The example stores come from the cache.
         with django_assert_num_queries(2):
