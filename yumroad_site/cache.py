@@ -38,12 +38,17 @@ def member_version(user_pk):
     return f"member:{user_pk}:version"
 
 
+def _delete(key):
+    # With Redis, every process is told to drop its near copy (redis_cache.py).
+    getattr(cache, "delete_announced", cache.delete)(key)
+
+
 def _retire(version_key):
     """Retire every copy cached under `version_key` (the next read makes a new version):
     now, for this connection's next read, and again after the commit, in case someone
     cached an old page meanwhile from outside the transaction."""
-    cache.delete(version_key)
-    transaction.on_commit(partial(cache.delete, version_key), robust=True)
+    _delete(version_key)
+    transaction.on_commit(partial(_delete, version_key), robust=True)
 
 
 def catalogue_changed():
@@ -64,22 +69,27 @@ def _key(parts):
 
 def _get(version_keys, parts):
     """The current versions of `version_keys`, and the value cached for `parts` under
-    them (None when there is none), read together in one round trip to the cache."""
+    them (None when there is none), read together in one round trip to the cache, or
+    none at all from near copies (redis_cache.py)."""
     key = _key(parts)
-    found = cache.get_many([*version_keys, key])
+    found = getattr(cache, "get_many_near", cache.get_many)([*version_keys, key])
     versions = []
     for version_key in version_keys:
         if found.get(version_key) is None:
             cache.add(version_key, secrets.token_hex(8), None)
             found[version_key] = cache.get(version_key)
         versions.append(found[version_key])
-    entry = found.get(key)
     versions = tuple(versions)
+    entry = found.get(key)
+    if entry is not None and entry[0] != versions and hasattr(cache, "get_many_near"):
+        # A near copy older than the versions: another process may have cached the
+        # page anew since.
+        entry = cache.get(key)
     return versions, entry[1] if entry is not None and entry[0] == versions else None
 
 
 def _set(versions, value, parts):
-    cache.set(_key(parts), (versions, value), PAGE_SECONDS)
+    getattr(cache, "set_near", cache.set)(_key(parts), (versions, value), PAGE_SECONDS)
 
 
 def catalogue_get(*parts):
@@ -149,9 +159,9 @@ class PageCacheMiddleware:
 
     It sits right after SessionRenewalMiddleware, so a cached page skips the rest of
     the stack (even the authentication); it keeps the headers the rest added (the
-    Content-Security-Policy, say) to send them again. A copy is stored with a placeholder where the page's forms carry
-    the CSRF token, and each request gets its own token in its place (and
-    CsrfViewMiddleware sets the cookie for it).
+    Content-Security-Policy, say) to send them again. A copy is stored with a
+    placeholder where the page's forms carry the CSRF token, and each request gets its
+    own token in its place (and CsrfViewMiddleware sets the cookie for it).
     """
 
     def __init__(self, get_response):

@@ -1,14 +1,32 @@
-"""Django's Redis cache backend, keeping its redis-py clients.
+"""Django's Redis cache backend, with two changes for pages read on every request.
 
-Django's RedisCacheClient builds a new `redis.Redis` around its connection pool for
-every cache call, and redis-py 8 spends about 0.3 ms building one (it fills a table
-of ~170 response callbacks each time): more than the round trip to Redis itself, and
-paid twice or more on every page (the session, the catalogue version, the page). A
-`redis.Redis` over a pool is safe to share between calls and threads, and its pool
-reconnects after a fork, so this keeps one per pool.
+One client per pool: Django's RedisCacheClient builds a new `redis.Redis` around its
+connection pool for every cache call, and redis-py 8 spends about 0.3 ms building one
+(it fills a table of ~170 response callbacks each time). A `redis.Redis` over a pool
+is safe to share between calls and threads, and its pool reconnects after a fork, so
+this keeps one per pool.
+
+Near copies: a round trip to Redis costs a few tenths of a millisecond, more than the
+rest of serving a cached page. `get_many_near` serves keys from copies this process
+read before (for COPY_SECONDS at most), and `delete_announced` deletes a key and
+announces it on a Redis channel to which every process subscribes: before each use,
+a process reads, without waiting, what was announced and drops those copies. So a
+key deleted anywhere is not served from a copy once the deleting request has
+answered. Copies are trusted only while the subscription holds: when it fails or
+reconnects (announcements may have been missed), every copy is dropped and reads go
+to Redis until a new subscription is confirmed.
 """
 
+import contextlib
+import os
+import time
+
 from django.core.cache.backends import redis
+from redis.exceptions import RedisError
+
+COPY_SECONDS = 10
+MAX_COPIES = 5_000
+SUBSCRIBE_SECONDS = 1
 
 
 class RedisCacheClient(redis.RedisCacheClient):
@@ -28,3 +46,104 @@ class RedisCache(redis.RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
+        self._copies = NearCopies(self)
+
+    @property
+    def channel(self):
+        return f"yumroad:deleted:{self._servers[0]}"
+
+    def get_many_near(self, keys):
+        """get_many, from this process's copies where it has trusted ones."""
+        return self._copies.get_many(keys)
+
+    def set_near(self, key, value, timeout):
+        """set, keeping this process's copy in step."""
+        self.set(key, value, timeout)
+        self._copies.keep(key, value)
+
+    def delete_announced(self, key):
+        """delete, and have every process drop its copy of `key`."""
+        self.delete(key)
+        self._copies.drop(key)
+        self._cache.get_client(write=True).publish(self.channel, key)
+
+
+class NearCopies:
+    """The copies of one RedisCache (one per thread, as Django's caches are)."""
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.copies = {}
+        self.pubsub = None
+        self.pid = None
+        self.reconnected = False
+
+    def get_many(self, keys):
+        if not self.listening():
+            return self.backend.get_many(keys)
+        now = time.monotonic()
+        found, missing = {}, []
+        for key in keys:
+            copy = self.copies.get(key)
+            if copy is not None and copy[0] > now:
+                found[key] = copy[1]
+            else:
+                missing.append(key)
+        if missing:
+            read = self.backend.get_many(missing)
+            for key, value in read.items():
+                self.keep(key, value)
+            found.update(read)
+        return found
+
+    def keep(self, key, value):
+        if self.pubsub is None:
+            return
+        if len(self.copies) >= MAX_COPIES:
+            self.copies.clear()
+        self.copies[key] = (time.monotonic() + COPY_SECONDS, value)
+
+    def drop(self, key):
+        self.copies.pop(key, None)
+
+    def listening(self):
+        """Subscribed, with every announcement so far applied: only then are the
+        copies to be trusted."""
+        if self.pid != os.getpid():
+            # A forked process: the subscription is its parent's.
+            self.pid, self.pubsub = os.getpid(), None
+        try:
+            if self.pubsub is None:
+                self.copies.clear()
+                self.subscribe()
+            while (message := self.pubsub.get_message(timeout=0)) is not None:
+                if message["type"] == "message":
+                    self.copies.pop(message["data"].decode(), None)
+            if self.reconnected:
+                raise ConnectionError("the subscription reconnected: announcements were missed")
+        except (RedisError, OSError):
+            self.unsubscribe()
+            return False
+        return True
+
+    def subscribe(self):
+        self.reconnected = False
+        pubsub = self.backend._cache.get_client(write=True).pubsub()
+        pubsub.subscribe(self.backend.channel)
+        confirmation = pubsub.get_message(timeout=SUBSCRIBE_SECONDS)
+        if confirmation is None or confirmation["type"] != "subscribe":
+            pubsub.close()
+            raise ConnectionError("Redis did not confirm the subscription")
+        # redis-py reconnects and subscribes again on its own: be told, and start over.
+        pubsub.connection.register_connect_callback(self.on_reconnect)
+        self.pubsub = pubsub
+
+    def on_reconnect(self, connection):
+        self.reconnected = True
+
+    def unsubscribe(self):
+        self.copies.clear()
+        if self.pubsub is not None:
+            with contextlib.suppress(RedisError, OSError):  # Closed already.
+                self.pubsub.close()
+        self.pubsub = None

@@ -2,7 +2,6 @@ import re
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -16,7 +15,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.utils import messages_of
-from yumroad_site.cache import catalogue_get, member_version
+from yumroad_site.cache import catalogue_get, member_changed
 
 LOGIN_URL = reverse("accounts:login")
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -284,7 +283,7 @@ class TestWhatIsCached:
         urls = [reverse("products:index"), reverse("stores:index"), store.get_absolute_url()]
         for url in urls:
             client.get(url)
-        cache.delete(member_version(user.pk))
+        member_changed(user.pk)
 
         # Every page anew for this member, the lists from the cache. 1: the session;
         # 2: the user.

@@ -1,11 +1,18 @@
+import os
+
+import pytest
 import redis
 
 from yumroad_site.redis_cache import RedisCache
 
+REDIS_URL = os.environ.get("REDIS_URL", "")
+needs_redis = pytest.mark.skipif(
+    not REDIS_URL, reason="needs Redis: the suite's Redis run (.ci/run) sets REDIS_URL"
+)
+
 
 def test_every_call_shares_one_redis_client_over_the_connection_pool():
     # No connection is made until a command is sent: no Redis server is needed here.
-    # The suite's PostgreSQL run uses this backend against Redis for every test.
     backend = RedisCache("redis://127.0.0.1:6379/5", {})
 
     client = backend._cache.get_client()
@@ -14,3 +21,66 @@ def test_every_call_shares_one_redis_client_over_the_connection_pool():
     assert backend._cache.get_client("some-key") is client
     assert backend._cache.get_client(write=True) is client
     assert client.connection_pool is backend._cache._get_connection_pool(write=True)
+
+
+@needs_redis
+class TestNearCopies:
+    """Two backends over one Redis stand for two processes (or threads)."""
+
+    @pytest.fixture
+    def backends(self):
+        first, second = RedisCache(REDIS_URL, {}), RedisCache(REDIS_URL, {})
+        first.clear()
+        yield first, second
+        first.clear()
+        for backend in (first, second):
+            backend._copies.unsubscribe()
+
+    def behind_its_back(self, backend, key, value):
+        """Change `key` in Redis without telling anyone, as a stale copy would miss."""
+        raw = backend._cache.get_client(write=True)
+        raw.set(backend.make_and_validate_key(key), backend._cache._serializer.dumps(value))
+
+    def test_a_value_read_once_is_served_from_the_copy(self, backends):
+        first, second = backends
+        first.set("version", "v1")
+        assert second.get_many_near(["version"]) == {"version": "v1"}
+
+        self.behind_its_back(first, "version", "unannounced")
+
+        assert second.get_many_near(["version"]) == {"version": "v1"}
+
+    def test_a_key_deleted_anywhere_is_dropped_from_every_copy_at_once(self, backends):
+        first, second = backends
+        first.set("version", "v1")
+        second.get_many_near(["version"])
+
+        first.delete_announced("version")
+
+        assert second.get_many_near(["version"]) == {}
+        first.set("version", "v2")
+        assert second.get_many_near(["version"]) == {"version": "v2"}
+
+    def test_a_value_set_here_updates_this_copy(self, backends):
+        first, _ = backends
+        first.set("page", "old")
+        first.get_many_near(["page"])
+
+        first.set_near("page", "new", 60)
+
+        assert first.get_many_near(["page"]) == {"page": "new"}
+
+    def test_copies_are_dropped_when_the_subscription_is_lost(self, backends):
+        first, second = backends
+        first.set("version", "v1")
+        second.get_many_near(["version"])
+        self.behind_its_back(first, "version", "changed while unheard")
+
+        # Announcements sent while a subscriber is away are lost: Redis drops it.
+        first._cache.get_client(write=True).client_kill_filter(_type="pubsub")
+
+        assert second.get_many_near(["version"]) == {"version": "changed while unheard"}
+        # Subscribed again: copies are served again.
+        second.get_many_near(["version"])
+        self.behind_its_back(first, "version", "later")
+        assert second.get_many_near(["version"]) == {"version": "changed while unheard"}
