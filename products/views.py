@@ -12,13 +12,14 @@ from products.forms import ProductForm, ProductSearchForm
 from products.models import Product
 from stores.models import Store
 from yumroad_site.cache import CachedListMixin
-from yumroad_site.views import PaginatedMixin
+from yumroad_site.views import DeferredJoinPaginator, PaginatedMixin
 
 
 class ProductListView(CachedListMixin, PaginatedMixin, ListView):
     """Every product, newest first; with `q`, those that match it, best first."""
 
     paginate_by = 12
+    paginator_class = DeferredJoinPaginator
     template_name = "products/index.html"
     list_template_name = "products/_grid.html"
 

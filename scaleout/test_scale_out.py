@@ -97,6 +97,8 @@ def test_a_purchase_on_one_server_downloads_from_the_other(stack):
     path = creator.add_product(A, "Short Stories", price="3")
     buyer = visitor(stack)
     buyer.sign_up(A, "fan@example.com", "Fan Shelf")
+    # B keeps the buyer's own copy of the product page.
+    assert "You own this." not in buyer.get(B, path).text
 
     buyer.buy(A, path, "fan@example.com")
 
@@ -114,6 +116,8 @@ def test_a_purchase_on_one_server_downloads_from_the_other(stack):
     unsigned = requests.get(signed.split("?")[0], timeout=10)
     assert unsigned.status_code == 403
     assert "Short Stories" in buyer.get(B, "/library/").text
+    # The purchase retired B's copy: the page tells the buyer at once.
+    assert "You own this." in buyer.get(B, path).text
     sales = creator.get(B, "/sales/")
     assert "fan@example.com" in sales.text
     assert wait_for_email(stack.emails, "author@example.com", "You sold Short Stories")

@@ -12,7 +12,12 @@ from stores.forms import StoreForm, StoreSettingsForm
 from stores.models import DUPLICATE_NAME_MESSAGE, Store, StoreSlug
 from stores.services import store_create, store_update
 from yumroad_site.cache import CachedListMixin, catalogue_get_or_set
-from yumroad_site.views import InvalidFormStatusMixin, PaginatedMixin, SafeNextMixin
+from yumroad_site.views import (
+    DeferredJoinPaginator,
+    InvalidFormStatusMixin,
+    PaginatedMixin,
+    SafeNextMixin,
+)
 
 RECENT_SALES = 5
 
@@ -36,6 +41,7 @@ class StoreDetailView(CachedListMixin, PaginatedMixin, ListView):
     """The store's products, 9 a page."""
 
     paginate_by = 9
+    paginator_class = DeferredJoinPaginator
     template_name = "stores/detail.html"
     list_template_name = "products/_grid.html"
 

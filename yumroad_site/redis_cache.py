@@ -8,8 +8,8 @@ this keeps one per pool.
 
 Near copies: a round trip to Redis costs a few tenths of a millisecond, more than the
 rest of serving a cached page. `get_many_near` serves keys from copies this process
-read before (for COPY_SECONDS at most), and `delete_announced` deletes a key and
-announces it on a Redis channel to which every process subscribes: before each use,
+read before (for COPY_SECONDS at most), and `delete_announced` deletes a key (and `clear`
+every key) and announces it on a Redis channel to which every process subscribes: before each use,
 a process reads, without waiting, what was announced and drops those copies. So a
 key deleted anywhere is not served from a copy once the deleting request has
 answered. Copies are trusted only while the subscription holds: when it fails or
@@ -27,6 +27,8 @@ from redis.exceptions import RedisError
 COPY_SECONDS = 10
 MAX_COPIES = 5_000
 SUBSCRIBE_SECONDS = 1
+# Announced by clear(): no cache key is empty.
+EVERYTHING = ""
 
 
 class RedisCacheClient(redis.RedisCacheClient):
@@ -66,6 +68,12 @@ class RedisCache(redis.RedisCache):
         self.delete(key)
         self._copies.drop(key)
         self._cache.get_client(write=True).publish(self.channel, key)
+
+    def clear(self):
+        """clear, and have every process drop all its copies."""
+        super().clear()
+        self._copies.copies.clear()
+        self._cache.get_client(write=True).publish(self.channel, EVERYTHING)
 
 
 class NearCopies:
@@ -117,8 +125,11 @@ class NearCopies:
                 self.copies.clear()
                 self.subscribe()
             while (message := self.pubsub.get_message(timeout=0)) is not None:
-                if message["type"] == "message":
-                    self.copies.pop(message["data"].decode(), None)
+                if message["type"] != "message":
+                    continue
+                if (key := message["data"].decode()) == EVERYTHING:
+                    self.copies.clear()
+                self.copies.pop(key, None)
             if self.reconnected:
                 raise ConnectionError("the subscription reconnected: announcements were missed")
         except (RedisError, OSError):

@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from products.models import Product
 from tests.factories import ProductFactory, StoreFactory
 
 INDEX_URL = reverse("products:index")
@@ -29,6 +30,19 @@ class TestProductList:
         assert len(first.context["product_list"]) == 12
         assert len(second.context["product_list"]) == 1
         assert 'href="?page=2">Next' in first.content.decode()
+
+    def test_the_pages_together_list_every_product_once_newest_first(self, client):
+        store = StoreFactory()
+        ProductFactory.create_batch(30, store=store)
+        newest_first = list(Product.objects.order_by("-created_at", "-pk").values_list("pk"))
+
+        for url, pages in ((INDEX_URL, ["1", "2", "last"]), (store.get_absolute_url(), "1234")):
+            listed = [
+                (product.pk,)
+                for page in pages
+                for product in client.get(url, {"page": page}).context["product_list"]
+            ]
+            assert listed == newest_first, url
 
     def test_a_page_past_the_end_is_a_404(self, client):
         ProductFactory()

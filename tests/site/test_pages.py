@@ -134,8 +134,7 @@ def test_redis_url_selects_the_redis_cache():
     )
 
     assert output == (
-        "{'BACKEND': 'yumroad_site.redis_cache.RedisCache', "
-        "'LOCATION': 'redis://127.0.0.1:6379/3'}"
+        "{'BACKEND': 'yumroad_site.redis_cache.RedisCache', 'LOCATION': 'redis://127.0.0.1:6379/3'}"
     ), stderr
 
 

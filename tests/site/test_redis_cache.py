@@ -84,3 +84,12 @@ class TestNearCopies:
         second.get_many_near(["version"])
         self.behind_its_back(first, "version", "later")
         assert second.get_many_near(["version"]) == {"version": "changed while unheard"}
+
+    def test_a_cleared_cache_is_dropped_from_every_copy(self, backends):
+        first, second = backends
+        first.set("version", "v1")
+        second.get_many_near(["version"])
+
+        first.clear()
+
+        assert second.get_many_near(["version"]) == {}
