@@ -27,18 +27,20 @@ def permissions_policy(get_response):
 
 
 def refuse_null_characters(get_response):
-    """A 400 for a NUL character in a query or form parameter (names included) or in a
-    header.
+    """A 400 for a NUL character in a query or form parameter (names included), in a
+    header or in a cookie (a quoted cookie may spell one "\\000").
 
     No one types one, and PostgreSQL refuses it in any text: a search or a filter
-    that passed it on (the admin's, an app's), or a failed login's record of the
-    user agent, would fail with a 500. gunicorn refuses it in headers; other servers
-    may not.
+    that passed it on (the admin's, an app's), a session looked up by its cookie, or a
+    failed login's record of the user agent, would fail with a 500. gunicorn refuses
+    it in headers; other servers may not. It runs before the session is read.
     """
 
     def middleware(request):
         if any("\0" in value for key, value in request.META.items() if key.startswith("HTTP_")):
             raise BadRequest("A header contains a NUL character.")
+        if any("\0" in value for value in request.COOKIES.values()):
+            raise BadRequest("A cookie contains a NUL character.")
         for params in (request.GET, request.POST):
             if any(
                 "\0" in key or "\0" in value for key, values in params.lists() for value in values

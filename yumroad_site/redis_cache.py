@@ -8,11 +8,11 @@ this keeps one per pool.
 
 Near copies: a round trip to Redis costs a few tenths of a millisecond, more than the
 rest of serving a cached page. `get_many_near` serves keys from copies this process
-read before (for COPY_SECONDS at most), and `delete_announced` deletes a key (and `clear`
-every key) and announces it on a Redis channel to which every process subscribes: before each use,
-a process reads, without waiting, what was announced and drops those copies. So a
-key deleted anywhere is not served from a copy once the deleting request has
-answered. Copies are trusted only while the subscription holds: when it fails or
+read before (for COPY_SECONDS at most). `delete_announced` deletes a key (and `clear`
+every key) and announces it on a Redis channel to which every process subscribes;
+before each use, a process reads, without waiting, what was announced and drops those
+copies. So a key deleted anywhere is not served from a copy once the deleting request
+has answered. Copies are trusted only while the subscription holds: when it fails or
 reconnects (announcements may have been missed), every copy is dropped and reads go
 to Redis until a new subscription is confirmed.
 """
@@ -25,7 +25,7 @@ from django.core.cache.backends import redis
 from redis.exceptions import RedisError
 
 COPY_SECONDS = 10
-MAX_COPIES = 5_000
+MAX_COPIES = 1_000
 SUBSCRIBE_SECONDS = 1
 # Announced by clear(): no cache key is empty.
 EVERYTHING = ""
@@ -72,7 +72,7 @@ class RedisCache(redis.RedisCache):
     def clear(self):
         """clear, and have every process drop all its copies."""
         super().clear()
-        self._copies.copies.clear()
+        self._copies.drop(EVERYTHING)
         self._cache.get_client(write=True).publish(self.channel, EVERYTHING)
 
 
@@ -105,13 +105,13 @@ class NearCopies:
         return found
 
     def keep(self, key, value):
-        if self.pubsub is None:
-            return
         if len(self.copies) >= MAX_COPIES:
             self.copies.clear()
         self.copies[key] = (time.monotonic() + COPY_SECONDS, value)
 
     def drop(self, key):
+        if key == EVERYTHING:
+            self.copies.clear()
         self.copies.pop(key, None)
 
     def listening(self):
@@ -125,11 +125,8 @@ class NearCopies:
                 self.copies.clear()
                 self.subscribe()
             while (message := self.pubsub.get_message(timeout=0)) is not None:
-                if message["type"] != "message":
-                    continue
-                if (key := message["data"].decode()) == EVERYTHING:
-                    self.copies.clear()
-                self.copies.pop(key, None)
+                if message["type"] == "message":
+                    self.drop(message["data"].decode())
             if self.reconnected:
                 raise ConnectionError("the subscription reconnected: announcements were missed")
         except (RedisError, OSError):

@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "yumroad_site.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the session (its key comes from a cookie).
+    "yumroad_site.middleware.refuse_null_characters",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -81,7 +83,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "yumroad_site.middleware.permissions_policy",
-    "yumroad_site.middleware.refuse_null_characters",
     # Last, so that it sees the lockout flag the authentication attempt set.
     "axes.middleware.AxesMiddleware",
 ]

@@ -6,6 +6,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -237,6 +238,22 @@ class TestQueryParameters:
         rows = row_counts()
 
         assert_answered(client.get(f"{reverse(url_name)}?{params}"), rows)
+
+    @bounded
+    @given(
+        name=st.sampled_from(["sessionid", "csrftoken", "messages"]),
+        # A header's bytes, as the server decodes them; the test client quotes a NUL
+        # as "\\000", which the cookie parser turns back into one.
+        value=st.sampled_from(["\0", "a\0bcdefghij"])
+        | st.binary().map(lambda b: b.decode("latin-1")),
+        url_name=st.sampled_from(["home", "products:index", "accounts:login"]),
+    )
+    def test_pages_answer_any_cookie(self, name, value, url_name):
+        rows = row_counts()
+        client = Client()
+        client.cookies[name] = value
+
+        assert_answered(client.get(reverse(url_name)), rows)
 
     @bounded
     @given(

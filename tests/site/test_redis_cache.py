@@ -93,3 +93,23 @@ class TestNearCopies:
         first.clear()
 
         assert second.get_many_near(["version"]) == {}
+
+    def test_copies_are_dropped_when_redis_py_reconnects_on_its_own(self, backends):
+        first, second = backends
+        first.set("version", "v1")
+        second.get_many_near(["version"])
+        self.behind_its_back(first, "version", "changed while reconnecting")
+
+        second._copies.on_reconnect(connection=None)
+
+        assert second.get_many_near(["version"]) == {"version": "changed while reconnecting"}
+
+    def test_copies_are_bounded(self, backends, monkeypatch):
+        monkeypatch.setattr("yumroad_site.redis_cache.MAX_COPIES", 2)
+        first, _ = backends
+        first.set_many({"a": 1, "b": 2, "c": 3})
+
+        first.get_many_near(["a", "b", "c"])
+
+        assert len(first._copies.copies) <= 2
+        assert first.get_many_near(["a", "b", "c"]) == {"a": 1, "b": 2, "c": 3}
