@@ -22,11 +22,14 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 CATALOGUE_VERSION = "catalogue:version"
 PAGE_SECONDS = 600
-CSRF_PLACEHOLDER = "__yumroad_csrf_token__"
-CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[A-Za-z0-9]+(")')
+# Where a form carries its CSRF token: a copy is kept cut there, and each response
+# joins the pieces with its own token. (Text a seller wrote is escaped: it can't
+# contain this, quotes and all.)
+CSRF_VALUE = re.compile(r'(?<=name="csrfmiddlewaretoken" value=")[A-Za-z0-9]+(?=")')
 # The one query a cached page may have: `page`, written as the list writes it. Others
 # (a search's `q`, made-up ones, `page=01`) are not cached, so that no one can fill the
 # cache with addresses.
@@ -111,14 +114,18 @@ def catalogue_get_or_set(make, *parts):
 
 
 def cacheable_page(view):
-    """Let PageCacheMiddleware keep this view's pages. A view without pagination keeps
-    only its address without a query."""
+    """Let PageCacheMiddleware keep this view's pages, at their own address only (not
+    /products/0001/ for /products/1/). A view without pagination keeps only its address
+    without a query."""
     paginated = bool(getattr(getattr(view, "view_class", None), "paginate_by", None))
 
     @wraps(view)
     def marked_view(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
-        response.cacheable = paginated or not request.GET
+        match = request.resolver_match
+        response.cacheable = (paginated or not request.GET) and request.path == reverse(
+            match.view_name, args=match.args, kwargs=match.kwargs
+        )
         return response
 
     return marked_view
@@ -159,9 +166,9 @@ class PageCacheMiddleware:
 
     It sits right after SessionRenewalMiddleware, so a cached page skips the rest of
     the stack (even the authentication); it keeps the headers the rest added (the
-    Content-Security-Policy, say) to send them again. A copy is stored with a
-    placeholder where the page's forms carry the CSRF token, and each request gets its
-    own token in its place (and CsrfViewMiddleware sets the cookie for it).
+    Content-Security-Policy, say) to send them again. A copy is stored cut where the
+    page's forms carry the CSRF token, and each request gets its own token there (and
+    CsrfViewMiddleware sets the cookie for it).
     """
 
     def __init__(self, get_response):
@@ -174,15 +181,14 @@ class PageCacheMiddleware:
         version_keys, parts = viewer
         versions, cached = _get(version_keys, parts)
         if cached is not None:
-            headers, content = cached
-            if CSRF_PLACEHOLDER in content:
-                content = content.replace(CSRF_PLACEHOLDER, get_token(request))
+            headers, pieces = cached
+            content = get_token(request).join(pieces) if len(pieces) > 1 else pieces[0]
             return HttpResponse(content, headers=headers)
         response = self.get_response(request)
         if self.keeps(request, response, parts):
-            content = CSRF_INPUT.sub(rf"\g<1>{CSRF_PLACEHOLDER}\g<2>", response.content.decode())
+            pieces = CSRF_VALUE.split(response.content.decode())
             headers = {name: value for name, value in response.items() if name != "Content-Length"}
-            _set(versions, (headers, content), parts)
+            _set(versions, (headers, pieces), parts)
         return response
 
     @staticmethod

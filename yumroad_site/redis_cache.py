@@ -27,6 +27,13 @@ from redis.exceptions import RedisError
 COPY_SECONDS = 10
 MAX_COPIES = 1_000
 SUBSCRIBE_SECONDS = 1
+# The subscription is pinged this often while in use, and copies are trusted only if
+# it answered within HEARD_SECONDS: a connection that died without a word (a dropped
+# route) would otherwise go on being trusted. After a failure, reads go to Redis for
+# RETRY_SECONDS before subscribing again.
+PING_SECONDS = 1
+HEARD_SECONDS = 3
+RETRY_SECONDS = 5
 # Announced by clear(): no cache key is empty.
 EVERYTHING = ""
 
@@ -85,6 +92,7 @@ class NearCopies:
         self.pubsub = None
         self.pid = None
         self.reconnected = False
+        self.heard_at = self.ping_at = self.retry_at = 0
 
     def get_many(self, keys):
         if not self.listening():
@@ -115,24 +123,34 @@ class NearCopies:
         self.copies.pop(key, None)
 
     def listening(self):
-        """Subscribed, with every announcement so far applied: only then are the
-        copies to be trusted."""
+        """Subscribed, heard from lately, and with every announcement so far applied:
+        only then are the copies to be trusted."""
+        now = time.monotonic()
         if self.pid != os.getpid():
             # A forked process: the subscription is its parent's.
             self.pid, self.pubsub = os.getpid(), None
+        if self.pubsub is None and now < self.retry_at:
+            return False
         try:
             if self.pubsub is None:
                 self.copies.clear()
                 self.subscribe()
+            if now >= self.ping_at:
+                self.pubsub.ping()
+                self.ping_at = now + PING_SECONDS
             while (message := self.pubsub.get_message(timeout=0)) is not None:
+                self.heard_at = now
                 if message["type"] == "message":
                     self.drop(message["data"].decode())
             if self.reconnected:
                 raise ConnectionError("the subscription reconnected: announcements were missed")
+            if now - self.heard_at > HEARD_SECONDS + PING_SECONDS:
+                raise ConnectionError("the subscription stopped answering pings")
         except (RedisError, OSError):
             self.unsubscribe()
+            self.retry_at = now + RETRY_SECONDS
             return False
-        return True
+        return now - self.heard_at <= HEARD_SECONDS
 
     def subscribe(self):
         self.reconnected = False
@@ -145,6 +163,7 @@ class NearCopies:
         # redis-py reconnects and subscribes again on its own: be told, and start over.
         pubsub.connection.register_connect_callback(self.on_reconnect)
         self.pubsub = pubsub
+        self.heard_at = time.monotonic()
 
     def on_reconnect(self, connection):
         self.reconnected = True
@@ -152,6 +171,9 @@ class NearCopies:
     def unsubscribe(self):
         self.copies.clear()
         if self.pubsub is not None:
+            if self.pubsub.connection is not None:
+                # The connection goes back to the pool: its next reconnection is not ours.
+                self.pubsub.connection.deregister_connect_callback(self.on_reconnect)
             with contextlib.suppress(RedisError, OSError):  # Closed already.
                 self.pubsub.close()
         self.pubsub = None

@@ -1,12 +1,15 @@
 import re
 
 import pytest
+from django.apps import apps
 from django.conf import settings
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
 from orders.models import Order
 from orders.services import order_mark_paid, order_refund
+from stores.signals import retire_cached_catalogue_after_migrating
 from tests.factories import (
     OrderFactory,
     ProductFactory,
@@ -68,9 +71,22 @@ class TestVisitorsPageCache:
         )
 
         assert second_token != first_token
-        assert "__yumroad_csrf_token__" not in second_page.content.decode()
         assert claim.status_code == 302
         assert Order.objects.get().email == "second@example.com"
+
+    def test_a_token_goes_only_into_the_forms_never_into_a_sellers_text(self, db):
+        product = SellableProductFactory(
+            price_cents=0,
+            picture_url="https://evil.example/p.png?t=__yumroad_csrf_token__",
+            description='name="csrfmiddlewaretoken" value="abcdef" __yumroad_csrf_token__',
+        )
+        Client().get(product.get_absolute_url())
+
+        body = Client().get(product.get_absolute_url()).content.decode()
+
+        token = TOKEN.search(body)[1]
+        assert body.count(token) == 1
+        assert "https://evil.example/p.png?t=__yumroad_csrf_token__" in body
 
     def test_a_message_reaches_only_its_visitor(self, client, product):
         Client().get(product.get_absolute_url())
@@ -313,6 +329,15 @@ class TestWhatIsCached:
         Client().get("/")
         assert kept_for_visitors("/")
 
+    def test_another_spelling_of_an_address_is_served_but_not_kept(self, product):
+        spelled = f"/products/{product.pk:05d}/"
+
+        assert Client().get(spelled).status_code == 200
+
+        assert not kept_for_visitors(spelled)
+        Client().get(product.get_absolute_url())
+        assert kept_for_visitors(product.get_absolute_url())
+
     def test_the_cached_list_is_markup_not_escaped_text(self, client, product):
         body = Client().get(reverse("products:index")).content.decode()
 
@@ -357,3 +382,23 @@ def test_a_cached_page_keeps_the_headers_of_the_page_it_copies(product):
         assert second[header] == first[header]
     assert second["Content-Type"] == "text/html; charset=utf-8"
     assert int(second["Content-Length"]) == len(second.content)
+
+
+@pytest.mark.django_db
+def test_migrating_retires_the_cached_catalogue(product):
+    Client().get(reverse("products:index"))
+
+    call_command("migrate", verbosity=0)
+
+    assert not kept_for_visitors(reverse("products:index"))
+
+
+def test_a_cache_out_of_reach_does_not_stop_a_migration(monkeypatch, caplog):
+    def unreachable():
+        raise ConnectionError("no cache")
+
+    monkeypatch.setattr("stores.signals.catalogue_changed", unreachable)
+
+    retire_cached_catalogue_after_migrating(sender=apps.get_app_config("products"))
+
+    assert "Could not retire the cached catalogue" in caplog.text

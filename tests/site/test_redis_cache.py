@@ -1,4 +1,5 @@
 import os
+import time
 
 import pytest
 import redis
@@ -70,7 +71,7 @@ class TestNearCopies:
 
         assert first.get_many_near(["page"]) == {"page": "new"}
 
-    def test_copies_are_dropped_when_the_subscription_is_lost(self, backends):
+    def test_copies_are_dropped_when_the_subscription_is_lost(self, backends, monkeypatch):
         first, second = backends
         first.set("version", "v1")
         second.get_many_near(["version"])
@@ -80,10 +81,30 @@ class TestNearCopies:
         first._cache.get_client(write=True).client_kill_filter(_type="pubsub")
 
         assert second.get_many_near(["version"]) == {"version": "changed while unheard"}
-        # Subscribed again: copies are served again.
+        # Not subscribed again at once (Redis may be down)...
+        self.behind_its_back(first, "version", "read from Redis")
+        assert second.get_many_near(["version"]) == {"version": "read from Redis"}
+        # ...but after a while, and then copies are served again.
+        monkeypatch.setattr("yumroad_site.redis_cache.RETRY_SECONDS", 0)
+        second._copies.retry_at = 0
         second.get_many_near(["version"])
         self.behind_its_back(first, "version", "later")
-        assert second.get_many_near(["version"]) == {"version": "changed while unheard"}
+        assert second.get_many_near(["version"]) == {"version": "read from Redis"}
+
+    def test_copies_are_not_trusted_once_the_subscription_stops_answering(self, backends):
+        first, second = backends
+        first.set("version", "v1")
+        second.get_many_near(["version"])
+        self.behind_its_back(first, "version", "changed while unanswered")
+
+        # Its pings unanswered for a minute (as if the route dropped): the last answer
+        # it read was that long ago, and no answer is on its way.
+        time.sleep(0.1)
+        assert second._copies.listening()
+        second._copies.heard_at -= 60
+        second._copies.ping_at += 60
+
+        assert second.get_many_near(["version"]) == {"version": "changed while unanswered"}
 
     def test_a_cleared_cache_is_dropped_from_every_copy(self, backends):
         first, second = backends
