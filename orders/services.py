@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from orders import payments, tasks
-from orders.models import Order, StripeEvent
+from orders.models import EarlyRefund, Order, StripeEvent
 from yumroad_site.cache import member_changed
 
 logger = logging.getLogger(__name__)
@@ -132,8 +132,9 @@ def _resend_interval_start(order_id):
 
 
 def order_mark_paid(*, session_id, payment_intent="", email=""):
-    """pending → paid for the order of checkout session `session_id`, then fulfilment.
-    Returns whether it moved. Raises UnknownCheckout."""
+    """pending → paid for the order of checkout session `session_id`, then fulfilment;
+    or pending → refunded, with no fulfilment, when the full refund of `payment_intent`
+    came first (an EarlyRefund). Returns whether it moved. Raises UnknownCheckout."""
     order_id = _order_id_of_session(session_id)
     now = timezone.now()
     changes = {"status": Status.PAID, "paid_at": now, "updated_at": now}
@@ -141,11 +142,33 @@ def order_mark_paid(*, session_id, payment_intent="", email=""):
         changes["payment_intent_id"] = payment_intent
     if email:
         changes["email"] = email[: Order._meta.get_field("email").max_length]
-    moved = Order.objects.filter(pk=order_id, status=Status.PENDING).update(**changes)
-    if moved:
-        _buyers_changed(Order.objects.filter(pk=order_id))
+    order = Order.objects.filter(pk=order_id)
+    if not order.filter(status=Status.PENDING).update(**changes):
+        return False
+    _buyers_changed(order)
+    if payment_intent and _early_refund_take(payment_intent):
+        order.update(status=Status.REFUNDED, updated_at=now)
+        logger.info("Order %s was refunded before its payment arrived", order_id)
+    else:
         _fulfil_on_commit(order_id)
-    return bool(moved)
+    return True
+
+
+def _early_refund_take(payment_intent):
+    """Whether a full refund of `payment_intent` came before its payment; it is used up.
+
+    Inserting the payment intent is the lock that orders this against a refund of it
+    delivered at the same moment (order_refund inserts it first too): whichever inserts
+    second waits for the other's commit at the unique index, then sees its work. (SQLite
+    runs one writing transaction at a time anyway.)"""
+    try:
+        with transaction.atomic():
+            EarlyRefund.objects.create(payment_intent_id=payment_intent)
+        came_first = False
+    except IntegrityError:
+        came_first = True
+    EarlyRefund.objects.filter(payment_intent_id=payment_intent).delete()
+    return came_first
 
 
 def order_mark_ended(*, session_id, status):
@@ -161,15 +184,22 @@ def order_mark_ended(*, session_id, status):
 
 def order_refund(*, payment_intent):
     """paid → refunded for the order of `payment_intent`: its download links stop
-    working. Returns whether it moved (False too for a payment that is not ours)."""
+    working. Returns whether it moved. A refund that no order holds yet is kept for
+    its payment to meet (order_mark_paid): one row per payment intent, which stays
+    for a payment that is not ours."""
     if not payment_intent:
         return False
+    EarlyRefund.objects.bulk_create(
+        [EarlyRefund(payment_intent_id=payment_intent)], ignore_conflicts=True
+    )
     orders = Order.objects.filter(payment_intent_id=payment_intent)
     moved = orders.filter(status=Status.PAID).update(
         status=Status.REFUNDED, updated_at=timezone.now()
     )
     if moved:
         _buyers_changed(orders)
+    if moved or orders.exists():
+        EarlyRefund.objects.filter(payment_intent_id=payment_intent).delete()
     return bool(moved)
 
 

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from orders.models import Order, StripeEvent
+from orders import services
+from orders.models import EarlyRefund, Order, StripeEvent
 from tests.factories import OrderFactory, SellableProductFactory
 from tests.orders.fake_stripe import (
     completed_session,
@@ -73,11 +74,18 @@ def refunded(payment_intent="pi_test_paid", event_id="evt_refunded", **fields):
     return stripe_event("charge.refunded", refunded_charge(payment_intent, **fields), event_id)
 
 
+def assert_link_refused_as_refunded(client, order):
+    download = client.get(order.download_url)
+    assert download.status_code == 410
+    assert "This purchase was refunded" in download.content.decode()
+
+
 def assert_nothing_written(order):
     order.refresh_from_db()
     assert order.status == Order.Status.PENDING
     assert order.payment_intent_id == ""
     assert not StripeEvent.objects.exists()
+    assert not EarlyRefund.objects.exists()
 
 
 @pytest.mark.django_db
@@ -340,6 +348,101 @@ class TestRefunds:
 
 
 @pytest.mark.django_db
+class TestRefundBeforePayment:
+    """Stripe does not promise the order of events: a refund may come first."""
+
+    def test_a_refund_then_the_payment_ends_refunded_with_no_email_and_no_download(
+        self, client, stripe_server, order, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            first = post_event(client, refunded())
+            second = post_event(client, completed(order))
+
+        assert (first.status_code, second.status_code) == (200, 200)
+        order.refresh_from_db()
+        assert order.status == Order.Status.REFUNDED
+        assert order.paid_at is not None
+        assert order.payment_intent_id == "pi_test_paid"
+        assert not mail.outbox
+        assert_link_refused_as_refunded(client, order)
+        assert not EarlyRefund.objects.exists()
+        assert StripeEvent.objects.count() == 2
+
+    def test_the_payment_then_a_refund_ends_refunded_after_the_emails(
+        self, client, stripe_server, order, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            post_event(client, completed(order))
+        with django_capture_on_commit_callbacks(execute=True):
+            post_event(client, refunded())
+
+        order.refresh_from_db()
+        assert order.status == Order.Status.REFUNDED
+        assert [email.subject for email in mail.outbox] == [
+            f"Your purchase of Lo-fi Drum Kit from {order.store.name}",
+            "You sold Lo-fi Drum Kit",
+        ]
+        assert_link_refused_as_refunded(client, order)
+        assert not EarlyRefund.objects.exists()
+
+    def test_a_refund_before_a_delayed_payment_ends_it_refunded(
+        self, client, stripe_server, order, django_capture_on_commit_callbacks
+    ):
+        succeeded = stripe_event(
+            "checkout.session.async_payment_succeeded",
+            completed_session(order),
+            event_id="evt_async_ok",
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            post_event(client, completed(order, payment_status="unpaid"))
+            post_event(client, refunded())
+            post_event(client, succeeded)
+
+        order.refresh_from_db()
+        assert order.status == Order.Status.REFUNDED
+        assert not mail.outbox
+
+    def test_a_partial_refund_before_the_payment_keeps_the_purchase(
+        self, client, stripe_server, order, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            post_event(client, refunded(refunded=False, amount_refunded=100))
+            post_event(client, completed(order))
+
+        order.refresh_from_db()
+        assert order.status == Order.Status.PAID
+        assert len(mail.outbox) == 2
+        assert client.get(order.download_url).status_code == 200
+        assert not EarlyRefund.objects.exists()
+
+    def test_an_early_refund_of_another_payment_leaves_the_purchase(
+        self, client, stripe_server, order, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            post_event(client, refunded("pi_someone_else"))
+            post_event(client, completed(order))
+
+        order.refresh_from_db()
+        assert order.status == Order.Status.PAID
+        assert len(mail.outbox) == 2
+
+    def test_refunds_of_a_payment_that_is_not_ours_are_kept_in_one_row(
+        self, client, stripe_server, order
+    ):
+        responses = [
+            post_event(client, refunded("pi_not_ours", event_id=f"evt_refund_{n}"))
+            for n in range(3)
+        ]
+
+        assert [response.status_code for response in responses] == [200, 200, 200]
+        assert list(EarlyRefund.objects.values_list("payment_intent_id", flat=True)) == [
+            "pi_not_ours"
+        ]
+        order.refresh_from_db()
+        assert order.status == Order.Status.PENDING
+
+
+@pytest.mark.django_db
 class TestUntrustedEvents:
     """Signed events whose session disagrees with its order, or that have fields in
     shapes Stripe never sends: 400, logged, and nothing written."""
@@ -446,6 +549,7 @@ class TestUntrustedEvents:
         order.refresh_from_db()
         assert order.status == Order.Status.PAID
         assert not StripeEvent.objects.exists()
+        assert not EarlyRefund.objects.exists()
 
     @pytest.mark.parametrize("event_id", ["evt_\x00", "evt " + "1" * 300, "evt_" + "1" * 300])
     def test_an_event_id_that_stripe_never_makes_is_a_400(
@@ -461,6 +565,7 @@ class TestUntrustedEvents:
         response = post_event(client, refunded(payment_intent=None))
 
         assert response.status_code == 200
+        assert not EarlyRefund.objects.exists()
 
     @hypothesis_settings(
         max_examples=40,
@@ -548,6 +653,85 @@ class TestConcurrentDeliveries:
         assert Order.objects.get().status == Order.Status.PAID
         assert len(mail.outbox) == 2
         assert StripeEvent.objects.count() == 2
+
+    def test_a_payment_and_its_refund_delivered_at_once_end_refunded(self, stripe_server, order):
+        statuses = self.deliver_at_once([completed(order), refunded()])
+
+        assert statuses == [200, 200]
+        order.refresh_from_db()
+        assert order.status == Order.Status.REFUNDED
+        assert not EarlyRefund.objects.exists()
+        # Either the payment came first and sent its emails, or the refund did.
+        assert len(mail.outbox) in (0, 2)
+
+    def deliver_while_held_open(self, held, payload):
+        """Apply the event `held` in a transaction held open until `payload`, delivered
+        meanwhile, has finished or waits for it; returns the delivery's status."""
+        applied, release = threading.Event(), threading.Event()
+        statuses = []
+
+        def hold():
+            try:
+                with transaction.atomic():
+                    services.stripe_event_handle(event=json.loads(held))
+                    applied.set()
+                    release.wait()
+            finally:
+                connection.close()
+
+        def deliver():
+            try:
+                statuses.append(post_event(Client(), payload).status_code)
+            finally:
+                connection.close()
+
+        holding = threading.Thread(target=hold)
+        holding.start()
+        applied.wait()
+        delivering = threading.Thread(target=deliver)
+        delivering.start()
+        while delivering.is_alive() and not someone_waits_for_a_lock():
+            delivering.join(0.01)
+        release.set()
+        holding.join()
+        delivering.join()
+        return statuses
+
+    def test_a_payment_delivered_while_its_refund_is_being_kept_ends_refunded(
+        self, stripe_server, order
+    ):
+        statuses = self.deliver_while_held_open(refunded(), completed(order))
+
+        assert statuses == [200]
+        order.refresh_from_db()
+        assert order.status == Order.Status.REFUNDED
+        assert not mail.outbox
+        assert not EarlyRefund.objects.exists()
+
+    def test_a_refund_delivered_while_its_payment_is_being_marked_ends_refunded(
+        self, client, stripe_server, order
+    ):
+        statuses = self.deliver_while_held_open(completed(order), refunded())
+
+        assert statuses == [200]
+        order.refresh_from_db()
+        assert order.status == Order.Status.REFUNDED
+        assert_link_refused_as_refunded(client, order)
+        assert not EarlyRefund.objects.exists()
+
+
+def someone_waits_for_a_lock():
+    """On PostgreSQL, whether a connection waits for another's transaction. SQLite
+    runs one writing transaction at a time (IMMEDIATE): there, the payment waits for
+    the refund's whole transaction in any case."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
 
 
 def test_events_are_read_as_json_not_evaluated():
