@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from orders.models import Order, StripeEvent
+from orders.models import EarlyRefund, Order, StripeEvent
 
 
 @admin.register(Order)
@@ -49,3 +49,12 @@ class StripeEventAdmin(admin.ModelAdmin):
     list_display = ["event_id", "type", "received_at"]
     search_fields = ["event_id"]
     readonly_fields = ["event_id", "type", "received_at"]
+
+
+@admin.register(EarlyRefund)
+class EarlyRefundAdmin(admin.ModelAdmin):
+    """Full refunds that no order holds yet: a payment still to come, or not ours."""
+
+    list_display = ["payment_intent_id", "received_at"]
+    search_fields = ["payment_intent_id"]
+    readonly_fields = ["payment_intent_id", "received_at"]

@@ -144,3 +144,15 @@ class StripeEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.event_id}"
+
+
+class EarlyRefund(models.Model):
+    """A full refund whose payment no order holds yet: Stripe may deliver a refund
+    before the checkout's completion. The payment, when it comes, ends refunded.
+    Refunds of payments that are not Yumroad's stay here too, one row each at most."""
+
+    payment_intent_id = models.CharField("Stripe payment intent", max_length=255, unique=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Early refund of {self.payment_intent_id}"

@@ -6,6 +6,7 @@ event or two deliveries at once end with one paid order and one set of emails.
 """
 
 import logging
+import re
 from functools import partial
 
 from django.conf import settings
@@ -14,16 +15,59 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from orders import payments, tasks
-from orders.models import Order, StripeEvent
+from orders.models import EarlyRefund, Order, StripeEvent
 from yumroad_site.cache import member_changed
 
 logger = logging.getLogger(__name__)
 Status = Order.Status
 RESEND_INTERVAL_SECONDS = 600
+# Stripe's ids: an event's, a payment intent's.
+STRIPE_ID = re.compile(r"[A-Za-z0-9_]{1,255}")
+PAYMENT_INTENT_ID = re.compile(r"pi_[A-Za-z0-9_]{1,252}")
+SHAPES = {dict: "an object", str: "a string", int: "an integer", bool: "a boolean"}
 
 
-class UnknownCheckout(Exception):
+class RefusedEvent(Exception):
+    """A signed Stripe event that is not applied: nothing of it is written. `answer` is
+    what the webhook answers (400); str() says more, for the log."""
+
+    answer = "Refused event."
+
+
+class UnknownCheckout(RefusedEvent):
     """A Stripe event for a checkout session Yumroad never created."""
+
+    answer = "Unknown checkout session."
+
+    def __str__(self):
+        return f"it names an unknown checkout: {self.args[0]!r}"
+
+
+class MalformedEvent(RefusedEvent):
+    """A field of the event in a shape Stripe never sends."""
+
+    def __init__(self, field, shape):
+        super().__init__(field, shape)
+        self.answer = f"Malformed event: {field} must be {shape}."
+
+    def __str__(self):
+        return self.answer
+
+
+class EventMismatch(RefusedEvent):
+    """A completed checkout whose amount, currency or order is not its order's."""
+
+    def __init__(self, order_id, found, expected):
+        super().__init__(order_id, found, expected)
+        self.fields = [name for name in expected if found[name] != expected[name]]
+        self.answer = f"The event does not match its order: {', '.join(self.fields)}."
+
+    def __str__(self):
+        order_id, found, expected = self.args
+        differences = ", ".join(
+            f"{name} {found[name]!r} (the order's: {expected[name]!r})" for name in self.fields
+        )
+        return f"it does not match order {order_id}: {differences}"
 
 
 def _order_new(*, product, buyer, email, **fields):
@@ -88,8 +132,9 @@ def _resend_interval_start(order_id):
 
 
 def order_mark_paid(*, session_id, payment_intent="", email=""):
-    """pending → paid for the order of checkout session `session_id`, then fulfilment.
-    Returns whether it moved. Raises UnknownCheckout."""
+    """pending → paid for the order of checkout session `session_id`, then fulfilment;
+    or pending → refunded, with no fulfilment, when the full refund of `payment_intent`
+    came first (an EarlyRefund). Returns whether it moved. Raises UnknownCheckout."""
     order_id = _order_id_of_session(session_id)
     now = timezone.now()
     changes = {"status": Status.PAID, "paid_at": now, "updated_at": now}
@@ -97,11 +142,33 @@ def order_mark_paid(*, session_id, payment_intent="", email=""):
         changes["payment_intent_id"] = payment_intent
     if email:
         changes["email"] = email[: Order._meta.get_field("email").max_length]
-    moved = Order.objects.filter(pk=order_id, status=Status.PENDING).update(**changes)
-    if moved:
-        _buyers_changed(Order.objects.filter(pk=order_id))
+    order = Order.objects.filter(pk=order_id)
+    if not order.filter(status=Status.PENDING).update(**changes):
+        return False
+    _buyers_changed(order)
+    if payment_intent and _early_refund_take(payment_intent):
+        order.update(status=Status.REFUNDED, updated_at=now)
+        logger.info("Order %s was refunded before its payment arrived", order_id)
+    else:
         _fulfil_on_commit(order_id)
-    return bool(moved)
+    return True
+
+
+def _early_refund_take(payment_intent):
+    """Whether a full refund of `payment_intent` came before its payment; it is used up.
+
+    Inserting the payment intent is the lock that orders this against a refund of it
+    delivered at the same moment (order_refund inserts it first too): whichever inserts
+    second waits for the other's commit at the unique index, then sees its work. (SQLite
+    runs one writing transaction at a time anyway.)"""
+    try:
+        with transaction.atomic():
+            EarlyRefund.objects.create(payment_intent_id=payment_intent)
+        came_first = False
+    except IntegrityError:
+        came_first = True
+    EarlyRefund.objects.filter(payment_intent_id=payment_intent).delete()
+    return came_first
 
 
 def order_mark_ended(*, session_id, status):
@@ -117,27 +184,39 @@ def order_mark_ended(*, session_id, status):
 
 def order_refund(*, payment_intent):
     """paid → refunded for the order of `payment_intent`: its download links stop
-    working. Returns whether it moved (False too for a payment that is not ours)."""
+    working. Returns whether it moved. A refund that no order holds yet is kept for
+    its payment to meet (order_mark_paid): one row per payment intent, which stays
+    for a payment that is not ours."""
     if not payment_intent:
         return False
+    EarlyRefund.objects.bulk_create(
+        [EarlyRefund(payment_intent_id=payment_intent)], ignore_conflicts=True
+    )
     orders = Order.objects.filter(payment_intent_id=payment_intent)
     moved = orders.filter(status=Status.PAID).update(
         status=Status.REFUNDED, updated_at=timezone.now()
     )
     if moved:
         _buyers_changed(orders)
+    if moved or orders.exists():
+        EarlyRefund.objects.filter(payment_intent_id=payment_intent).delete()
     return bool(moved)
 
 
 def _order_id_of_session(session_id):
-    order_id = (
-        Order.objects.filter(stripe_session_id=session_id).values_list("pk", flat=True).first()
+    return _order_of_session(session_id, "pk")["pk"]
+
+
+def _order_of_session(session_id, *fields):
+    """`fields` of the order of checkout session `session_id`. Raises UnknownCheckout."""
+    order = (
+        Order.objects.filter(stripe_session_id=session_id).values(*fields).first()
         if isinstance(session_id, str) and payments.SESSION_ID.fullmatch(session_id)
         else None
     )
-    if order_id is None:
+    if order is None:
         raise UnknownCheckout(session_id)
-    return order_id
+    return order
 
 
 def _buyers_changed(orders):
@@ -153,18 +232,70 @@ def _fulfil_on_commit(order_id):
     transaction.on_commit(partial(tasks.sale_notice_send.enqueue, order_id), robust=True)
 
 
+def _field(data, path, kind):
+    """The field at `path` (dotted) of an event's object, None when it is absent or
+    null. Raises MalformedEvent when it has another type, or is a string with a NUL
+    (which PostgreSQL can't store)."""
+    names = path.split(".")
+    for depth, name in enumerate(names):
+        if data is None:
+            return None
+        if not isinstance(data, dict):
+            raise MalformedEvent(".".join(names[:depth]), SHAPES[dict])
+        data = data.get(name)
+    if data is not None and (
+        not isinstance(data, kind)
+        or (isinstance(data, bool) and kind is not bool)
+        or (kind is str and "\x00" in data)
+    ):
+        raise MalformedEvent(path, SHAPES[kind])
+    return data
+
+
+def _payment_intent(data):
+    payment_intent = _field(data, "payment_intent", str) or ""
+    if payment_intent and not PAYMENT_INTENT_ID.fullmatch(payment_intent):
+        raise MalformedEvent("payment_intent", "a payment intent's id")
+    return payment_intent
+
+
+def _session_check(session):
+    """Refuse (EventMismatch) a session whose amount, currency or order id differs from
+    those of the order it was made for (payments.checkout_session_create). Stripe always
+    sends all four in a completed session: one that is missing does not match."""
+    found = {
+        "amount_total": _field(session, "amount_total", int),
+        "currency": _field(session, "currency", str),
+        "metadata.order_id": _field(session, "metadata.order_id", str),
+        "client_reference_id": _field(session, "client_reference_id", str),
+    }
+    order = _order_of_session(session.get("id"), "pk", "amount_cents", "currency")
+    expected = {
+        "amount_total": order["amount_cents"],
+        "currency": order["currency"],
+        "metadata.order_id": str(order["pk"]),
+        "client_reference_id": str(order["pk"]),
+    }
+    if found["currency"]:
+        found["currency"] = found["currency"].lower()
+    if found != expected:
+        raise EventMismatch(order["pk"], found, expected)
+
+
 def _session_completed(session):
+    email = (
+        _field(session, "customer_details.email", str)
+        or _field(session, "customer_email", str)
+        or ""
+    )
+    payment_intent = _payment_intent(session)
+    payment_status = _field(session, "payment_status", str)
+    _session_check(session)
     # A delayed payment method (a bank debit) completes unpaid; its
     # async_payment_succeeded event follows.
-    if session.get("payment_status") not in ("paid", "no_payment_required"):
+    if payment_status not in ("paid", "no_payment_required"):
         return False
-    details = session.get("customer_details") or {}
-    email = details.get("email") or session.get("customer_email") or ""
-    return order_mark_paid(
-        session_id=session.get("id"),
-        payment_intent=session.get("payment_intent") or "",
-        email=email if isinstance(email, str) else "",
-    )
+    return order_mark_paid(session_id=session.get("id"), payment_intent=payment_intent, email=email)
 
 
 def _session_ended(session, *, status):
@@ -172,11 +303,11 @@ def _session_ended(session, *, status):
 
 
 def _charge_refunded(charge):
+    payment_intent = _payment_intent(charge)
     # Only a full refund ends the purchase; a partial one leaves the download.
-    if charge.get("refunded") is False:
+    if _field(charge, "refunded", bool) is not True:
         return False
-    payment_intent = charge.get("payment_intent")
-    return order_refund(payment_intent=payment_intent if isinstance(payment_intent, str) else "")
+    return order_refund(payment_intent=payment_intent)
 
 
 EVENT_HANDLERS = {
@@ -190,15 +321,18 @@ EVENT_HANDLERS = {
 
 def stripe_event_handle(*, event):
     """Apply a verified Stripe event once. Returns "ignored" (a type we don't handle),
-    "duplicate" (handled before) or "processed". Raises UnknownCheckout, and then
+    "duplicate" (handled before) or "processed". Raises RefusedEvent (an unknown
+    checkout, a malformed event, a checkout that does not match its order), and then
     nothing is written, the event not even recorded."""
     handler = EVENT_HANDLERS.get(event["type"])
     if handler is None:
         return "ignored"
+    if not STRIPE_ID.fullmatch(event["id"]):
+        raise MalformedEvent("id", "a Stripe id")
     with transaction.atomic():
         try:
             with transaction.atomic():
-                StripeEvent.objects.create(event_id=event["id"][:255], type=event["type"])
+                StripeEvent.objects.create(event_id=event["id"], type=event["type"])
         except IntegrityError:
             return "duplicate"
         handler(event["data"]["object"])

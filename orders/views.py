@@ -187,8 +187,9 @@ class TestCheckoutView(View):
 
 @method_decorator(csrf_exempt, name="dispatch")
 class StripeWebhookView(View):
-    """Stripe's events about checkouts and refunds. 400 for anything Stripe did not sign
-    or a checkout that is not ours (nothing written); 200 for the rest."""
+    """Stripe's events about checkouts and refunds. 400 for anything Stripe did not sign,
+    a checkout that is not ours or does not match its order, or a malformed event
+    (nothing written); 200 for the rest."""
 
     http_method_names = ["post"]
 
@@ -200,9 +201,9 @@ class StripeWebhookView(View):
             return HttpResponseBadRequest("Invalid webhook.")
         try:
             outcome = services.stripe_event_handle(event=event)
-        except services.UnknownCheckout as error:
-            logger.warning("Stripe event %s names an unknown checkout: %s", event["id"], error)
-            return HttpResponseBadRequest("Unknown checkout session.")
+        except services.RefusedEvent as error:
+            logger.warning("Refused Stripe event %r: %s", event["id"], error)
+            return HttpResponseBadRequest(error.answer, content_type="text/plain")
         return JsonResponse({"status": outcome})
 
 

@@ -56,12 +56,36 @@ def stripe_event(event_type, data_object, event_id="evt_test_1"):
     )
 
 
-def completed_session(session_id, **fields):
+def completed_session(order, **fields):
+    """A paid checkout session of `order`, as Stripe sends it once completed: with the
+    amount, currency and order id that payments.checkout_session_create gave it."""
     return {
-        "id": session_id,
+        "id": order.stripe_session_id,
         "object": "checkout.session",
+        "mode": "payment",
+        "status": "complete",
         "payment_status": "paid",
         "payment_intent": "pi_test_paid",
-        "customer_details": {"email": "payer@example.com"},
+        "amount_subtotal": order.amount_cents,
+        "amount_total": order.amount_cents,
+        "currency": order.currency,
+        "client_reference_id": str(order.pk),
+        "metadata": {"order_id": str(order.pk)},
+        "customer_email": order.email or None,
+        "customer_details": {"email": "payer@example.com", "name": "Pat Payer"},
+        **fields,
+    }
+
+
+def refunded_charge(payment_intent, **fields):
+    """A charge fully refunded, as Stripe sends it in charge.refunded."""
+    return {
+        "id": "ch_test_refunded",
+        "object": "charge",
+        "amount": 1900,
+        "amount_refunded": 1900,
+        "currency": "usd",
+        "payment_intent": payment_intent,
+        "refunded": True,
         **fields,
     }
