@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "accounts.middleware.SessionRenewalMiddleware",
+    # Above the page cache, so that the copies it serves are marked private too.
+    "yumroad_site.middleware.private_pages",
     # Catalogue pages from the cache: the rest is skipped.
     "yumroad_site.cache.PageCacheMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
