@@ -2,9 +2,11 @@
 
 The server is `manage.py runserver` as `make run` starts it (DEBUG on, so the local test
 checkout stands in for Stripe), on a fresh SQLite database, writing emails to files the
-journeys read. Every page a journey looks at goes through `Pages.check`: axe-core finds
-no serious or critical accessibility problem, the browser logged no error, and a
-screenshot lands in screenshots/.
+journeys read; or, for buying as production does (`production_site`), gunicorn with
+DEBUG off, a fake Stripe and SeaweedFS's S3, each on an origin of its own. Every page a
+journey looks at goes through `Pages.check`: axe-core finds no serious or critical
+accessibility problem, the browser logged no error (a Content-Security-Policy violation
+is one), and a screenshot lands in screenshots/.
 """
 
 import os
@@ -17,9 +19,11 @@ from pathlib import Path
 import pytest
 import requests
 from playwright.sync_api import sync_playwright
+from pytest_httpserver import HTTPServer
 
 from scaleout.mailbox import wait_for_email
-from scaleout.seaweedfs import free_port
+from scaleout.seaweedfs import SeaweedFS, free_port
+from tests.orders.fake_stripe import STRIPE_KEY, WEBHOOK_SECRET, FakeStripe
 
 PROJECT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -36,6 +40,13 @@ CHROMIUM_ARGS = [
 AXE = PROJECT / "journeys" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR") or PROJECT / "screenshots")
 PHONE = {"width": 390, "height": 844}
+# Run in every page before its own scripts: the page's CSP can't stop it.
+CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`Content Security Policy violation: ${event.violatedDirective} `
+    + `blocked ${event.blockedURI}`);
+});
+"""
 
 
 class Site:
@@ -69,11 +80,14 @@ class Site:
     def manage(self, *args):
         subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT, env=self.env, check=True)
 
+    def command(self):
+        return [sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"]
+
     def start(self):
         self.manage("migrate", "--noinput", "-v", "0")
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"],
+                self.command(),
                 cwd=PROJECT,
                 env=self.env,
                 stdout=log,
@@ -99,11 +113,69 @@ class Site:
         return wait_for_email(self.emails, address, subject_start, timeout=10)
 
 
+class ProductionSite(Site):
+    """The site as production runs it (`make serve`): gunicorn with DEBUG off and the
+    collected static files, Stripe at `stripe_url` (a fake Stripe with its own pay pages)
+    and the files in object storage (`s3`): the browser leaves for other origins."""
+
+    def __init__(self, folder, *, stripe_url, s3):
+        super().__init__(folder)
+        self.stripe_url = stripe_url
+        self.s3_url = s3.endpoint_url
+        self.env.update(
+            {
+                "DEBUG": "false",
+                "SECURE_SSL_REDIRECT": "false",
+                "STRIPE_SECRET_KEY": STRIPE_KEY,
+                "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                "STRIPE_API_BASE": stripe_url,
+                "STRIPE_CHECKOUT_ORIGIN": stripe_url,
+                "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+                "GUNICORN_WORKERS": "2",
+                **s3.settings(),
+            }
+        )
+
+    def command(self):
+        gunicorn = Path(sys.executable).parent / "gunicorn"
+        return [str(gunicorn), "-c", "gunicorn.conf.py", "--no-control-socket"]
+
+    def start(self):
+        self.manage("collectstatic", "--noinput", "-v", "0")
+        return super().start()
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
     server = Site(tmp_path_factory.mktemp("site")).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def production_site(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("production")
+    stripe_server = HTTPServer(host="127.0.0.1", port=free_port(), threaded=True)
+    stripe_server.start()
+    s3_log = (folder / "seaweedfs.log").open("w")
+    s3 = SeaweedFS(
+        folder / "seaweedfs",
+        public_bucket="journey-pictures",
+        private_bucket="journey-files",
+        log=s3_log,
+    )
+    server = None
+    try:
+        s3.start()
+        server = ProductionSite(folder, stripe_url=stripe_server.url_for("/").rstrip("/"), s3=s3)
+        FakeStripe(stripe_server).serve_checkout(webhook_url=f"{server.url}/webhooks/stripe/")
+        yield server.start()
+    finally:
+        if server:
+            server.stop()
+        s3.stop()
+        s3_log.close()
+        stripe_server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -136,6 +208,7 @@ class Pages:
         self.count = 0
         self.context = browser.new_context(viewport=viewport, accept_downloads=True)
         self.context.set_default_timeout(15_000)
+        self.context.add_init_script(CSP_VIOLATIONS)
         self.page = self.context.new_page()
         self.errors = []
         self.page.on("console", self._console)
@@ -200,14 +273,15 @@ class Pages:
 
 
 @pytest.fixture
-def visitor(chromium, site, screenshots, request):
-    """A new visitor: `visitor("buyer")` opens a browser with its own cookies."""
+def visitor(chromium, screenshots, request):
+    """A new visitor: `visitor("buyer")` opens a browser with its own cookies, on `site`
+    unless another is given (`visitor("buyer", site=production_site)`)."""
     opened = []
 
-    def open_browser(name, viewport=None):
+    def open_browser(name, viewport=None, site=None):
         pages = Pages(
             chromium,
-            site,
+            site or request.getfixturevalue("site"),
             screenshots,
             f"{request.node.name.removeprefix('test_')}-{name}",
             viewport or {"width": 1280, "height": 900},

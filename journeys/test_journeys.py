@@ -3,6 +3,7 @@ the page shows. Every page passes axe-core and is saved to screenshots/."""
 
 import io
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -178,6 +179,62 @@ def test_a_creator_sells_and_a_buyer_buys_downloads_and_finds_it(visitor, site, 
     creator.check("sales")
 
 
+def wait_for_origin(pages, origin):
+    """Wait until the browser shows a page of `origin`; fail at once on a browser error
+    (the CSP blocking the way leaves the browser where it was, and logs one)."""
+    page = pages.page
+    deadline = time.monotonic() + 15
+    while not page.url.startswith(f"{origin}/"):
+        assert not pages.errors, f"browser errors on the way to {origin}: {pages.errors}"
+        assert time.monotonic() < deadline, f"the browser stayed on {page.url}"
+        page.wait_for_timeout(100)
+
+
+def test_a_guest_pays_on_stripes_own_origin_and_downloads_from_object_storage(
+    visitor, production_site, tmp_path
+):
+    """As production runs: gunicorn, DEBUG off, the CSP; Stripe Checkout and the files'
+    bucket each on an origin of their own, which the browser must be let through to."""
+    site = production_site
+    creator = visitor("creator", site=site)
+    sign_up(creator, "spores@example.com", "Spore Press")
+    creator.goto("/products/create/")
+    page = add_product(creator, "Spore Print Guide", "7", tmp_path)
+    picture = page.get_by_role("img", name="Spore Print Guide")
+    expect(picture).to_have_attribute("src", re.compile(rf"^{re.escape(site.s3_url)}/"))
+    assert picture.evaluate("img => img.complete && img.naturalWidth") == 640
+    product_url = page.url
+
+    guest = visitor("guest", site=site)
+    shop = guest.page
+    shop.goto(product_url)
+    guest.check("product")
+    shop.get_by_role("button", name="Buy for $7.00").click()
+    wait_for_origin(guest, site.stripe_url)
+    expect(shop.get_by_role("heading", level=1)).to_have_text("Fake Stripe Checkout")
+    expect(shop.get_by_text("Spore Print Guide: $7.00")).to_be_visible()
+    guest.check("stripe-checkout")
+    field(shop, "Email").fill("guest@example.com")
+    shop.get_by_role("button", name="Pay $7.00").click()
+    expect(shop.get_by_role("alert")).to_have_text(
+        "Thanks for purchasing Spore Print Guide. You will receive an email shortly."
+    )
+    assert shop.url == product_url
+    guest.check("bought")
+
+    receipt = site.email_to("guest@example.com", "Your purchase of Spore Print Guide")
+    assert "$7.00" in receipt
+    link = download_link(receipt)
+    assert link.startswith(site.url)
+    with shop.expect_download() as emailed:
+        shop.evaluate("url => { window.location.href = url }", link)
+    # The site sent the browser on to the private bucket, signed.
+    assert emailed.value.url.startswith(f"{site.s3_url}/journey-files/")
+    assert emailed.value.suggested_filename == "Field Guide.pdf"
+    assert Path(emailed.value.path()).read_bytes() == b"%PDF-1.4 the field guide\n"
+    assert not guest.errors, guest.errors
+
+
 def test_a_second_creator_gets_the_403_page_on_someone_elses_product(visitor, site, tmp_path):
     first = visitor("first")
     sign_up(first, "first@example.com", "First Shop")
@@ -266,4 +323,16 @@ def test_the_checks_catch_what_axe_and_the_browser_report(visitor, site):
     pages.page.wait_for_timeout(100)
     with pytest.raises(AssertionError, match=r"page error: .*boom"):
         pages.check("script-error-on-purpose")
+
+    # A form whose answer goes to an origin the CSP doesn't allow: the browser stays.
+    pages.goto("/")
+    pages.page.evaluate(
+        "() => { const form = document.createElement('form'); form.method = 'post'; "
+        "form.action = 'http://127.0.0.1:9/'; document.body.append(form); form.submit(); }"
+    )
+    pages.page.wait_for_timeout(300)
+    with pytest.raises(
+        AssertionError, match=r"Content Security Policy violation: form-action blocked"
+    ):
+        pages.check("csp-block-on-purpose")
     pages.unchecked.clear()

@@ -1,4 +1,6 @@
+from django.contrib.auth import SESSION_KEY
 from django.core.exceptions import BadRequest
+from django.utils.cache import patch_cache_control
 
 # Features no page of the site uses: a script that slips in can't ask for them either.
 PERMISSIONS_POLICY = ", ".join(
@@ -21,6 +23,31 @@ def permissions_policy(get_response):
     def middleware(request):
         response = get_response(request)
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
+
+    return middleware
+
+
+def private_pages(get_response):
+    """`Cache-Control: private, no-store` on every response to a logged-in member and
+    on every page that carries a form token: no proxy may keep a member's library (its
+    download links) or hand anyone's CSRF token to someone else.
+
+    It sits above the page cache, so the copies that skip the rest of the stack get it
+    too: a member is known by the session's user key, as the page cache knows them. A
+    header a view set keeps its directives (never_cache's has both already); "public"
+    gives way.
+    """
+
+    def middleware(request):
+        response = get_response(request)
+        session = getattr(request, "session", None)
+        member = session is not None and session.get(SESSION_KEY) is not None
+        # Django adds this key when a token is used or made (get_token, rotate_token); a
+        # csrf_protect view's own middleware sets it back to False, but never removes it.
+        form_token = "CSRF_COOKIE_NEEDS_UPDATE" in request.META
+        if member or form_token:
+            patch_cache_control(response, private=True, no_store=True)
         return response
 
     return middleware

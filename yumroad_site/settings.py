@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "accounts.middleware.SessionRenewalMiddleware",
+    # Above the page cache, so that the copies it serves are marked private too.
+    "yumroad_site.middleware.private_pages",
     # Catalogue pages from the cache: the rest is skipped.
     "yumroad_site.cache.PageCacheMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -319,6 +321,18 @@ STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 # Another address for Stripe's API, such as stripe-mock's; empty: Stripe's own.
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+# Where the checkout sessions' pages are, which Buy sends the browser to: an origin
+# (scheme://host[:port]), set with a fake Stripe that serves its own pages.
+STRIPE_CHECKOUT_ORIGIN = os.environ.get("STRIPE_CHECKOUT_ORIGIN") or "https://checkout.stripe.com"
+if not re.fullmatch(
+    r"https?://(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?",
+    STRIPE_CHECKOUT_ORIGIN,
+    flags=re.IGNORECASE,
+):
+    raise ImproperlyConfigured(
+        "STRIPE_CHECKOUT_ORIGIN must be an origin, a scheme and a host with perhaps a port "
+        "and no path: https://checkout.stripe.com, say."
+    )
 STRIPE_TIMEOUT_SECONDS = int(os.environ.get("STRIPE_TIMEOUT_SECONDS", "10"))
 CURRENCY = os.environ.get("CURRENCY", "usd").strip().lower()
 if not re.fullmatch(r"[a-z]{3}", CURRENCY):
@@ -345,6 +359,10 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
     SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 
+# The other sites a form's answer may send the browser to: the CSP's form-action allows
+# them, and blocks any other (Stripe's account links go here when payouts arrive).
+FORM_ACTION_ORIGINS = [STRIPE_CHECKOUT_ORIGIN]
+
 # Everything comes from this site; product pictures may be linked from any web host.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -352,7 +370,7 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "https:", "http:", "data:"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
-        "form-action": ["'self'"],
+        "form-action": ["'self'", *FORM_ACTION_ORIGINS],
         "frame-ancestors": ["'none'"],
     },
 }

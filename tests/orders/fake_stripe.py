@@ -3,14 +3,19 @@
 import hashlib
 import hmac
 import json
+import re
 import time
+from functools import partial
+from html import escape
 from urllib.parse import parse_qsl
 
+import requests
 from werkzeug import Response
 
 STRIPE_KEY = "sk_test_yumroad_fake"
 WEBHOOK_SECRET = "whsec_yumroad_test_secret"
 SESSION_URL = "https://checkout.stripe.test/c/pay/cs_test_fake"
+PAY_PAGE = re.compile(r"/c/pay/(cs_test_fake_[0-9]+)$")
 
 
 class FakeStripe:
@@ -21,6 +26,8 @@ class FakeStripe:
         self.server = httpserver
         self.requests = []
         self.session_count = 0
+        # What each session was created with, when the server shows pay pages.
+        self.sessions = {}
 
     def answer_sessions(self, status=200, body=None):
         def handle(request):
@@ -35,6 +42,77 @@ class FakeStripe:
         self.server.expect_request("/v1/checkout/sessions", method="POST").respond_with_handler(
             handle
         )
+
+    def serve_checkout(self, *, webhook_url):
+        """Stripe Checkout on this server's own origin, for a browser: a session's `url`
+        is a pay page here, whose Pay button sends `webhook_url` the signed
+        checkout.session.completed event, then the browser to the session's success_url."""
+        self.server.expect_request("/v1/checkout/sessions", method="POST").respond_with_handler(
+            self._session_with_pay_page
+        )
+        self.server.expect_request(PAY_PAGE, method="GET").respond_with_handler(self._pay_page)
+        self.server.expect_request(PAY_PAGE, method="POST").respond_with_handler(
+            partial(self._pay, webhook_url)
+        )
+
+    def _session_with_pay_page(self, request):
+        self.requests.append(request)
+        self.session_count += 1
+        session_id = f"cs_test_fake_{self.session_count}"
+        self.sessions[session_id] = dict(parse_qsl(request.get_data(as_text=True)))
+        url = self.server.url_for(f"/c/pay/{session_id}")
+        session = {"id": session_id, "object": "checkout.session", "url": url}
+        return Response(json.dumps(session), content_type="application/json")
+
+    def _session_of(self, request):
+        """The session id of a pay page's address, and what the session was made with."""
+        session_id = PAY_PAGE.match(request.path)[1]
+        return session_id, self.sessions.get(session_id)
+
+    def _pay_page(self, request):
+        _, sent = self._session_of(request)
+        if sent is None:
+            return Response("No such checkout session.", status=404)
+        cents = int(sent["line_items[0][price_data][unit_amount]"])
+        amount = f"${cents // 100}.{cents % 100:02d}"
+        page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Fake Stripe Checkout</title>
+<link rel="icon" href="data:,"></head>
+<body><main><h1>Fake Stripe Checkout</h1>
+<p>{escape(sent["line_items[0][price_data][product_data][name]"])}: {amount}</p>
+<form method="post"><label for="email">Email</label>
+<input id="email" name="email" type="email" value="{escape(sent.get("customer_email", ""))}">
+<button type="submit">Pay {amount}</button></form></main></body></html>"""
+        return Response(page, content_type="text/html; charset=utf-8")
+
+    def _pay(self, webhook_url, request):
+        session_id, sent = self._session_of(request)
+        if sent is None:
+            return Response("No such checkout session.", status=404)
+        session = completed_session(
+            session_id,
+            payment_intent=f"pi_test_{session_id}",
+            amount_total=int(sent["line_items[0][price_data][unit_amount]"]),
+            currency=sent["line_items[0][price_data][currency]"],
+            client_reference_id=sent["client_reference_id"],
+            metadata={"order_id": sent["metadata[order_id]"]},
+            customer_email=sent.get("customer_email"),
+            customer_details={"email": request.form.get("email", "")},
+        )
+        payload = stripe_event("checkout.session.completed", session, f"evt_{session_id}")
+        answer = requests.post(
+            webhook_url,
+            data=payload,
+            headers={
+                "Content-Type": "application/json",
+                "Stripe-Signature": stripe_signature(payload),
+            },
+            timeout=10,
+        )
+        if answer.status_code != 200:
+            return Response(f"The webhook got {answer.status_code}: {answer.text}", status=502)
+        success_url = sent["success_url"].replace("{CHECKOUT_SESSION_ID}", session_id)
+        return Response(status=303, headers={"Location": success_url})
 
     @property
     def sent(self):

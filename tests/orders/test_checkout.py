@@ -6,6 +6,7 @@ from django.urls import reverse
 from orders.models import Order
 from tests.factories import OrderFactory, SellableProductFactory, UserFactory
 from tests.orders.fake_stripe import SESSION_URL, STRIPE_KEY
+from tests.site.test_pages import settings_with
 from tests.utils import messages_of
 
 CHECKOUT_FAILED = "We couldn't start the checkout. Please try again."
@@ -237,3 +238,44 @@ class TestReturnPages:
     @pytest.mark.parametrize("name", ["orders:success", "orders:cancel"])
     def test_a_session_id_with_a_nul_is_a_400(self, client, stripe_server, name):
         assert client.get(reverse(name), {"session_id": "cs\x00nul"}).status_code == 400
+
+
+def form_action(response):
+    """The form-action directive of the page's Content-Security-Policy."""
+    directives = [part.strip() for part in response["Content-Security-Policy"].split(";")]
+    return next(part for part in directives if part.startswith("form-action "))
+
+
+class TestCheckoutUnderTheCsp:
+    """Buy answers with a redirect to Stripe Checkout: the product page's CSP must let
+    its form go there, or the browser stays on the page."""
+
+    @pytest.mark.django_db
+    def test_the_buy_form_may_go_to_stripe_checkout_and_nowhere_else(self, client, product):
+        response = client.get(product.get_absolute_url())
+
+        assert form_action(response) == "form-action 'self' https://checkout.stripe.com"
+
+    def test_a_fake_stripe_on_another_origin_is_allowed_by_its_setting(self):
+        returncode, output, stderr = settings_with(
+            {"STRIPE_CHECKOUT_ORIGIN": "http://127.0.0.1:8765"},
+            "settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action']",
+        )
+
+        assert returncode == 0, stderr
+        assert output == "[\"'self'\", 'http://127.0.0.1:8765']"
+
+    @pytest.mark.parametrize(
+        "value",
+        [
+            "https://checkout.stripe.com/c/pay",
+            "checkout.stripe.com",
+            "https://checkout.stripe.com; script-src *",
+            "https://user@checkout.stripe.com",
+        ],
+    )
+    def test_a_checkout_origin_that_is_not_an_origin_stops_the_start(self, value):
+        returncode, _, stderr = settings_with({"STRIPE_CHECKOUT_ORIGIN": value}, "settings.DEBUG")
+
+        assert returncode != 0
+        assert "STRIPE_CHECKOUT_ORIGIN must be an origin" in stderr
