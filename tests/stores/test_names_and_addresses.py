@@ -3,7 +3,9 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.db import IntegrityError, connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -134,10 +136,10 @@ class TestOldAddresses:
         old = StoreSlug.objects.create(slug="old-name", store=store)
         StoreSlug.objects.filter(pk=old.pk).update(last_used_on=days_ago(30))
 
-        # The old address with its store, and the note of the visit.
+        # No store at this address, the old address with its store, the note of the visit.
         with django_assert_num_queries(3):
             assert client.get("/stores/old-name/").status_code == 301
-        # The old address with its store only: today's visit is noted.
+        # No store at this address, the old address with its store: today is noted.
         with django_assert_num_queries(2):
             assert client.get("/stores/old-name/").status_code == 301
 
@@ -210,3 +212,37 @@ def test_two_renames_to_one_idle_address_at_once_give_it_to_one_store():
     )
     assert slugs[0] == "bread-club"
     assert slugs[1].startswith("bread-club-")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_keys_stores_that_already_look_alike_apart():
+    before = [("stores", "0007_messages_end_with_a_full_stop")]
+    after = [("stores", "0008_old_slug_visits_and_look_alike_names")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old_apps = executor.loader.project_state(before).apps
+    OldUser, OldStore = (
+        old_apps.get_model("accounts", "User"),
+        old_apps.get_model("stores", "Store"),
+    )
+    stores = [
+        OldStore.objects.create(
+            owner=OldUser.objects.create(email=f"owner{number}@example.com"),
+            name=name,
+            name_key=name.casefold(),
+            slug=f"store-{number}",
+        )
+        for number, name in enumerate(["Alpha X", "\u0410lpha X", "ALPHA \u0425"])
+    ]
+    old_apps.get_model("stores", "StoreSlug").objects.create(slug="old-alpha", store=stores[0])
+    try:
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+    finally:
+        call_command("migrate", verbosity=0)
+
+    keys = list(Store.objects.order_by("pk").values_list("name_key", flat=True))
+    assert keys == ["alpha x", f"alpha x\u2028{stores[1].pk}", f"alpha x\u2028{stores[2].pk}"]
+    assert Store.objects.name_taken("alpha  x")
+    old = StoreSlug.objects.get()
+    assert old.last_used_on == old.created_at.date()
