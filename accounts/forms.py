@@ -1,3 +1,4 @@
+from axes.handlers.proxy import AxesProxyHandler
 from django import forms
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth import forms as auth_forms
@@ -8,6 +9,19 @@ from stores.forms import StoreNameField
 INVALID_LOGIN_MESSAGE = "Invalid email or password."
 EMAIL_LENGTH_MESSAGE = f"An email address has at most {EMAIL_MAX_LENGTH} characters."
 BLANK_PASSWORD_MESSAGE = "Choose a password with more than spaces in it."
+CURRENT_PASSWORD_MESSAGE = "Your current password was entered incorrectly."
+
+
+def current_password_check(*, request, user, password):
+    """Whether `password` is `user`'s, counted as a login is (django-axes): a wrong one
+    is a failure for this email and client address, and after AXES_FAILURE_LIMIT of
+    them even the right one is refused, the middleware answering with the lockout
+    page; the right one resets the count. A stolen session can't guess the password."""
+    if authenticate(request, email=user.email, password=password) is None:
+        return False
+    # What a successful login tells axes, without the rest of login().
+    AxesProxyHandler.user_logged_in(sender=type(user), request=request, user=user)
+    return True
 
 
 class EmailField(forms.EmailField):
@@ -132,8 +146,23 @@ class PasswordResetRequestForm(forms.Form):
     )
 
 
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's, with the current password checked as a login (current_password_check)."""
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        if not current_password_check(request=self.request, user=self.user, password=old_password):
+            raise forms.ValidationError(CURRENT_PASSWORD_MESSAGE, code="password_incorrect")
+        return old_password
+
+
 class EmailChangeForm(forms.ModelForm):
-    """A new email for the account, confirmed with the current password."""
+    """A new email for the account, confirmed with the current password (checked as a
+    login: current_password_check)."""
 
     password = forms.CharField(
         label="Current password",
@@ -148,7 +177,8 @@ class EmailChangeForm(forms.ModelForm):
         labels = {"email": "New email"}
         widgets = {"email": forms.EmailInput(attrs={"autocomplete": "email"})}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, request=None, **kwargs):
+        self.request = request
         super().__init__(*args, **kwargs)
         self.old_email = self.instance.email
         # An empty box for the new address, not the current one.
@@ -162,8 +192,6 @@ class EmailChangeForm(forms.ModelForm):
 
     def clean_password(self):
         password = self.cleaned_data["password"]
-        if not self.instance.check_password(password):
-            raise forms.ValidationError(
-                "Your current password was entered incorrectly.", code="password_incorrect"
-            )
+        if not current_password_check(request=self.request, user=self.instance, password=password):
+            raise forms.ValidationError(CURRENT_PASSWORD_MESSAGE, code="password_incorrect")
         return password

@@ -1,5 +1,6 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -7,6 +8,22 @@ from django.utils import timezone
 DUPLICATE_EMAIL_MESSAGE = "That email already has an account."
 # RFC 5321: a path is at most 256 characters with its brackets.
 EMAIL_MAX_LENGTH = 254
+
+
+EMAIL_LOCAL_PART_MESSAGE = (
+    "Use only unaccented Latin letters, digits and punctuation before the @; "
+    "the domain after it may be in any script."
+)
+
+
+def validate_email_local_part(value):
+    """A new email's local part is ASCII: "k\\u0131m@" (dotless i) would pass for "kim@".
+    Mail servers compare local parts as opaque bytes, so no folding could say which
+    two are one mailbox, and few accept non-ASCII there (SMTPUTF8). Internationalized
+    domains stay allowed: they are checked and encoded as IDNA."""
+    local_part = value.rpartition("@")[0]
+    if not local_part.isascii():
+        raise ValidationError(EMAIL_LOCAL_PART_MESSAGE, code="non_ascii_local_part")
 
 
 def normalize_email(email):
@@ -45,7 +62,10 @@ class UserManager(BaseUserManager):
 
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(
-        "email address", unique=True, error_messages={"unique": DUPLICATE_EMAIL_MESSAGE}
+        "email address",
+        unique=True,
+        validators=[validate_email_local_part],
+        error_messages={"unique": DUPLICATE_EMAIL_MESSAGE},
     )
     is_staff = models.BooleanField(
         "staff status",

@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render
@@ -12,7 +11,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
-from accounts.forms import EmailChangeForm, LoginForm, PasswordResetRequestForm, SignupForm
+from accounts.forms import (
+    EmailChangeForm,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetRequestForm,
+    SignupForm,
+)
 from accounts.models import DUPLICATE_EMAIL_MESSAGE, User
 from accounts.services import (
     password_reset_complete,
@@ -153,6 +158,10 @@ class SettingsFormMixin(LoginRequiredMixin, InvalidFormStatusMixin):
     def get(self, request, *args, **kwargs):
         return redirect(self.success_url)
 
+    def get_form_kwargs(self):
+        # The current password is checked as a login is: per client address.
+        return {**super().get_form_kwargs(), "request": self.request}
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context[self.form_context_name] = context["form"]
@@ -164,6 +173,7 @@ class PasswordChangeView(SettingsFormMixin, auth_views.PasswordChangeView):
     """Django's: the current password first; this session stays logged in (its hash is
     updated), every other session of the account ends."""
 
+    form_class = PasswordChangeForm
     form_context_name = "password_form"
 
     def form_valid(self, form):

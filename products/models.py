@@ -19,7 +19,9 @@ from yumroad_site.money import cents_to_decimal, format_money
 from yumroad_site.validators import (
     NAME_MAX_LENGTH,
     NAME_MIN_LENGTH,
+    collapse_spaces,
     validate_name_length,
+    validate_no_bidi_controls,
     validate_printable,
 )
 
@@ -99,7 +101,9 @@ class Product(models.Model):
     name = models.CharField(
         max_length=NAME_MAX_LENGTH, validators=[validate_name_length, validate_printable]
     )
-    description = models.TextField(max_length=DESCRIPTION_MAX_LENGTH)
+    description = models.TextField(
+        max_length=DESCRIPTION_MAX_LENGTH, validators=[validate_no_bidi_controls]
+    )
     price_cents = models.PositiveIntegerField(
         "price in cents", validators=[MaxValueValidator(MAX_PRICE_CENTS)]
     )
@@ -213,6 +217,10 @@ class Product(models.Model):
 
     def get_absolute_url(self):
         return reverse("products:detail", args=[self.pk])
+
+    def clean(self):
+        super().clean()
+        self.name = collapse_spaces(self.name or "")
 
     @classmethod
     def from_db(cls, db, field_names, values):

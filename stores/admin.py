@@ -12,8 +12,8 @@ class OldSlugInline(admin.TabularInline):
     model = StoreSlug
     verbose_name = "old address"
     verbose_name_plural = "old addresses (they redirect here)"
-    fields = ["slug", "created_at"]
-    readonly_fields = ["created_at"]
+    fields = ["slug", "created_at", "last_used_on"]
+    readonly_fields = ["created_at", "last_used_on"]
     extra = 0
 
 

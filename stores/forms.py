@@ -3,12 +3,13 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from products.forms import ProductImageField
 from stores.models import DESCRIPTION_MAX_LENGTH, DUPLICATE_NAME_MESSAGE, Store
-from yumroad_site.validators import NAME_LENGTH_MESSAGE, NAME_MAX_LENGTH
+from yumroad_site.validators import NAME_LENGTH_MESSAGE, NAME_MAX_LENGTH, collapse_spaces
 
 
 class StoreNameField(forms.CharField):
     """A store name, checked as the Store model checks it: 4 to 60 characters on one
-    line, and no store with the same name in any letter case."""
+    line, nothing invisible, runs of spaces made one, and no store with a name that
+    looks the same."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("label", "Store name")
@@ -18,7 +19,7 @@ class StoreNameField(forms.CharField):
         )
 
     def clean(self, value):
-        name = super().clean(value)
+        name = collapse_spaces(super().clean(value))
         try:
             # The name key's uniqueness is Store.clean's check, said once.
             Store(name=name).full_clean(exclude=["owner", "slug", "name_key"])
@@ -30,11 +31,6 @@ class StoreNameField(forms.CharField):
 
 class StoreForm(forms.Form):
     name = StoreNameField()
-
-
-# Bidirectional embeddings, overrides and isolates: they would reorder the text shown
-# after them, so that a description could disguise what it says.
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class StoreSettingsForm(forms.ModelForm):
@@ -67,15 +63,6 @@ class StoreSettingsForm(forms.ModelForm):
             },
         }
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
-
-    def clean_description(self):
-        description = self.cleaned_data["description"]
-        if BIDI_CONTROLS.intersection(description):
-            raise forms.ValidationError(
-                "Remove the invisible text direction characters from the description.",
-                code="bidi",
-            )
-        return description
 
     def _post_clean(self):
         super()._post_clean()

@@ -1,4 +1,4 @@
-import unicodedata
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -7,12 +7,16 @@ from django.db import models
 from django.db.models.functions import Length, Lower, Trim
 from django.db.models.lookups import GreaterThanOrEqual
 from django.urls import reverse
+from django.utils import timezone
 
 from products.models import Product
 from yumroad_site.validators import (
     NAME_MAX_LENGTH,
     NAME_MIN_LENGTH,
+    collapse_spaces,
+    confusable_key,
     validate_name_length,
+    validate_no_bidi_controls,
     validate_printable,
 )
 
@@ -22,6 +26,10 @@ RESERVED_SLUGS = ["create", "settings"]
 FEATURED_COUNT = 6
 PREVIEW_PRODUCTS = 3
 DESCRIPTION_MAX_LENGTH = 500
+# A store keeps its newest old addresses only, so renames can't hoard addresses.
+OLD_SLUGS_KEPT = 5
+# An old address nobody came through for this long is free for other stores.
+OLD_SLUG_IDLE_DAYS = 90
 
 
 class StoreQuerySet(models.QuerySet):
@@ -57,15 +65,15 @@ class StoreQuerySet(models.QuerySet):
         )
 
     def name_taken(self, name):
-        """Whether a store has this name in any letter case."""
+        """Whether a store has this name, or one that looks alike."""
         return self.filter(name_key=name_key(name)).exists()
 
 
 def name_key(name):
-    """What two store names must not share: the name in Unicode's compatibility form,
-    case-folded, so that "Ärger Laden" and "ärger laden" (or "Straße" and "STRASSE")
-    clash on SQLite as on PostgreSQL, whatever the database's own LOWER folds."""
-    return unicodedata.normalize("NFKC", name.strip()).casefold()
+    """What two store names must not share: their confusable key, so that names in
+    any letter case ("Straße" and "STRASSE"), with other spaces, or with look-alike
+    letters of another script (Cyrillic "\u0410lpha" for "Alpha") clash."""
+    return confusable_key(name)
 
 
 class Store(models.Model):
@@ -84,6 +92,7 @@ class Store(models.Model):
     description = models.TextField(
         blank=True,
         max_length=DESCRIPTION_MAX_LENGTH,
+        validators=[validate_no_bidi_controls],
         help_text="Plain text; line breaks are kept.",
     )
     avatar = models.ImageField(
@@ -112,6 +121,7 @@ class Store(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
+        self.name = collapse_spaces(self.name)
         self.name_key = name_key(self.name)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "name" in update_fields:
@@ -123,18 +133,41 @@ class Store(models.Model):
 
     def clean(self):
         super().clean()
-        self.name_key = name_key(self.name or "")
+        self.name = collapse_spaces(self.name or "")
+        self.name_key = name_key(self.name)
         if Store.objects.exclude(pk=self.pk).filter(name_key=self.name_key).exists():
             raise ValidationError({"name": DUPLICATE_NAME_MESSAGE}, code="unique")
 
 
+class StoreSlugQuerySet(models.QuerySet):
+    def idle(self):
+        """Old addresses nobody came through for OLD_SLUG_IDLE_DAYS (since they became
+        old): another store may take them."""
+        cutoff = timezone.localdate() - timedelta(days=OLD_SLUG_IDLE_DAYS)
+        return self.filter(last_used_on__lt=cutoff)
+
+    def in_use(self):
+        return self.exclude(pk__in=self.idle().values("pk"))
+
+
 class StoreSlug(models.Model):
     """An address a store had before a rename: it answers with a permanent redirect to
-    the store's address now, so that shared links keep working."""
+    the store's address now, so that shared links keep working. A store keeps its
+    OLD_SLUGS_KEPT newest; one idle for OLD_SLUG_IDLE_DAYS is free for other stores."""
 
     slug = models.SlugField(max_length=NAME_MAX_LENGTH + 10, unique=True, allow_unicode=True)
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="old_slugs")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The day of the last visit through this address, or of the rename that made it.
+    last_used_on = models.DateField(default=timezone.localdate, editable=False)
+
+    objects = StoreSlugQuerySet.as_manager()
 
     def __str__(self):
         return self.slug
+
+    def visit_note(self):
+        """Note a visit through this address: at most one write a day."""
+        today = timezone.localdate()
+        if self.last_used_on != today:
+            StoreSlug.objects.filter(pk=self.pk, last_used_on__lt=today).update(last_used_on=today)

@@ -1,10 +1,11 @@
 import secrets
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.text import slugify
 
 from products.models import delete_file_on_commit
-from stores.models import RESERVED_SLUGS, Store, StoreSlug
+from stores.models import OLD_SLUGS_KEPT, RESERVED_SLUGS, Store, StoreSlug
 
 SLUG_ATTEMPTS = 10
 
@@ -15,10 +16,10 @@ def _slug_base(name):
 
 def _free_slug(name, store=None):
     """The slug of `name`, numbered past the slugs other stores than `store` have, or
-    had before a rename (their old links must keep leading there)."""
+    had before a rename and are still in use (their old links must keep leading there)."""
     base = _slug_base(name)
     stores = Store.objects.filter(slug__startswith=base)
-    old_slugs = StoreSlug.objects.filter(slug__startswith=base)
+    old_slugs = StoreSlug.objects.in_use().filter(slug__startswith=base)
     if store is not None:
         stores, old_slugs = stores.exclude(pk=store.pk), old_slugs.exclude(store=store)
     taken = {
@@ -48,6 +49,7 @@ def store_create(*, owner, name):
     while True:
         try:
             with transaction.atomic():
+                StoreSlug.objects.idle().filter(slug=slug).delete()
                 return Store.objects.create(owner=owner, name=name, slug=slug)
         except IntegrityError:
             attempts_left -= 1
@@ -60,9 +62,11 @@ def store_update(*, store):
     """Save the name, description and avatar a settings form set on `store`.
 
     A name that slugifies differently moves the store to a new slug; the old one is
-    kept (StoreSlug) and redirects, so shared links never break. A replaced avatar is
-    deleted once committed. IntegrityError when another store took the name meanwhile;
-    a slug taken meanwhile is chosen again.
+    kept (StoreSlug) and redirects, so shared links keep working: the OLD_SLUGS_KEPT
+    newest of them. The new slug may be an old one of this store's, or an idle one
+    of another's. A replaced avatar is deleted once committed. IntegrityError when
+    another store took the name meanwhile; a slug taken meanwhile (Store.slug is
+    unique) is chosen again.
     """
     attempts_left = SLUG_ATTEMPTS
     while True:
@@ -73,10 +77,17 @@ def store_update(*, store):
                     store.name, allow_unicode=True
                 ):
                     store.slug = _free_slug(store.name, store)
-                    StoreSlug.objects.filter(slug=store.slug).delete()  # its own, back again
-                    StoreSlug.objects.update_or_create(
-                        slug=current.slug, defaults={"store": current}
-                    )
+                    # Its own old address back again, or another store's idle one.
+                    StoreSlug.objects.filter(
+                        Q(store=current) | Q(pk__in=StoreSlug.objects.idle().values("pk")),
+                        slug=store.slug,
+                    ).delete()
+                    StoreSlug.objects.filter(slug=current.slug).delete()
+                    StoreSlug.objects.create(slug=current.slug, store=current)
+                    beyond_cap = current.old_slugs.order_by("-created_at", "-pk")[OLD_SLUGS_KEPT:]
+                    StoreSlug.objects.filter(
+                        pk__in=list(beyond_cap.values_list("pk", flat=True))
+                    ).delete()
                 store.name = store.name.strip()
                 store.save()
         except IntegrityError:

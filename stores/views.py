@@ -53,6 +53,7 @@ class StoreDetailView(CachedListMixin, PaginatedMixin, ListView):
             old = old.first()
             if old is None:
                 raise Http404("No store has this address.")
+            old.visit_note()
             query = request.META.get("QUERY_STRING", "")
             url = old.store.get_absolute_url() + (f"?{query}" if query else "")
             return HttpResponsePermanentRedirect(url)

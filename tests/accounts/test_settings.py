@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.forms import EmailChangeForm
-from accounts.models import User
+from accounts.models import EMAIL_LOCAL_PART_MESSAGE, User
 from tests.factories import PASSWORD, UserFactory
 from tests.utils import messages_of
 
@@ -193,3 +193,86 @@ def test_no_notice_is_sent_for_an_account_deleted_before_the_task_ran(user):
     email_changed_notice_send.call(user_id, "old@example.com")
 
     assert mail.outbox == []
+
+
+FAILURE_LIMIT = 5  # AXES_FAILURE_LIMIT
+
+
+def change_email(client, password, email="moved@example.com"):
+    return client.post(EMAIL_URL, {"email": email, "password": password})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "attempt",
+    [
+        pytest.param(lambda client, password: change_password(client, old=password), id="password"),
+        pytest.param(change_email, id="email"),
+    ],
+)
+class TestGuessingTheCurrentPassword:
+    """A stolen session can't guess the password: the settings forms count wrong
+    current passwords as login does, with the same lockout."""
+
+    def test_after_the_limit_even_the_right_password_gets_the_429_page(
+        self, auth_client, user, attempt
+    ):
+        for _ in range(FAILURE_LIMIT - 1):
+            assert attempt(auth_client, "wrong-guess").status_code == 400
+        assert attempt(auth_client, "wrong-guess").status_code == 429
+
+        response = attempt(auth_client, PASSWORD)
+
+        assert response.status_code == 429
+        assert "Too many failed logins" in response.content.decode()
+        user.refresh_from_db()
+        assert user.check_password(PASSWORD)
+        assert user.email != "moved@example.com"
+
+    def test_the_lockout_also_stops_logging_in(self, client, user, attempt):
+        client.force_login(user)
+        for _ in range(FAILURE_LIMIT):
+            attempt(client, "wrong-guess")
+        client.logout()
+
+        response = client.post(
+            reverse("accounts:login"), {"email": user.email, "password": PASSWORD}
+        )
+
+        assert response.status_code == 429
+        assert not get_user(client).is_authenticated
+
+    def test_the_right_password_resets_the_count(self, auth_client, user, attempt):
+        original_email = user.email
+        for _ in range(FAILURE_LIMIT - 1):
+            attempt(auth_client, "wrong-guess")
+        assert attempt(auth_client, PASSWORD).status_code == 302
+        # Back as it was, so that the next guesses are for the same password and email.
+        change_password(auth_client, old=NEW_PASSWORD, new=PASSWORD)
+        change_email(auth_client, PASSWORD, email=original_email)
+
+        for _ in range(FAILURE_LIMIT - 1):
+            assert attempt(auth_client, "wrong-guess").status_code == 400
+        user.refresh_from_db()
+        assert (user.email, user.check_password(PASSWORD)) == (original_email, True)
+
+
+@pytest.mark.django_db
+def test_a_new_email_with_a_look_alike_letter_before_the_at_is_refused(auth_client, user):
+    UserFactory(email="kim@example.com")
+
+    response = change_email(auth_client, PASSWORD, email="k\u0131m@example.com")
+
+    assert response.status_code == 400
+    assert response.context["email_form"].errors["email"] == [EMAIL_LOCAL_PART_MESSAGE]
+    user.refresh_from_db()
+    assert user.email != "k\u0131m@example.com"
+
+
+@pytest.mark.django_db
+def test_a_new_email_may_have_an_international_domain(auth_client, user):
+    response = change_email(auth_client, PASSWORD, email="kim@b\u00fccher.example")
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.email == "kim@b\u00fccher.example"

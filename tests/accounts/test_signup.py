@@ -4,7 +4,7 @@ from django.core.validators import validate_email
 from django.urls import reverse
 
 from accounts.forms import SignupForm
-from accounts.models import User
+from accounts.models import EMAIL_LOCAL_PART_MESSAGE, User
 from tests.factories import UserFactory
 from tests.utils import long_email, messages_of, signup_data
 
@@ -139,3 +139,16 @@ def test_sign_up_refuses_a_password_of_only_spaces(client, password):
         "Choose a password with more than spaces in it."
     ]
     assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("email", ["k\u0131m@example.com", "\u017fam@example.com"])
+def test_sign_up_refuses_a_look_alike_letter_before_the_at(client, email):
+    # Dotless i (U+0131) and long s (U+017F) pass Django's check as i and s would.
+    UserFactory(email="kim@example.com")
+
+    response = client.post(SIGNUP_URL, signup_data(email=email))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["email"] == [EMAIL_LOCAL_PART_MESSAGE]
+    assert User.objects.count() == 1

@@ -57,7 +57,8 @@ class TestSignupOpensAStore:
         response = client.post(SIGNUP_URL, signup_data(store_name="Shop \u202egpj.exe"))
 
         assert response.context["form"].errors["store_name"] == [
-            "Use one line of letters, numbers, spaces and punctuation."
+            "Remove the invisible characters (such as zero-width spaces or text direction "
+            "marks) from the name."
         ]
         assert not User.objects.exists()
 

@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from products.models import Product
 from tests.utils import messages_of
+from yumroad_site.validators import NAME_INVISIBLE_MESSAGE
 
 CREATE_URL = reverse("products:create")
 
@@ -93,8 +94,6 @@ class TestCreateProduct:
             "Two\nlines",
             "Tab\there",
             "Bell\x07name",
-            *[f"Invoice {char}fdp.exe" for char in "\u202a\u202b\u202c\u202d\u202e"],
-            *[f"Invoice {char}fdp.exe" for char in "\u2066\u2067\u2068\u2069"],
         ],
     )
     def test_refuses_a_name_with_control_characters(self, creator_client, name):
@@ -102,6 +101,43 @@ class TestCreateProduct:
 
         assert response.context["form"].errors["name"] == [
             "Use one line of letters, numbers, spaces and punctuation."
+        ]
+        assert not Product.objects.exists()
+
+    @pytest.mark.parametrize(
+        "name",
+        [
+            *[f"Invoice {char}fdp.exe" for char in "\u202a\u202b\u202c\u202d\u202e"],
+            *[f"Invoice {char}fdp.exe" for char in "\u2066\u2067\u2068\u2069"],
+            "Alpha\u200b X",
+            "Alpha\u200f X",
+            "Alpha\ufeff X",
+            "Alpha\u3164 X",
+            "Alpha\ue000 X",
+            "Alpha\U000e0041 X",
+        ],
+    )
+    def test_refuses_a_name_with_invisible_characters(self, creator_client, name):
+        response = creator_client.post(CREATE_URL, product_data(name=name))
+
+        assert response.status_code == 200
+        assert response.context["form"].errors["name"] == [NAME_INVISIBLE_MESSAGE]
+        assert not Product.objects.exists()
+
+    def test_makes_each_run_of_spaces_in_the_name_one(self, creator_client):
+        creator_client.post(CREATE_URL, product_data(name="  Tidy  \u00a0\u3000 Guide "))
+
+        assert Product.objects.get().name == "Tidy Guide"
+
+    @pytest.mark.parametrize("control", ["\u202e", "\u2066"])
+    def test_refuses_a_description_with_text_direction_controls(self, creator_client, control):
+        response = creator_client.post(
+            CREATE_URL, product_data(description=f"Read me {control}fdp.exe")
+        )
+
+        assert response.status_code == 200
+        assert response.context["form"].errors["description"] == [
+            "Remove the invisible text direction characters from the description."
         ]
         assert not Product.objects.exists()
 
