@@ -75,4 +75,4 @@ serve: install
 	  SECURE_SSL_REDIRECT=false TASK_BACKEND=immediate $(BIN)/gunicorn -c gunicorn.conf.py
 
 clean:
-	rm -rf $(VENV) staticfiles .coverage .coverage.redis htmlcov journeys/node_modules screenshots
+	rm -rf $(VENV) staticfiles cache .coverage .coverage.redis htmlcov journeys/node_modules screenshots

@@ -19,6 +19,9 @@ def pytest_configure(config):
     # REDIS_URL makes them cached_db (tests/storage/test_settings.py checks that it
     # does; the scale-out test runs them over Redis).
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    # The cache production has without Redis, in a folder of this run's own.
+    if not settings.REDIS_URL:
+        settings.CACHES["default"]["LOCATION"] = tempfile.mkdtemp(prefix="yumroad-cache-")
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.sqlite3":
         # A file, not memory, as in production: the concurrency tests' threads each

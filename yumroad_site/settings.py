@@ -127,13 +127,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Local memory by default; Redis, shared by every worker, when REDIS_URL is set.
+# One cache that every process shares, since the page cache's versions, the resend
+# intervals and the rate limits must be the same for every worker: Redis when REDIS_URL
+# is set (every app server shares it), else files in CACHE_DIR (every process on this
+# machine shares them). Files rather than the database: a cached page then costs no
+# query. add() and incr() are atomic there too (yumroad_site/file_cache.py). Up to
+# 10,000 files; when full, a random tenth goes (a page is made again; a counter starts
+# over).
 REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHE_DIR = Path(os.environ.get("CACHE_DIR") or BASE_DIR / "cache")
 CACHES = {
     "default": (
         {"BACKEND": "yumroad_site.redis_cache.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        else {
+            "BACKEND": "yumroad_site.file_cache.FileBasedCache",
+            "LOCATION": str(CACHE_DIR),
+            "OPTIONS": {"MAX_ENTRIES": 10_000, "CULL_FREQUENCY": 10},
+        }
     )
 }
 # With Redis, sessions are read from the cache and kept in the database too, so that

@@ -47,7 +47,7 @@ def test_readyz_names_a_cache_that_does_not_answer(client):
     assert response.json() == {"database": "ok", "cache": "unreachable"}
 
 
-def test_readyz_names_a_database_that_does_not_answer(settings):
+def test_readyz_names_a_database_that_does_not_answer(settings, tmp_path):
     script = (
         "import django; django.setup(); from django.test import Client; "
         "response = Client().get('/readyz'); print(response.status_code, response.content.decode())"
@@ -57,6 +57,7 @@ def test_readyz_names_a_database_that_does_not_answer(settings):
         env={
             "DJANGO_SETTINGS_MODULE": "yumroad_site.settings",
             "DATABASE_URL": "postgres://nobody@127.0.0.1:9/none",
+            "CACHE_DIR": str(tmp_path),
             "PATH": "",
         },
         capture_output=True,

@@ -124,8 +124,18 @@ def test_development_defaults_need_nothing_set():
 
     assert output == (
         "(True, 'django.core.mail.backends.console.EmailBackend', "
-        "'django.core.cache.backends.locmem.LocMemCache')"
+        "'yumroad_site.file_cache.FileBasedCache')"
     ), stderr
+
+
+def test_without_redis_every_process_shares_the_cache_in_cache_dir(tmp_path):
+    _, default, stderr = settings_with({}, "settings.CACHES['default']['LOCATION']")
+    _, chosen, _ = settings_with(
+        {"CACHE_DIR": str(tmp_path)}, "settings.CACHES['default']['LOCATION']"
+    )
+
+    assert default == repr(str(settings.BASE_DIR / "cache")), stderr
+    assert chosen == repr(str(tmp_path))
 
 
 def test_redis_url_selects_the_redis_cache():
