@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import pytest
+from django.db.models.signals import post_init
 from django.urls import reverse
 
 from orders.models import Order
@@ -105,8 +106,27 @@ def stays_on_redirects(browser):
     return browser
 
 
+@pytest.fixture
+def orders_made_together():
+    """Every request that makes a new order waits for the others to get there too, so
+    that all of them looked for an open checkout before any saves one."""
+    barrier = threading.Barrier(CLICKS, timeout=30)
+    waited = threading.local()
+
+    def wait(sender, instance, **kwargs):
+        if instance.pk is None and not getattr(waited, "once", False):
+            waited.once = True
+            barrier.wait()
+
+    post_init.connect(wait, sender=Order)
+    yield
+    post_init.disconnect(wait, sender=Order)
+
+
 @pytest.mark.django_db(transaction=True)
-def test_racing_buy_clicks_of_one_member_make_one_checkout(live_server, stripe_server):
+def test_racing_buy_clicks_of_one_member_make_one_checkout(
+    live_server, stripe_server, orders_made_together
+):
     product = SellableProductFactory(price_cents=900)
     buyer = UserFactory()
     browser = Browser(live_server.url)

@@ -3,8 +3,10 @@
 import ast
 
 import pytest
+from django_ratelimit.exceptions import Ratelimited
 
 from tests.site.test_pages import settings_with
+from yumroad_site.views import too_many_requests
 
 NAMES = "(settings.CHECKOUT_RATE_PER_MINUTE, settings.EMAILS_PER_CLIENT_PER_HOUR, " + (
     "settings.CHECKOUT_EXPIRY_MINUTES)"
@@ -60,3 +62,13 @@ def test_only_the_ratelimit_checks_wrong_for_our_caches_are_silenced():
         "django_ratelimit.E003",
     ]
     assert ast.literal_eval(with_redis[1]) == ["django_ratelimit.W001"]
+
+
+def test_a_limit_raised_without_a_retry_time_still_gets_the_429_page(rf):
+    response = too_many_requests(rf.get("/"), Ratelimited())
+
+    assert response.status_code == 429
+    body = response.content.decode()
+    assert "Too many requests came from your address." in body
+    assert "Please try again later." in body
+    assert not response.has_header("Retry-After")
