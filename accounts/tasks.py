@@ -13,14 +13,15 @@ from yumroad_site.tasks import retried_on_failure
 
 @task()
 def welcome_email_send(store_id, attempt=1):
-    """The welcome email: plain text and HTML, with a link to add a first product."""
+    """The welcome email: plain text and HTML, with a link to add a first product. The
+    address is nobody's confirmed one yet: the subject carries no store name."""
     store = Store.objects.select_related("owner").filter(pk=store_id).first()
     if store is None:
         return
     with retried_on_failure(welcome_email_send, store_id, attempt=attempt):
         email_send(
             template="welcome",
-            subject=f"Welcome to Yumroad, {store.name}",
+            subject="Welcome to Yumroad",
             to=[store.owner.email],
             context={
                 "store": store,

@@ -19,6 +19,7 @@ from accounts.forms import (
     SignupForm,
 )
 from accounts.models import DUPLICATE_EMAIL_MESSAGE, User
+from accounts.ratelimits import EMAILS, limit_count
 from accounts.services import (
     password_reset_complete,
     password_reset_request,
@@ -56,6 +57,12 @@ class SignupView(VisitorsOnlyMixin, SafeNextMixin, FormView):
     form_class = SignupForm
     template_name = "accounts/signup.html"
     next_page = settings.LOGIN_REDIRECT_URL
+
+    def post(self, request, *args, **kwargs):
+        # Every attempt counts, a refused one too: the form says whether an email has
+        # an account, so addresses can't be tried in bulk.
+        limit_count(request=request, group=EMAILS)
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         data = form.cleaned_data
@@ -99,6 +106,12 @@ class PasswordResetView(InvalidFormStatusMixin, auth_views.PasswordResetView):
     form_class = PasswordResetRequestForm
     template_name = "accounts/password_reset.html"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def post(self, request, *args, **kwargs):
+        # Every request counts, whether or not its address has an account: a count of
+        # only those would tell which do.
+        limit_count(request=request, group=EMAILS)
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         password_reset_request(email=form.cleaned_data["email"])

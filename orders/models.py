@@ -39,6 +39,19 @@ class OrderQuerySet(models.QuerySet):
     def owned_by(self, user, product):
         return self.filter(buyer=user, product=product, status=Order.Status.PAID)
 
+    def checkouts_of(self, product, *, buyer=None, guest_key=""):
+        """The pending checkout of `product` by `buyer`, or by the guest whose session
+        holds `guest_key`: one at most (the open-checkout constraints)."""
+        if buyer:
+            who = Q(buyer=buyer)
+        elif guest_key:
+            who = Q(buyer=None, guest_key=guest_key)
+        else:
+            return self.none()
+        return self.filter(who, product=product, status=Order.Status.PENDING).exclude(
+            expires_at=None
+        )
+
 
 class OrderStatus(models.TextChoices):
     PENDING = "pending"
@@ -77,6 +90,17 @@ class Order(models.Model):
         "Stripe checkout session", max_length=255, unique=True, null=True, blank=True
     )
     payment_intent_id = models.CharField("Stripe payment intent", max_length=255, blank=True)
+    checkout_url = models.TextField(
+        "Stripe checkout address", blank=True, help_text="Where the buyer pays, while pending."
+    )
+    expires_at = models.DateTimeField(
+        "checkout expires", null=True, blank=True, help_text="When the checkout closes unpaid."
+    )
+    guest_key = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="For a guest's checkout: a random key kept in their session.",
+    )
     download_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -105,6 +129,22 @@ class Order(models.Model):
                 fields=["product", "email"],
                 condition=Q(amount_cents=0),
                 name="order_one_free_claim_per_email",
+            ),
+            # One open checkout per buyer (a member, or a guest's session) and product:
+            # a second Buy, or six at once, reuses it (orders.services.checkout_start).
+            # Orders from before checkouts expired here (no expires_at) are left out.
+            models.UniqueConstraint(
+                fields=["buyer", "product"],
+                condition=Q(
+                    status=OrderStatus.PENDING, expires_at__isnull=False, buyer__isnull=False
+                ),
+                name="order_one_open_checkout_per_member",
+            ),
+            models.UniqueConstraint(
+                fields=["guest_key", "product"],
+                condition=Q(status=OrderStatus.PENDING, expires_at__isnull=False)
+                & ~Q(guest_key=""),
+                name="order_one_open_checkout_per_guest",
             ),
         ]
 

@@ -48,7 +48,8 @@ def _client():
 
 
 def checkout_session_create(*, order, image_url, success_url, cancel_url):
-    """A checkout session for `order`: (session id, the address to send the buyer to).
+    """A checkout session for `order`, open until its expires_at: (session id, the
+    address to send the buyer to).
 
     The URLs carry Stripe's {CHECKOUT_SESSION_ID} placeholder. Raises CheckoutError.
     """
@@ -74,6 +75,8 @@ def checkout_session_create(*, order, image_url, success_url, cancel_url):
         "metadata": {"order_id": str(order.pk)},
         "success_url": success_url,
         "cancel_url": cancel_url,
+        # Stripe closes the session then, and its checkout.session.expired event follows.
+        "expires_at": int(order.expires_at.timestamp()),
     }
     if order.email:
         params["customer_email"] = order.email

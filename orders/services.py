@@ -7,6 +7,7 @@ event or two deliveries at once end with one paid order and one set of emails.
 
 import logging
 import re
+from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
@@ -70,6 +71,10 @@ class EventMismatch(RefusedEvent):
         return f"it does not match order {order_id}: {differences}"
 
 
+class CheckoutStarting(Exception):
+    """Another request of the same buyer is starting their checkout of this product."""
+
+
 def _order_new(*, product, buyer, email, **fields):
     return Order(
         product=product,
@@ -83,11 +88,31 @@ def _order_new(*, product, buyer, email, **fields):
     )
 
 
-def checkout_start(*, product, buyer, image_url, success_url, cancel_url):
-    """A pending order for a paid product, and its checkout: returns where to send the
-    buyer. On payments.CheckoutError the order is marked failed and the error raised."""
-    order = _order_new(product=product, buyer=buyer, email=buyer.email if buyer else "")
-    order.save()
+def checkout_start(*, product, buyer, guest_key="", image_url, success_url, cancel_url):
+    """Where to send a buyer to pay for `product`: their open checkout of it (a member's,
+    or a guest's, whose session holds `guest_key`), else a new pending order and its
+    checkout, which closes after CHECKOUT_EXPIRY_MINUTES.
+
+    Raises CheckoutStarting while another request of theirs starts it, and
+    payments.CheckoutError when Stripe refuses (the new order is marked failed)."""
+    who = {"buyer": buyer, "guest_key": "" if buyer else guest_key}
+    url = _open_checkout_url(product=product, **who)
+    if url:
+        return url
+    expires_at = timezone.now() + timedelta(minutes=settings.CHECKOUT_EXPIRY_MINUTES)
+    order = _order_new(
+        product=product, email=buyer.email if buyer else "", expires_at=expires_at, **who
+    )
+    try:
+        with transaction.atomic():
+            order.save()
+    except IntegrityError:
+        # Another request of this buyer saved theirs first (the open-checkout constraints).
+        url = _open_checkout_url(product=product, **who)
+        if url:
+            return url
+        raise CheckoutStarting from None
+    # Nothing is locked while Stripe answers: the order is committed, pending.
     try:
         session_id, url = payments.checkout_session_create(
             order=order, image_url=image_url, success_url=success_url, cancel_url=cancel_url
@@ -95,8 +120,41 @@ def checkout_start(*, product, buyer, image_url, success_url, cancel_url):
     except payments.CheckoutError:
         Order.objects.filter(pk=order.pk).update(status=Status.FAILED, updated_at=timezone.now())
         raise
-    Order.objects.filter(pk=order.pk).update(stripe_session_id=session_id)
+    Order.objects.filter(pk=order.pk).update(stripe_session_id=session_id, checkout_url=url)
     return url
+
+
+def _open_checkout_url(*, product, buyer, guest_key):
+    """The address of the buyer's open checkout of `product`, or None when there is none.
+
+    One past its expiry is marked expired here (Stripe closed it; its expired event may
+    not have come yet), and one that got no Stripe session within _start_timeout()
+    (its request died) failed, so that a new checkout can start. Raises
+    CheckoutStarting while another request is getting its session."""
+    order = Order.objects.checkouts_of(product, buyer=buyer, guest_key=guest_key).first()
+    if order is None:
+        return None
+    now = timezone.now()
+    if order.expires_at <= now:
+        _order_end_unpaid(order, Status.EXPIRED)
+        return None
+    if order.checkout_url:
+        return order.checkout_url
+    if order.created_at <= now - _start_timeout():
+        _order_end_unpaid(order, Status.FAILED)
+        return None
+    raise CheckoutStarting
+
+
+def _start_timeout():
+    # Stripe's SDK tries twice (max_network_retries=1), each up to the timeout.
+    return timedelta(seconds=2 * settings.STRIPE_TIMEOUT_SECONDS + 30)
+
+
+def _order_end_unpaid(order, status):
+    Order.objects.filter(pk=order.pk, status=Status.PENDING).update(
+        status=status, updated_at=timezone.now()
+    )
 
 
 def order_claim_free(*, product, buyer, email):

@@ -25,6 +25,12 @@ def _context(order):
     }
 
 
+def _claimed_free(order):
+    # Anyone can claim a free product for any address: a stranger's, say. Its emails
+    # carry no seller's words in their subject, and point no reply at that address.
+    return order.amount_cents == 0
+
+
 @task()
 def purchase_receipt_send(order_id, attempt=1):
     """The buyer's receipt with the download link; nothing if the order is no longer paid."""
@@ -32,10 +38,15 @@ def purchase_receipt_send(order_id, attempt=1):
     if order is None or not order.email:
         return
     context = _context(order)
+    subject = (
+        "Your download from Yumroad"
+        if _claimed_free(order)
+        else f"Your purchase of {order.product_name} from {context['store_name']}"
+    )
     with retried_on_failure(purchase_receipt_send, order_id, attempt=attempt):
         email_send(
             template="purchase_receipt",
-            subject=f"Your purchase of {order.product_name} from {context['store_name']}",
+            subject=subject,
             to=[order.email],
             context=context,
         )
@@ -53,5 +64,5 @@ def sale_notice_send(order_id, attempt=1):
             subject=f"You sold {order.product_name}",
             to=[order.store.owner.email],
             context=_context(order),
-            reply_to=[order.email] if order.email else None,
+            reply_to=[order.email] if order.email and not _claimed_free(order) else None,
         )

@@ -1,5 +1,6 @@
 import csv
 import logging
+import secrets
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -22,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import ListView
 
+from accounts.ratelimits import CHECKOUTS, EMAILS, limit_count
 from orders import payments, services
 from orders.forms import BuyerEmailForm
 from orders.models import Order
@@ -33,6 +35,8 @@ from yumroad_site.views import PaginatedMixin
 logger = logging.getLogger(__name__)
 
 CHECKOUT_FAILED_MESSAGE = "We couldn't start the checkout. Please try again."
+CHECKOUT_STARTING_MESSAGE = "Your checkout is starting. Please try again in a moment."
+GUEST_KEY = "orders:guest_key"
 CANCELLED_MESSAGE = (
     "There was an error while attempting to purchase this product. Please try again."
 )
@@ -51,6 +55,13 @@ def _return_url(request, name):
 
 def _image_url(request, product):
     return request.build_absolute_uri(product.picture_link) if product.picture_link else ""
+
+
+def _guest_key(request):
+    """A random key kept in a guest's session: a second Buy finds their checkout by it."""
+    if not request.session.get(GUEST_KEY):
+        request.session[GUEST_KEY] = secrets.token_urlsafe(24)
+    return request.session[GUEST_KEY]
 
 
 class BuyView(View):
@@ -75,20 +86,26 @@ class BuyView(View):
         if payments.checkout_mode() is None:
             messages.error(request, "Checkout is not available right now.")
             return redirect(product)
+        limit_count(request=request, group=CHECKOUTS)
         try:
             url = services.checkout_start(
                 product=product,
                 buyer=user,
+                guest_key="" if user else _guest_key(request),
                 image_url=_image_url(request, product),
                 success_url=_return_url(request, "orders:success"),
                 cancel_url=_return_url(request, "orders:cancel"),
             )
+        except services.CheckoutStarting:
+            messages.info(request, CHECKOUT_STARTING_MESSAGE)
+            return redirect(product)
         except payments.CheckoutError:
             messages.error(request, CHECKOUT_FAILED_MESSAGE)
             return redirect(product)
         return HttpResponseSeeOther(url)
 
     def claim_free(self, request, product, user):
+        limit_count(request=request, group=EMAILS)
         if user:
             email = user.email
         else:

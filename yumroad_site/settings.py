@@ -30,6 +30,18 @@ def env_list(name, default):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_int(name, default, *, minimum, maximum=None):
+    """An integer from the environment, within bounds: anything else stops the start."""
+    value = os.environ.get(name, str(default)).strip()
+    if not (value.isascii() and value.isdigit()):
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.")
+    number = int(value)
+    if number < minimum or (maximum is not None and number > maximum):
+        bounds = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+        raise ImproperlyConfigured(f"{name} must be {bounds}.")
+    return number
+
+
 DEBUG = env_bool("DEBUG", True)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -59,6 +71,7 @@ INSTALLED_APPS = [
     "csp",
     "django_tasks",
     "django_tasks_db",
+    "django_ratelimit",
     "accounts",
     "stores",
     "products",
@@ -85,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "yumroad_site.middleware.permissions_policy",
+    # A view over a rate limit raises django-ratelimit's Ratelimited: the 429 page.
+    "django_ratelimit.middleware.RatelimitMiddleware",
     # Last, so that it sees the lockout flag the authentication attempt set.
     "axes.middleware.AxesMiddleware",
 ]
@@ -350,6 +365,25 @@ if not re.fullmatch(r"[a-z]{3}", CURRENCY):
     raise ImproperlyConfigured("CURRENCY must be a three-letter ISO code, like usd.")
 # How long a download link works, in seconds.
 DOWNLOAD_LINK_MAX_AGE = int(os.environ.get("DOWNLOAD_LINK_MAX_AGE", str(7 * 24 * 3600)))
+# How long a checkout can be paid, in minutes: Stripe allows 30 minutes to 24 hours
+# from the session's creation (31 at least leaves room for the request's way there).
+# A second Buy of the same product by the same buyer meanwhile reuses it.
+CHECKOUT_EXPIRY_MINUTES = env_int("CHECKOUT_EXPIRY_MINUTES", 60, minimum=31, maximum=24 * 60)
+
+# Rate limits per client address (accounts.lockout.client_address), counted by
+# django-ratelimit in the default cache (accounts/ratelimits.py); over one: a 429 page.
+RATELIMIT_VIEW = "yumroad_site.views.too_many_requests"
+# Checkouts started (a Buy of a paid product, reused checkouts included) a minute.
+CHECKOUT_RATE_PER_MINUTE = env_int("CHECKOUT_RATE_PER_MINUTE", 10, minimum=1)
+# Requests that make the site email someone (free claims, sign-up attempts, password
+# reset requests, together) an hour.
+EMAILS_PER_CLIENT_PER_HOUR = env_int("EMAILS_PER_CLIENT_PER_HOUR", 20, minimum=1)
+SILENCED_SYSTEM_CHECKS = [
+    # "Not officially supported" names every backend outside its list of three. Both of
+    # ours increment atomically: Redis with INCR, the file cache under a lock
+    # (yumroad_site/file_cache.py).
+    "django_ratelimit.W001",
+]
 
 # Security
 
@@ -368,7 +402,7 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
-    SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
+    SILENCED_SYSTEM_CHECKS += ["security.W005", "security.W021"]
 
 # The other sites a form's answer may send the browser to: the CSP's form-action allows
 # them, and blocks any other (Stripe's account links go here when payouts arrive).

@@ -66,6 +66,19 @@ class PaginatedMixin:
             raise PageOutOfRange(*error.args) from error
 
 
+def too_many_requests(request, exception):
+    """RATELIMIT_VIEW: a request over a rate limit (accounts.ratelimits) gets this 429."""
+    retry_after = getattr(exception, "retry_after", None)
+    context = {
+        "message": str(exception) or "Too many requests came from your address.",
+        "minutes": -(-retry_after // 60) if retry_after else None,
+    }
+    response = render(request, "429.html", context, status=429)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
 def page_not_found(request, exception):
     if isinstance(exception, PageOutOfRange):
         context = {"missing": "page", "link": request.path, "link_text": "Go to the first page"}

@@ -1,20 +1,30 @@
 """Requests that race, sent by threads to a live server, as several workers see them."""
 
 import threading
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import pytest
+from django.db.models.signals import post_init
 from django.urls import reverse
 
+from orders.models import Order
 from stores.models import Store
-from tests.factories import PASSWORD, ProductFactory, StoreFactory
+from tests.factories import (
+    PASSWORD,
+    ProductFactory,
+    SellableProductFactory,
+    StoreFactory,
+    UserFactory,
+)
 from tests.live import Browser
 from tests.products.test_images import image_bytes, stored_files
 from tests.utils import signup_data
 
 SIGNUPS = 20
 EDIT_ROUNDS = 8
+CLICKS = 6
 
 
 def race(*actions):
@@ -78,3 +88,59 @@ def test_racing_edits_never_leave_a_product_without_its_picture(live_server, set
         assert all(path.is_file() for path in files)
         # Nothing left behind: the picture on disk is the product's, in its sizes.
         assert set((settings.MEDIA_ROOT / "products").rglob("*.*")) == set(files)
+
+
+class NotFollowed(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def stays_on_redirects(browser):
+    """The browser answers a redirect's status instead of following it (to Stripe)."""
+    cookies = next(
+        handler
+        for handler in browser.opener.handlers
+        if isinstance(handler, urllib.request.HTTPCookieProcessor)
+    )
+    browser.opener = urllib.request.build_opener(cookies, NotFollowed())
+    return browser
+
+
+@pytest.fixture
+def orders_made_together():
+    """Every request that makes a new order waits for the others to get there too, so
+    that all of them looked for an open checkout before any saves one."""
+    barrier = threading.Barrier(CLICKS, timeout=30)
+    waited = threading.local()
+
+    def wait(sender, instance, **kwargs):
+        if instance.pk is None and not getattr(waited, "once", False):
+            waited.once = True
+            barrier.wait()
+
+    post_init.connect(wait, sender=Order)
+    yield
+    post_init.disconnect(wait, sender=Order)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_buy_clicks_of_one_member_make_one_checkout(
+    live_server, stripe_server, orders_made_together
+):
+    product = SellableProductFactory(price_cents=900)
+    buyer = UserFactory()
+    browser = Browser(live_server.url)
+    browser.log_in(buyer.email, PASSWORD)
+    browser.get(product.get_absolute_url())
+    stays_on_redirects(browser)
+    buy = partial(browser.post, reverse("orders:buy", args=[product.pk]), {})
+
+    results = race(*[buy] * CLICKS)
+
+    # 303: to the one checkout; 302: back to the product, "your checkout is starting".
+    statuses = sorted(status for status, _, _ in results)
+    assert set(statuses) <= {302, 303}
+    assert 303 in statuses
+    order = Order.objects.get()
+    assert (order.buyer, order.status) == (buyer, Order.Status.PENDING)
+    assert len(stripe_server.requests) == 1

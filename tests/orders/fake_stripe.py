@@ -33,10 +33,16 @@ class FakeStripe:
         def handle(request):
             self.requests.append(request)
             if status != 200:
-                return Response(json.dumps(body), status=status, content_type="application/json")
+                return error(body, status)
+            params = dict(parse_qsl(request.get_data(as_text=True)))
+            expires_at = params.get("expires_at")
+            if expires_at is not None and not valid_expiry(expires_at):
+                return error(EXPIRY_ERROR, 400)
             self.session_count += 1
             session_id = f"cs_test_fake_{self.session_count}"
             session = {"id": session_id, "object": "checkout.session", "url": SESSION_URL}
+            if expires_at is not None:
+                session["expires_at"] = int(expires_at)
             return Response(json.dumps(session), content_type="application/json")
 
         self.server.expect_request("/v1/checkout/sessions", method="POST").respond_with_handler(
@@ -118,6 +124,27 @@ class FakeStripe:
     def sent(self):
         """The form fields of the last request, as Stripe's SDK encodes them."""
         return dict(parse_qsl(self.requests[-1].get_data(as_text=True)))
+
+
+EXPIRY_ERROR = {
+    "error": {
+        "type": "invalid_request_error",
+        "param": "expires_at",
+        "message": "The Checkout Session expires_at must be 30 minutes to 24 hours away.",
+    }
+}
+
+
+def valid_expiry(expires_at):
+    """Stripe's rule: a session closes 30 minutes to 24 hours after it is created."""
+    if not expires_at.isdigit():
+        return False
+    seconds = int(expires_at) - time.time()
+    return 30 * 60 <= seconds <= 24 * 3600
+
+
+def error(body, status):
+    return Response(json.dumps(body), status=status, content_type="application/json")
 
 
 def stripe_signature(payload, secret=WEBHOOK_SECRET, timestamp=None):

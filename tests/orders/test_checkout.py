@@ -65,7 +65,10 @@ class TestBuyingAPaidProduct:
             "metadata[order_id]": str(order.pk),
             "success_url": "http://testserver/checkout/success/?session_id={CHECKOUT_SESSION_ID}",
             "cancel_url": "http://testserver/checkout/cancel/?session_id={CHECKOUT_SESSION_ID}",
+            "expires_at": str(int(order.expires_at.timestamp())),
         }
+        # CHECKOUT_EXPIRY_MINUTES: an hour by default.
+        assert round((order.expires_at - order.created_at).total_seconds() / 60) == 60
 
     def test_a_logged_in_buyer_is_named_on_the_order_and_to_stripe(
         self, client, stripe_server, product

@@ -66,7 +66,7 @@ class TestALoggedInBuyer:
             client.post(buy_url(product))
 
         [receipt] = emails_to("ann@example.com")
-        assert receipt.subject == "Your purchase of Starter Notes from Crumb Club"
+        assert receipt.subject == "Your download from Yumroad"
         [link] = DOWNLOAD_LINK.findall(receipt.body)
         assert link == "https://yumroad.example.com" + Order.objects.get().download_url
         html, mimetype = receipt.alternatives[0]
@@ -97,7 +97,8 @@ class TestALoggedInBuyer:
         assert notice.subject == "You sold Starter Notes"
         assert "Buyer: ann@example.com" in notice.body
         assert "Amount: Free" in notice.body
-        assert notice.reply_to == ["ann@example.com"]
+        # No account's address is confirmed: replies go nowhere a claim can point them.
+        assert notice.reply_to == []
 
     def test_no_email_leaves_before_the_commit(
         self, client, product, django_capture_on_commit_callbacks
@@ -152,11 +153,36 @@ class TestAGuest:
             client.post(buy_url(product), {"email": "ann@example.com"})
 
         [receipt] = emails_to("ann@example.com")
-        assert receipt.subject == "Your purchase of Starter Notes from Crumb Club"
         assert DOWNLOAD_LINK.search(receipt.body)
         [notice] = emails_to("baker@example.com")
         assert notice.subject == "You sold Starter Notes"
         assert len(mail.outbox) == 2
+
+    def test_the_typed_address_gets_no_seller_words_in_its_subject(
+        self, client, settings, django_capture_on_commit_callbacks
+    ):
+        # Anyone can type anyone's address: a seller's words in the subject would make
+        # the site a relay for them. They go in the body.
+        settings.DEBUG = False
+        store = StoreFactory(name="Cheap Pills Club", owner=UserFactory(email="s@example.com"))
+        product = SellableProductFactory(name="Claim Your Prize Now", price_cents=0, store=store)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(buy_url(product), {"email": "victim@example.com"})
+
+        [receipt] = emails_to("victim@example.com")
+        assert receipt.subject == "Your download from Yumroad"
+        assert "Claim Your Prize Now from Cheap Pills Club" in receipt.body
+
+    def test_the_seller_notice_points_no_reply_at_the_typed_address(
+        self, client, product, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(buy_url(product), {"email": "victim@example.com"})
+
+        [notice] = emails_to("baker@example.com")
+        assert notice.reply_to == []
+        assert "Buyer: victim@example.com" in notice.body
 
     def test_an_account_with_that_email_is_not_given_the_order(
         self, client, product, django_capture_on_commit_callbacks

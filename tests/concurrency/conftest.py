@@ -1,0 +1,1 @@
+from tests.orders.conftest import stripe_server  # noqa: F401
