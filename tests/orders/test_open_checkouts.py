@@ -136,8 +136,7 @@ class TestASecondBuy:
         self, client, stripe_server, product, member
     ):
         client.post(buy_url(product))
-        session_id = Order.objects.get().stripe_session_id
-        payload = stripe_event("checkout.session.completed", completed_session(session_id))
+        payload = stripe_event("checkout.session.completed", completed_session(Order.objects.get()))
         client.post(
             reverse("orders:stripe_webhook"),
             payload,
