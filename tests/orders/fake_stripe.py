@@ -7,6 +7,7 @@ import re
 import time
 from functools import partial
 from html import escape
+from types import SimpleNamespace
 from urllib.parse import parse_qsl
 
 import requests
@@ -95,14 +96,18 @@ class FakeStripe:
         session_id, sent = self._session_of(request)
         if sent is None:
             return Response("No such checkout session.", status=404)
-        session = completed_session(
-            session_id,
-            payment_intent=f"pi_test_{session_id}",
-            amount_total=int(sent["line_items[0][price_data][unit_amount]"]),
+        # The order as the session was made for it: what completed_session reads.
+        order = SimpleNamespace(
+            stripe_session_id=session_id,
+            pk=sent["client_reference_id"],
+            amount_cents=int(sent["line_items[0][price_data][unit_amount]"]),
             currency=sent["line_items[0][price_data][currency]"],
-            client_reference_id=sent["client_reference_id"],
+            email=sent.get("customer_email"),
+        )
+        session = completed_session(
+            order,
+            payment_intent=f"pi_test_{session_id}",
             metadata={"order_id": sent["metadata[order_id]"]},
-            customer_email=sent.get("customer_email"),
             customer_details={"email": request.form.get("email", "")},
         )
         payload = stripe_event("checkout.session.completed", session, f"evt_{session_id}")
