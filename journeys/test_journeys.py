@@ -86,7 +86,9 @@ def add_product(pages, name, price, tmp_path):
 def test_a_creator_sells_and_a_buyer_buys_downloads_and_finds_it(visitor, site, tmp_path):
     creator = visitor("creator")
     page = sign_up(creator, "maker@example.com", "Forest Finds")
-    welcome = site.email_to("maker@example.com", "Welcome to Yumroad, Forest Finds")
+    # To an address nobody has confirmed, the subject carries no text the user chose.
+    welcome = site.email_to("maker@example.com", "Welcome to Yumroad")
+    assert "Forest Finds" in welcome
     add_product_link = re.search(r"http\S+/products/create/", welcome).group(0)
 
     # Logged out, the welcome email's Add product link goes through the login page and

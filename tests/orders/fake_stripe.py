@@ -7,7 +7,6 @@ import re
 import time
 from functools import partial
 from html import escape
-from types import SimpleNamespace
 from urllib.parse import parse_qsl
 
 import requests
@@ -96,18 +95,13 @@ class FakeStripe:
         session_id, sent = self._session_of(request)
         if sent is None:
             return Response("No such checkout session.", status=404)
-        # The order as the session was made for it: what completed_session reads.
-        order = SimpleNamespace(
-            stripe_session_id=session_id,
-            pk=sent["client_reference_id"],
-            amount_cents=int(sent["line_items[0][price_data][unit_amount]"]),
+        session = paid_session(
+            session_id,
+            amount=int(sent["line_items[0][price_data][unit_amount]"]),
             currency=sent["line_items[0][price_data][currency]"],
-            email=sent.get("customer_email"),
-        )
-        session = completed_session(
-            order,
+            order_id=sent["metadata[order_id]"],
             payment_intent=f"pi_test_{session_id}",
-            metadata={"order_id": sent["metadata[order_id]"]},
+            customer_email=sent.get("customer_email"),
             customer_details={"email": request.form.get("email", "")},
         )
         payload = stripe_event("checkout.session.completed", session, f"evt_{session_id}")
@@ -169,19 +163,31 @@ def stripe_event(event_type, data_object, event_id="evt_test_1"):
 def completed_session(order, **fields):
     """A paid checkout session of `order`, as Stripe sends it once completed: with the
     amount, currency and order id that payments.checkout_session_create gave it."""
+    session = paid_session(
+        order.stripe_session_id,
+        amount=order.amount_cents,
+        currency=order.currency,
+        order_id=str(order.pk),
+        customer_email=order.email or None,
+    )
+    return session | fields
+
+
+def paid_session(session_id, *, amount, currency, order_id, **fields):
+    """A paid checkout session as Stripe sends it once completed."""
     return {
-        "id": order.stripe_session_id,
+        "id": session_id,
         "object": "checkout.session",
         "mode": "payment",
         "status": "complete",
         "payment_status": "paid",
         "payment_intent": "pi_test_paid",
-        "amount_subtotal": order.amount_cents,
-        "amount_total": order.amount_cents,
-        "currency": order.currency,
-        "client_reference_id": str(order.pk),
-        "metadata": {"order_id": str(order.pk)},
-        "customer_email": order.email or None,
+        "amount_subtotal": amount,
+        "amount_total": amount,
+        "currency": currency,
+        "client_reference_id": order_id,
+        "metadata": {"order_id": order_id},
+        "customer_email": None,
         "customer_details": {"email": "payer@example.com", "name": "Pat Payer"},
         **fields,
     }
