@@ -87,6 +87,10 @@ class Client:
         self.recorder = recorder
         self.http = requests.Session()
         self.http.cookies = LoopbackCookies()
+        # A connection of its own for each request: a kept-alive one that the server
+        # closes (after GUNICORN_KEEPALIVE) just as it is reused fails in requests,
+        # where a browser would quietly try again.
+        self.http.headers["Connection"] = "close"
 
     def call(self, kind, method, url, *, expect, timeout=PAGE_TIMEOUT, **kwargs):
         """The response if `expect` holds for it, else None."""
@@ -97,7 +101,7 @@ class Client:
             )
             outcome, ok = str(response.status_code), expect(response)
         except requests.RequestException as error:
-            response, outcome, ok = None, type(error).__name__, False
+            response, outcome, ok = None, f"{type(error).__name__}: {error}"[:300], False
         seconds = time.monotonic() - started
         self.recorder.add(Record(kind, started, seconds, ok, outcome, url))
         return response if ok else None
@@ -306,7 +310,8 @@ class Fault:
     ended: float = 0.0
     lost: int = 0
     duplicated: int = 0
-    problems: list = field(default_factory=list)
+    problems: list = field(default_factory=list)  # short: the table shows them
+    details: list = field(default_factory=list)  # the failure's message only
 
     def __enter__(self):
         self.started = time.monotonic()
@@ -329,12 +334,15 @@ class Fault:
     def errors(self, records=None):
         return [r for r in (self.records if records is None else records) if not r.ok]
 
+    def show(self, records, count=5):
+        self.details += [f"{r.kind} {r.url} -> {r.outcome}" for r in records[:count]]
+
     def check_pages(self):
         """Every request got what a user expects, and pages answered within a second."""
         errors = self.errors()
         if errors:
-            shown = "; ".join(f"{r.kind} {r.url} -> {r.outcome}" for r in errors[:5])
-            self.problems.append(f"{len(errors)} errors ({shown})")
+            self.problems.append(f"{len(errors)} errors")
+            self.show(errors)
         slowest = p95([r.seconds for r in self.pages()])
         if slowest >= P95_LIMIT:
             self.problems.append(f"pages' p95 {slowest:.2f} s")
@@ -362,7 +370,7 @@ class Fault:
                 "FAIL: " + "; ".join(self.problems) if self.problems else "pass",
             )
         )
-        assert not self.problems, f"{self.name}: " + "; ".join(self.problems)
+        assert not self.problems, "\n".join([f"{self.name}:", *self.problems, *self.details])
 
 
 def table(rows):

@@ -322,10 +322,8 @@ def test_the_worker_and_pages_recover_from_terminated_database_connections(site)
         # Requests under way when their connection went may fail; none after.
         failed = fault.errors([r for r in fault.records if r.started >= after])
         if failed:
-            fault.problems.append(
-                f"{len(failed)} requests failed after the termination "
-                f"({'; '.join(f'{r.kind} {r.url} -> {r.outcome}' for r in failed[:5])})"
-            )
+            fault.problems.append(f"{len(failed)} requests failed after the termination")
+            fault.show(failed)
         # The worker is still there (fault_on says if it exited), and sends.
         fault.check_emails(site.smtp, seller=CREATOR, timeout=TASK_LEASE_SECONDS + 25)
     fault.finish()
