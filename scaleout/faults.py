@@ -60,9 +60,27 @@ class Recorder:
         self.lock = threading.Lock()
         self.records = []
         self.orders = []  # (paid at, buyer's email): the fake Stripe answered Pay
+        self.under_way = {}  # a request's id: when it started
 
-    def add(self, record):
+    def begin(self, started):
+        key = object()
         with self.lock:
+            self.under_way[key] = started
+        return key
+
+    def settle(self, before, timeout=SLOW_TIMEOUT + 10):
+        """Wait until every request that started before `before` has answered (or
+        failed): one still hanging belongs in the count too."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if all(started >= before for started in self.under_way.values()):
+                    return
+            time.sleep(0.1)
+
+    def add(self, key, record):
+        with self.lock:
+            del self.under_way[key]
             self.records.append(record)
 
     def last(self, count=3):
@@ -95,15 +113,16 @@ class Client:
     def call(self, kind, method, url, *, expect, timeout=PAGE_TIMEOUT, **kwargs):
         """The response if `expect` holds for it, else None."""
         started = time.monotonic()
+        key = self.recorder.begin(started)
         try:
             response = self.http.request(
                 method, url, allow_redirects=False, timeout=timeout, **kwargs
             )
             outcome, ok = str(response.status_code), expect(response)
-        except requests.RequestException as error:
+        except Exception as error:  # everything counts: a timeout, a reset, a bad answer
             response, outcome, ok = None, f"{type(error).__name__}: {error}"[:300], False
         seconds = time.monotonic() - started
-        self.recorder.add(Record(kind, started, seconds, ok, outcome, url))
+        self.recorder.add(key, Record(kind, started, seconds, ok, outcome, url))
         return response if ok else None
 
     def page(self, url, expect=OK):
@@ -111,7 +130,10 @@ class Client:
 
     def submit(self, kind, url, data, *, form_url=None, files=None, expect, timeout=PAGE_TIMEOUT):
         """POST a form as a browser does, its page first for the CSRF token."""
-        page = self.page(form_url or url)
+        page = self.page(
+            form_url or url,
+            expect=lambda r: r.status_code == 200 and CSRF.search(r.text) is not None,
+        )
         if page is None:
             return None
         token = CSRF.search(page.text).group(1)
@@ -322,6 +344,7 @@ class Fault:
 
     @property
     def records(self):
+        self.recorder.settle(self.ended)
         return self.recorder.between(self.started, self.ended)[0]
 
     @property

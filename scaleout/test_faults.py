@@ -87,6 +87,8 @@ class Site:
             if process.poll() is not None:
                 fault.problems.append(f"{name} exited with code {process.returncode}")
                 self.stack.restart(name)
+        if not all(thread.is_alive() for thread in self.load.threads):
+            fault.problems.append("a thread of the load stopped")
         deadline = time.monotonic() + 30
         for url in self.stack.urls:
             while True:
