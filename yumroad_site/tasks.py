@@ -4,7 +4,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
+from django.db import DatabaseError, connection
 from django.db.models import Count, Min
 from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
@@ -46,12 +46,12 @@ def retried_on_failure(task, *args, attempt, **kwargs):
 
 
 def reconnected_on_failure(write, *, tries=3):
-    """`write()`, tried again on a new database connection when the one it used was lost
+    """`write()`, tried again on a new database connection when the one it used failed
     (outside a transaction only: inside one, the error goes up to whoever opened it)."""
     for attempt in range(1, tries + 1):
         try:
             return write()
-        except (OperationalError, InterfaceError):
+        except DatabaseError:
             if attempt == tries or connection.in_atomic_block:
                 raise
             logger.warning("Lost the database connection; reconnecting", exc_info=True)

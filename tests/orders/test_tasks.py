@@ -6,12 +6,13 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from orders.models import Order
+from orders.models import Order, SentEmail
 from tests.factories import SellableProductFactory, StoreFactory, UserFactory
 from tests.fakes import FlakyEmailBackend
 from tests.utils import signup_data
@@ -192,3 +193,27 @@ class TestWithTheDatabaseBackend:
         assert recipients() == [[SELLER], [BUYER]]
         assert not DBTaskResult.objects.filter(status="READY").exists()
         assert Order.objects.get().status == Order.Status.PAID
+
+    def test_every_task_delivered_twice_sends_each_email_once(self, client, product):
+        claim(client, product)
+        self.run_worker()
+
+        DBTaskResult.objects.update(status="READY")  # the queue delivers at least once
+        self.run_worker()
+
+        assert recipients() == [[BUYER], [SELLER]]
+        assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == 2
+
+    def test_a_receipt_asked_for_again_is_sent_again_once(self, client, product):
+        claim(client, product)
+        cache.clear()  # the few minutes between two receipts have passed
+        claim(client, product)
+        self.run_worker()
+
+        DBTaskResult.objects.update(status="READY")
+        self.run_worker()
+
+        assert recipients() == [[BUYER], [SELLER], [BUYER]]
+        resend = SentEmail.objects.exclude(key="").get()
+        assert resend.kind == "receipt"
+        assert resend.sent_at is not None

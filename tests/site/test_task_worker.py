@@ -153,6 +153,24 @@ def test_the_worker_goes_on_after_its_database_connection_is_terminated(client, 
         keep_alive.close()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_receipt_sent_as_the_connection_is_terminated_is_recorded_and_sent_once(
+    client, product, settings
+):
+    settings.EMAIL_BACKEND = "tests.fakes.InterruptedEmailBackend"
+    order = claim(client, product)
+    keep_alive = []
+    InterruptedEmailBackend.meanwhile = lambda: keep_alive.append(connection_terminate())
+
+    run_worker()
+
+    assert len(receipts()) == 1
+    assert SentEmail.objects.get(order=order, kind="receipt").sent_at is not None
+    assert not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists()
+    if keep_alive[0] is not None:
+        keep_alive[0].close()
+
+
 def connection_terminate():
     """Cut this thread's database connection under Django's feet: on PostgreSQL, the
     server ends it (pg_terminate_backend, as an operator or a failover would); on
