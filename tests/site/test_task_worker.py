@@ -138,8 +138,20 @@ def test_two_workers_never_both_send_one_receipt(client, product, settings):
     assert not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists()
 
 
+@pytest.fixture
+def persistent_connections(monkeypatch):
+    """Connections kept between polls, as in production (DATABASE_CONN_MAX_AGE=60), and
+    no health check before a query: the connection dies after the check, so the worker
+    finds it dead when it uses it."""
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)
+    monkeypatch.setitem(connection.settings_dict, "CONN_HEALTH_CHECKS", False)
+    connection.close()
+
+
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_goes_on_after_its_database_connection_is_terminated(client, product, caplog):
+def test_the_worker_goes_on_after_its_database_connection_is_terminated(
+    client, product, caplog, persistent_connections
+):
     claim(client, product)
     keep_alive = connection_terminate()
 
@@ -155,7 +167,7 @@ def test_the_worker_goes_on_after_its_database_connection_is_terminated(client, 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_receipt_sent_as_the_connection_is_terminated_is_recorded_and_sent_once(
-    client, product, settings
+    client, product, settings, persistent_connections
 ):
     settings.EMAIL_BACKEND = "tests.fakes.InterruptedEmailBackend"
     order = claim(client, product)

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.management import CommandError
-from django.db import DatabaseError, OperationalError, transaction
+from django.db import DatabaseError, OperationalError, close_old_connections, transaction
 from django.utils import timezone
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.compat import TaskResultStatus
@@ -28,6 +28,8 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 logger = logging.getLogger("django_tasks_db")
 
 RECONNECT_SECONDS = 1
+# How often a worker looks for expired leases (finished tasks have no index on their state).
+LEASE_CHECK_SECONDS = 10
 
 
 def leases_expire(*, backend_name):
@@ -45,6 +47,8 @@ def leases_expire(*, backend_name):
 
 
 class Worker(db_worker.Worker):
+    leases_checked_at = None
+
     def run(self):
         logger.info(
             "Starting worker worker_id=%s queues=%s lease=%ss",
@@ -82,8 +86,12 @@ class Worker(db_worker.Worker):
 
     def task_claim(self):
         """The next due task, marked RUNNING by this worker; None when there is none."""
-        for pk in leases_expire(backend_name=self.backend_name):
-            logger.warning("Task id=%s outlived its lease; queued again", pk)
+        close_old_connections()
+        checked_at = self.leases_checked_at
+        if checked_at is None or time.monotonic() - checked_at > LEASE_CHECK_SECONDS:
+            for pk in leases_expire(backend_name=self.backend_name):
+                logger.warning("Task id=%s outlived its lease; queued again", pk)
+            self.leases_checked_at = time.monotonic()
         tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
         if not self.process_all_queues:
             tasks = tasks.filter(queue_name__in=self.queue_names)
