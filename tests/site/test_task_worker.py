@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import connection, connections
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks.signals import task_started
 from django_tasks_db.models import DBTaskResult
 
 from orders.models import Order, SentEmail
@@ -181,6 +182,31 @@ def test_a_receipt_sent_as_the_connection_is_terminated_is_recorded_and_sent_onc
     assert not DBTaskResult.objects.exclude(status="SUCCESSFUL").exists()
     if keep_alive[0] is not None:
         keep_alive[0].close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_whose_connection_dies_as_it_starts_runs_again_at_once(
+    client, product, persistent_connections
+):
+    claim(client, product)
+    terminated = []
+
+    def terminate_once(**kwargs):
+        if not terminated:
+            terminated.append(connection_terminate())
+
+    task_started.connect(terminate_once)
+    try:
+        run_worker()
+    finally:
+        task_started.disconnect(terminate_once)
+
+    assert len(receipts()) == 1
+    receipt_task = DBTaskResult.objects.get(task_path=RECEIPT_TASK)
+    assert receipt_task.status == "SUCCESSFUL"
+    assert len(receipt_task.worker_ids) == 2  # taken, let go when it failed, taken again
+    if terminated[0] is not None:
+        terminated[0].close()
 
 
 def connection_terminate():
