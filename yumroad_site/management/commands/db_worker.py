@@ -61,13 +61,11 @@ class Worker(db_worker.Worker):
         while self.running:
             try:
                 db_task_result = self.task_claim()
-            except OperationalError as error:
-                if not is_locked_database_exception(error):
-                    self.reconnect(error)
-                    continue
-                db_task_result = None  # SQLite busy with another writer: poll again
             except DatabaseError as error:
-                self.reconnect(error)
+                if isinstance(error, OperationalError) and is_locked_database_exception(error):
+                    time.sleep(self.interval)  # SQLite busy with another writer: poll again
+                else:
+                    self.reconnect(error)
                 continue
             if db_task_result is not None:
                 try:
