@@ -68,8 +68,13 @@ def _sent_once(task, order, kind, *, attempt, key=""):
     claimed_at, busy_until = sent_email_claim(order=order, kind=kind, key=key)
     if claimed_at is None:
         if busy_until is not None and task.get_backend().supports_defer:
+            logger.info(
+                "%s of order %s is being sent; looking again at %s", kind, order.pk, busy_until
+            )
             kwargs = {"key": key} if key else {}
             task.using(run_after=busy_until).enqueue(order.pk, attempt=attempt, **kwargs)
+        elif busy_until is not None:
+            logger.warning("%s of order %s is being sent by another run; skipped", kind, order.pk)
         yield False
         return
     claim = SentEmail.objects.filter(order=order, kind=kind, key=key, claimed_at=claimed_at)

@@ -109,6 +109,21 @@ class TestWithTheImmediateBackend:
         assert mail.outbox == []
         assert Order.objects.get().status == Order.Status.PAID
 
+    def test_a_receipt_another_request_is_sending_is_not_sent_twice(
+        self, client, product, caplog, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=False) as queued:
+            claim(client, product)
+        order = Order.objects.get()
+        SentEmail.objects.create(order=order, kind="receipt", claimed_at=timezone.now())
+
+        with caplog.at_level(logging.WARNING):
+            for task in queued:
+                task()
+
+        assert recipients() == [[SELLER]]
+        assert f"receipt of order {order.pk} is being sent by another run; skipped" in caplog.text
+
 
 @pytest.mark.django_db
 class TestWhatChangedBeforeTheTaskRan:
