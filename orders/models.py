@@ -196,3 +196,28 @@ class EarlyRefund(models.Model):
 
     def __str__(self):
         return f"Early refund of {self.payment_intent_id}"
+
+
+class SentEmail(models.Model):
+    """One email of an order, claimed before it is sent and marked sent after: a task
+    run twice (the queue delivers at least once) or by two workers at once sends it once.
+    `key` is empty for the order's own receipt and sale notice, and new for each
+    receipt the buyer asks for again."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", "Receipt"
+        SALE_NOTICE = "sale_notice", "Sale notice"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="sent_emails")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=32, blank=True, default="")
+    claimed_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "kind", "key"], name="email_sent_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of order {self.order_id}"

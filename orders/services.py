@@ -7,6 +7,7 @@ event or two deliveries at once end with one paid order and one set of emails.
 
 import logging
 import re
+import uuid
 from datetime import timedelta
 from functools import partial
 
@@ -181,7 +182,8 @@ def receipt_resend(*, order):
     Returns whether it was sent."""
     if not _resend_interval_start(order.pk):
         return False
-    transaction.on_commit(partial(tasks.purchase_receipt_send.enqueue, order.pk), robust=True)
+    resend = partial(tasks.purchase_receipt_send.enqueue, order.pk, key=uuid.uuid4().hex)
+    transaction.on_commit(resend, robust=True)
     return True
 
 

@@ -1,10 +1,18 @@
+import logging
+from contextlib import contextmanager
+from datetime import timedelta
+
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 from django_tasks import task
 
-from orders.models import Order
+from orders.models import Order, SentEmail
 from yumroad_site.emails import email_send
-from yumroad_site.tasks import retried_on_failure
+from yumroad_site.tasks import reconnected_on_failure, retried_on_failure
+
+logger = logging.getLogger(__name__)
 
 
 def _paid_order(order_id):
@@ -31,9 +39,57 @@ def _claimed_free(order):
     return order.amount_cents == 0
 
 
+def sent_email_claim(*, order, kind, key=""):
+    """Claim the right to send email `kind` of `order`: returns (claimed_at, None) when
+    this run sends it, or (None, busy_until) when it was sent already (busy_until None)
+    or another run claimed it less than a lease ago (it may still be sending)."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            SentEmail.objects.create(order=order, kind=kind, key=key, claimed_at=now)
+        return now, None
+    except IntegrityError:
+        pass
+    lease = timedelta(seconds=settings.TASK_LEASE_SECONDS)
+    unsent = SentEmail.objects.filter(order=order, kind=kind, key=key, sent_at=None)
+    # A claim older than a lease: its run died before it sent or let go. One run takes it.
+    if unsent.filter(claimed_at__lt=now - lease).update(claimed_at=now):
+        return now, None
+    held = unsent.values_list("claimed_at", flat=True).first()
+    return None, (held + lease if held else None)
+
+
+@contextmanager
+def _sent_once(task, order, kind, *, attempt, key=""):
+    """Whether this run sends the email: claimed before the send, marked sent after it,
+    let go when it fails (so that its retry sends). A crash between the send and the
+    mark is the one way it goes twice. An email another run is sending is looked at
+    again when that run's lease ends, in case it died."""
+    claimed_at, busy_until = sent_email_claim(order=order, kind=kind, key=key)
+    if claimed_at is None:
+        if busy_until is not None and task.get_backend().supports_defer:
+            logger.info(
+                "%s of order %s is being sent; looking again at %s", kind, order.pk, busy_until
+            )
+            kwargs = {"key": key} if key else {}
+            task.using(run_after=busy_until).enqueue(order.pk, attempt=attempt, **kwargs)
+        elif busy_until is not None:
+            logger.warning("%s of order %s is being sent by another run; skipped", kind, order.pk)
+        yield False
+        return
+    claim = SentEmail.objects.filter(order=order, kind=kind, key=key, claimed_at=claimed_at)
+    try:
+        yield True
+    except BaseException:
+        reconnected_on_failure(lambda: claim.filter(sent_at=None).delete())
+        raise
+    reconnected_on_failure(lambda: claim.update(sent_at=timezone.now()))
+
+
 @task()
-def purchase_receipt_send(order_id, attempt=1):
-    """The buyer's receipt with the download link; nothing if the order is no longer paid."""
+def purchase_receipt_send(order_id, attempt=1, key=""):
+    """The buyer's receipt with the download link; nothing if the order is no longer paid.
+    `key` is new for each receipt the buyer asks for again: each is sent once."""
     order = _paid_order(order_id)
     if order is None or not order.email:
         return
@@ -43,13 +99,20 @@ def purchase_receipt_send(order_id, attempt=1):
         if _claimed_free(order)
         else f"Your purchase of {order.product_name} from {context['store_name']}"
     )
-    with retried_on_failure(purchase_receipt_send, order_id, attempt=attempt):
-        email_send(
-            template="purchase_receipt",
-            subject=subject,
-            to=[order.email],
-            context=context,
-        )
+    kwargs = {"key": key} if key else {}
+    with (
+        retried_on_failure(purchase_receipt_send, order_id, attempt=attempt, **kwargs),
+        _sent_once(
+            purchase_receipt_send, order, SentEmail.Kind.RECEIPT, attempt=attempt, key=key
+        ) as sending,
+    ):
+        if sending:
+            email_send(
+                template="purchase_receipt",
+                subject=subject,
+                to=[order.email],
+                context=context,
+            )
 
 
 @task()
@@ -58,11 +121,15 @@ def sale_notice_send(order_id, attempt=1):
     order = _paid_order(order_id)
     if order is None or order.store is None:
         return
-    with retried_on_failure(sale_notice_send, order_id, attempt=attempt):
-        email_send(
-            template="sale_notice",
-            subject=f"You sold {order.product_name}",
-            to=[order.store.owner.email],
-            context=_context(order),
-            reply_to=[order.email] if order.email and not _claimed_free(order) else None,
-        )
+    with (
+        retried_on_failure(sale_notice_send, order_id, attempt=attempt),
+        _sent_once(sale_notice_send, order, SentEmail.Kind.SALE_NOTICE, attempt=attempt) as sending,
+    ):
+        if sending:
+            email_send(
+                template="sale_notice",
+                subject=f"You sold {order.product_name}",
+                to=[order.store.owner.email],
+                context=_context(order),
+                reply_to=[order.email] if order.email and not _claimed_free(order) else None,
+            )

@@ -93,7 +93,8 @@ class Stack:
             "MEDIA_ROOT": str(self.folder / "local-media"),
             "PRIVATE_MEDIA_ROOT": str(self.folder / "local-private"),
             "LOG_LEVEL": "WARNING",
-            # Every visitor here comes from 127.0.0.1: no per-address limit applies.
+            # Every simulated visitor comes from 127.0.0.1, which the per-address limits
+            # would count as one client.
             "CHECKOUT_RATE_PER_MINUTE": "100000",
             "EMAILS_PER_CLIENT_PER_HOUR": "100000",
             **self.s3.settings(),

@@ -23,3 +23,16 @@ class FlakyEmailBackend(EmailBackend):
             type(self).failures -= 1
             raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
         return super().send_messages(email_messages)
+
+
+class InterruptedEmailBackend(EmailBackend):
+    """A mail server that, in the middle of the next send, lets `meanwhile()` run (what
+    another worker does then), and then delivers to django.core.mail.outbox."""
+
+    meanwhile = None
+
+    def send_messages(self, email_messages):
+        meanwhile, type(self).meanwhile = type(self).meanwhile, None
+        if meanwhile is not None:
+            meanwhile()
+        return super().send_messages(email_messages)

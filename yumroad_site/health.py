@@ -1,8 +1,12 @@
 import logging
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpResponse, JsonResponse
+from django_tasks import task_backends
+from django_tasks_db import DatabaseBackend
+
+from yumroad_site.tasks import tasks_stalled
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +29,23 @@ def readiness():
     except Exception as error:
         logger.error("Not ready: the cache does not answer: %r", error)
         checks["cache"] = "unreachable"
+    checks.update(tasks_readiness())
     return checks
+
+
+def tasks_readiness():
+    """{"tasks": "stalled"} when a due task has waited TASK_STALL_SECONDS for a worker,
+    else "ok"; nothing when tasks run in the request. A stalled worker delays emails
+    but serves pages: readiness stays 200, and the balancer keeps the server."""
+    if not isinstance(task_backends["default"], DatabaseBackend):
+        return {}
+    try:
+        stalled = tasks_stalled()
+    except DatabaseError:  # the "database" check names it
+        return {}
+    if stalled:
+        logger.warning("Tasks stalled: a due task has waited too long for a worker")
+    return {"tasks": "stalled" if stalled else "ok"}
 
 
 class HealthCheckMiddleware:
@@ -33,7 +53,7 @@ class HealthCheckMiddleware:
     no host check, no https redirect, no session, so a balancer can ask by address.
 
     /healthz: the process answers (no database). /readyz: the database and the cache
-    answer too; 503 naming the part that does not.
+    answer too; 503 naming the part that does not. Stalled tasks are named, with a 200.
     """
 
     def __init__(self, get_response):
@@ -44,6 +64,6 @@ class HealthCheckMiddleware:
             return HttpResponse("ok", content_type="text/plain")
         if request.path == "/readyz":
             checks = readiness()
-            ready = all(state == "ok" for state in checks.values())
+            ready = all(state in ("ok", "stalled") for state in checks.values())
             return JsonResponse(checks, status=200 if ready else 503)
         return self.get_response(request)

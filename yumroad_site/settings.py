@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
+    # Before django_tasks_db: its `db_worker` command, with a lease and reconnection.
+    "yumroad_site",
     "django_tasks",
     "django_tasks_db",
     "django_ratelimit",
@@ -340,6 +342,16 @@ TASK_BACKEND = os.environ.get("TASK_BACKEND") or ("immediate" if DEBUG else "dat
 if TASK_BACKEND not in TASK_BACKENDS:
     raise ImproperlyConfigured(f"TASK_BACKEND must be one of: {', '.join(TASK_BACKENDS)}.")
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASK_BACKEND]}}
+# A task the worker took and did not finish (it was killed, or lost its database) is
+# run again this long after it started: longer than the longest task, an SMTP send.
+TASK_LEASE_SECONDS = env_int("TASK_LEASE_SECONDS", 300, minimum=1)
+if TASK_LEASE_SECONDS <= EMAIL_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"TASK_LEASE_SECONDS must be more than EMAIL_TIMEOUT ({EMAIL_TIMEOUT} s), the "
+        "longest a task may take, or a task still running would be run twice."
+    )
+# /readyz names the tasks "stalled" when a due task has waited this long for a worker.
+TASK_STALL_SECONDS = env_int("TASK_STALL_SECONDS", 300, minimum=1)
 
 # Checkout. Without a Stripe key, DEBUG on runs a local test checkout instead; with
 # DEBUG off, paid products cannot be bought until the key is set.

@@ -6,12 +6,13 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from orders.models import Order
+from orders.models import Order, SentEmail
 from tests.factories import SellableProductFactory, StoreFactory, UserFactory
 from tests.fakes import FlakyEmailBackend
 from tests.utils import signup_data
@@ -108,6 +109,21 @@ class TestWithTheImmediateBackend:
         assert mail.outbox == []
         assert Order.objects.get().status == Order.Status.PAID
 
+    def test_a_receipt_another_request_is_sending_is_not_sent_twice(
+        self, client, product, caplog, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=False) as queued:
+            claim(client, product)
+        order = Order.objects.get()
+        SentEmail.objects.create(order=order, kind="receipt", claimed_at=timezone.now())
+
+        with caplog.at_level(logging.WARNING):
+            for task in queued:
+                task()
+
+        assert recipients() == [[SELLER]]
+        assert f"receipt of order {order.pk} is being sent by another run; skipped" in caplog.text
+
 
 @pytest.mark.django_db
 class TestWhatChangedBeforeTheTaskRan:
@@ -192,3 +208,27 @@ class TestWithTheDatabaseBackend:
         assert recipients() == [[SELLER], [BUYER]]
         assert not DBTaskResult.objects.filter(status="READY").exists()
         assert Order.objects.get().status == Order.Status.PAID
+
+    def test_every_task_delivered_twice_sends_each_email_once(self, client, product):
+        claim(client, product)
+        self.run_worker()
+
+        DBTaskResult.objects.update(status="READY")  # the queue delivers at least once
+        self.run_worker()
+
+        assert recipients() == [[BUYER], [SELLER]]
+        assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == 2
+
+    def test_a_receipt_asked_for_again_is_sent_again_once(self, client, product):
+        claim(client, product)
+        cache.clear()  # the few minutes between two receipts have passed
+        claim(client, product)
+        self.run_worker()
+
+        DBTaskResult.objects.update(status="READY")
+        self.run_worker()
+
+        assert recipients() == [[BUYER], [SELLER], [BUYER]]
+        resend = SentEmail.objects.exclude(key="").get()
+        assert resend.kind == "receipt"
+        assert resend.sent_at is not None

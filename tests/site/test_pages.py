@@ -200,6 +200,11 @@ def test_tasks_run_in_the_request_in_development_and_in_the_worker_in_production
     ("environment", "message"),
     [
         ({"TASK_BACKEND": "celery"}, "TASK_BACKEND must be one of"),
+        (
+            {"TASK_LEASE_SECONDS": "30", "EMAIL_TIMEOUT": "30"},
+            "TASK_LEASE_SECONDS must be more than EMAIL_TIMEOUT (30 s)",
+        ),
+        ({"TASK_STALL_SECONDS": "soon"}, "TASK_STALL_SECONDS must be a whole number"),
         ({"CURRENCY": "dollars"}, "CURRENCY must be a three-letter ISO code"),
         ({"PRIVATE_MEDIA_ROOT": "/srv/media/private", "MEDIA_ROOT": "/srv/media"}, "inside"),
     ],
