@@ -99,10 +99,10 @@ def _bump_epoch():
 
 
 def _run_id(info):
-    for line in info.decode().splitlines():
-        if line.startswith("run_id:"):
-            return line.partition(":")[2].strip()
-    raise Distrusted("Redis did not say its run_id")
+    """The server's run_id in INFO's answer (without one, SET refuses None: a failure)."""
+    return dict(line.split(":", 1) for line in info.decode().split("\r\n") if ":" in line).get(
+        "run_id"
+    )
 
 
 class Trust:
@@ -179,8 +179,6 @@ class Trust:
         """Claim the sentinel of `epoch` for this server, or raise Distrusted when it
         holds another server's run_id (a restart, a restore, a replacement)."""
         try:
-            if epoch is None:
-                raise Distrusted("the cache epoch is unknown")
             connection.send_command("INFO", "server")
             run_id = _run_id(connection.read_response())
             connection.send_command("SET", f"yumroad:epoch:{epoch}", run_id, "NX", "GET")
@@ -458,7 +456,11 @@ class NearCopies:
                 raise ConnectionError("the subscription reconnected: announcements were missed")
             if now - self.heard_at > HEARD_SECONDS + PING_SECONDS:
                 raise ConnectionError("the subscription stopped answering pings")
-        except (RedisError, OSError):
+        except (RedisError, OSError) as error:
+            # Counted by the breaker: a frozen Redis costs one timeout here, one more
+            # for the read that follows, and no more.
+            if not isinstance(error, Distrusted):
+                self.backend._trust.failed(error)
             self.unsubscribe()
             self.retry_at = now + RETRY_SECONDS
             return False

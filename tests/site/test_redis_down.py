@@ -8,16 +8,18 @@ import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
+from django.db import transaction
 from django.urls import reverse
 
 from orders.models import Order
 from orders.services import receipt_resend
 from products.models import Product
-from tests.factories import PASSWORD, OrderFactory, SellableProductFactory
+from tests.factories import PASSWORD, OrderFactory, SellableProductFactory, UserFactory
 from tests.orders import conftest as orders_conftest
 from tests.orders.fake_stripe import SESSION_URL
 from tests.redis_server import OwnRedis
 from yumroad_site import redis_cache
+from yumroad_site.models import CacheEpoch
 
 pytestmark = pytest.mark.django_db(transaction=True)
 stripe_server = orders_conftest.stripe_server
@@ -99,6 +101,18 @@ def test_a_session_made_while_redis_is_down_is_kept_in_the_database_and_ended_th
     assert not Session.objects.filter(session_key=session_key).exists()
 
 
+def test_failed_logins_still_lock_out_while_redis_is_down(client, own_redis):
+    user = UserFactory()
+    own_redis.kill()
+    login = reverse("accounts:login")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(login, {"email": user.email, "password": "not the password"})
+
+    response = client.post(login, {"email": user.email, "password": PASSWORD})
+
+    assert response.status_code == 429
+
+
 def test_a_frozen_redis_is_left_alone_once_the_breaker_opens(client, own_redis, product):
     trust = cache._trust
     own_redis.freeze()
@@ -154,6 +168,27 @@ def test_every_cache_call_reads_as_a_miss_and_skips_its_write_while_redis_is_dow
     cache.delete_many(["a", "b"])
     cache.delete_announced("kept")
     assert not cache.clear()
+
+
+def current_epoch():
+    return CacheEpoch.objects.values_list("value", flat=True).first() or 0
+
+
+def test_a_write_lost_inside_a_transaction_moves_the_epoch_on_once_it_ends(own_redis):
+    cache.set("page", "old")
+    epoch = current_epoch()
+    own_redis.freeze()
+    with transaction.atomic():
+        cache.delete("page")
+        own_redis.thaw()
+        cache._trust.closed_at = 0
+
+        # Not before the commit: the new epoch would not show to anyone.
+        assert cache.get("page") is None
+        assert current_epoch() == epoch
+
+    assert cache.get("page") is None
+    assert current_epoch() == epoch + 1
 
 
 def visit(client, product):
