@@ -206,7 +206,6 @@ class VerifiedConnectionPool(ConnectionPool):
     """Each connection, when it connects, checks the server is the epoch's."""
 
     trust = None
-    epoch = None
 
     def make_connection(self):
         connection = super().make_connection()
