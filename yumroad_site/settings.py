@@ -69,13 +69,12 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
-    # Before django_tasks_db: its `db_worker` command, with a lease and reconnection.
+    # The ground floor: the cache's epoch (its one model), and `db_worker` with a lease
+    # and reconnection (so before django_tasks_db, whose command it replaces).
     "yumroad_site",
     "django_tasks",
     "django_tasks_db",
     "django_ratelimit",
-    # The ground floor: its one model is the cache's epoch.
-    "yumroad_site",
     "accounts",
     "stores",
     "products",
