@@ -1,6 +1,9 @@
 import tempfile
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
+import django_ratelimit.core
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -37,6 +40,14 @@ def _isolated_cache_and_media(settings, tmp_path):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _one_rate_limit_window(monkeypatch):
+    """django-ratelimit counts in fixed windows of the clock: a test that crossed a
+    window's end would see its count start over. Each test's clock stands still."""
+    now = time.time()
+    monkeypatch.setattr(django_ratelimit.core, "time", SimpleNamespace(time=lambda: now))
 
 
 @pytest.fixture

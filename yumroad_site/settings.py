@@ -69,7 +69,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
-    # Before django_tasks_db: its `db_worker` command, with a lease and reconnection.
+    # The ground floor: the cache's epoch (its one model), and `db_worker` with a lease
+    # and reconnection (so before django_tasks_db, whose command it replaces).
     "yumroad_site",
     "django_tasks",
     "django_tasks_db",
@@ -152,10 +153,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # 10,000 files; when full, a random tenth goes (a page is made again; a counter starts
 # over).
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# How long a Redis command (or a connection to Redis) may take, in seconds, before it
+# reads as a miss: a frozen Redis then costs that, and only until the breaker opens
+# (yumroad_site/redis_cache.py).
+try:
+    REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "0.25"))
+except ValueError:
+    REDIS_SOCKET_TIMEOUT = float("nan")
+if not 0 < REDIS_SOCKET_TIMEOUT <= 10:
+    raise ImproperlyConfigured("REDIS_SOCKET_TIMEOUT must be a number of seconds from 0 to 10.")
 CACHE_DIR = Path(os.environ.get("CACHE_DIR") or BASE_DIR / "cache")
 CACHES = {
     "default": (
-        {"BACKEND": "yumroad_site.redis_cache.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "yumroad_site.redis_cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+            },
+        }
         if REDIS_URL
         else {
             "BACKEND": "yumroad_site.file_cache.FileBasedCache",
@@ -165,7 +182,9 @@ CACHES = {
     )
 }
 # With Redis, sessions are read from the cache and kept in the database too, so that
-# every app server sees them and a Redis restart logs nobody out.
+# every app server sees them and a Redis restart logs nobody out. Redis unreachable,
+# they are read from the database; Redis replaced or restored, the cache's epoch keeps
+# an ended session ended.
 if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
@@ -385,6 +404,9 @@ CHECKOUT_EXPIRY_MINUTES = env_int("CHECKOUT_EXPIRY_MINUTES", 60, minimum=31, max
 # Rate limits per client address (accounts.lockout.client_address), counted by
 # django-ratelimit in the default cache (accounts/ratelimits.py); over one: a 429 page.
 RATELIMIT_VIEW = "yumroad_site.views.too_many_requests"
+# A count the cache could not give (Redis went away between two calls) lets the request
+# through; with Redis down, counts are kept per process (yumroad_site/redis_cache.py).
+RATELIMIT_FAIL_OPEN = True
 # Checkouts started (a Buy of a paid product, reused checkouts included) a minute.
 CHECKOUT_RATE_PER_MINUTE = env_int("CHECKOUT_RATE_PER_MINUTE", 10, minimum=1)
 # Requests that make the site email someone (free claims, sign-up attempts, password

@@ -138,14 +138,28 @@ def test_without_redis_every_process_shares_the_cache_in_cache_dir(tmp_path):
     assert chosen == repr(str(tmp_path))
 
 
-def test_redis_url_selects_the_redis_cache():
+def test_redis_url_selects_the_redis_cache_with_short_timeouts():
     _, output, stderr = settings_with(
-        {"REDIS_URL": "redis://127.0.0.1:6379/3"}, "settings.CACHES['default']"
+        {"REDIS_URL": "redis://127.0.0.1:6379/3", "REDIS_SOCKET_TIMEOUT": "0.5"},
+        "settings.CACHES['default']",
     )
 
     assert output == (
-        "{'BACKEND': 'yumroad_site.redis_cache.RedisCache', 'LOCATION': 'redis://127.0.0.1:6379/3'}"
+        "{'BACKEND': 'yumroad_site.redis_cache.RedisCache', "
+        "'LOCATION': 'redis://127.0.0.1:6379/3', "
+        "'OPTIONS': {'socket_timeout': 0.5, 'socket_connect_timeout': 0.5}}"
     ), stderr
+
+
+@pytest.mark.parametrize("timeout", ["0", "-1", "soon", "nan", "11"])
+def test_a_redis_socket_timeout_out_of_bounds_stops_the_start(timeout):
+    returncode, _, stderr = settings_with(
+        {"REDIS_URL": "redis://127.0.0.1:6379/3", "REDIS_SOCKET_TIMEOUT": timeout},
+        "settings.CACHES",
+    )
+
+    assert returncode != 0
+    assert "REDIS_SOCKET_TIMEOUT must be a number of seconds from 0 to 10." in stderr
 
 
 def test_client_is_csrf_protected_on_login(db):

@@ -25,6 +25,7 @@ def test_every_call_shares_one_redis_client_over_the_connection_pool():
 
 
 @needs_redis
+@pytest.mark.django_db  # the cache's epoch is read from the database
 class TestNearCopies:
     """Two backends over one Redis stand for two processes (or threads)."""
 
