@@ -1,3 +1,4 @@
+from botocore.config import Config
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, storages
 from django.utils.functional import cached_property
@@ -29,7 +30,23 @@ class PrivateStorage(FileSystemStorage):
         return None
 
 
-class PrivateS3Storage(S3Storage):
+class PublicS3Storage(S3Storage):
+    """django-storages' S3 storage, with every request bounded: AWS_S3_CONNECT_TIMEOUT
+    and AWS_S3_READ_TIMEOUT per try, AWS_S3_MAX_ATTEMPTS tries, so a frozen S3 fails
+    the request (FileStoreUnavailableMiddleware's page) well before gunicorn's timeout."""
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.client_config = self.client_config.merge(
+            Config(
+                connect_timeout=settings.AWS_S3_CONNECT_TIMEOUT,
+                read_timeout=settings.AWS_S3_READ_TIMEOUT,
+                retries={"mode": "standard", "total_max_attempts": settings.AWS_S3_MAX_ATTEMPTS},
+            )
+        )
+
+
+class PrivateS3Storage(PublicS3Storage):
     """The files products deliver, in a private bucket (AWS_PRIVATE_BUCKET_NAME).
 
     Nothing in it can be read without a signature: the download view, once it has
