@@ -1,9 +1,12 @@
 from botocore.config import Config
+from botocore.exceptions import HTTPClientError
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, storages
 from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
 from storages.backends.s3 import S3Storage
+
+from yumroad_site.middleware import FileStoreUnavailable
 
 
 class PrivateStorage(FileSystemStorage):
@@ -59,9 +62,14 @@ class PrivateS3Storage(PublicS3Storage):
     def download_url(self, name, *, file_name, content_type):
         """A short-lived signed address of the file, saved as `file_name`.
 
-        Raises FileNotFoundError when the bucket no longer has it.
+        Raises FileNotFoundError when the bucket no longer has it, FileStoreUnavailable
+        when the bucket does not answer.
         """
-        if not self.exists(name):
+        try:
+            found = self.exists(name)
+        except HTTPClientError as error:
+            raise FileStoreUnavailable(str(error)) from error
+        if not found:
             raise FileNotFoundError(name)
         parameters = {
             "ResponseContentDisposition": content_disposition_header(True, file_name),

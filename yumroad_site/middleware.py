@@ -11,6 +11,12 @@ logger = logging.getLogger(__name__)
 
 FILE_STORE_MESSAGE = "The file store is not answering; please try again."
 
+
+class FileStoreUnavailable(Exception):
+    """The file store did not answer in time. Not an OSError, as botocore's timeouts
+    are, so that no `except OSError` takes it for a missing file."""
+
+
 # Features no page of the site uses: a script that slips in can't ask for them either.
 PERMISSIONS_POLICY = ", ".join(
     f"{feature}=()"
@@ -99,7 +105,7 @@ class FileStoreUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, HTTPClientError):
+        if not isinstance(exception, HTTPClientError | FileStoreUnavailable):
             return None
         logger.warning("The file store did not answer %s: %r", request.path, exception)
         return service_unavailable(request, FILE_STORE_MESSAGE, retry_after=30)
