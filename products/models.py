@@ -5,6 +5,7 @@ import unicodedata
 from contextlib import contextmanager
 from pathlib import PurePath
 
+from botocore.exceptions import HTTPClientError
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.validators import FileExtensionValidator, MaxValueValidator, URLValidator
 from django.db import connections, models, transaction
@@ -304,14 +305,16 @@ def file_delete(storage, name):
 def uploads_removed_on_error(*uploads):
     """For (field file, delete function) pairs: when the block raises, the new uploads
     among them that it stored are deleted, so no file outlives a row that never
-    committed. A delete that fails too (a frozen S3) is logged and left to
-    `manage.py orphan_files`."""
+    committed. A delete that fails too, or one to a store that has just timed out, is
+    left to `manage.py orphan_files`."""
     new = [(file, delete) for file, delete in uploads if file and not file._committed]
     try:
         yield
-    except Exception:
+    except Exception as error:
+        # A store that stopped answering would make each delete wait as long again.
+        gone_quiet = isinstance(error, HTTPClientError)
         for file, delete in new:
-            if file._committed:
+            if file._committed and not gone_quiet:
                 try:
                     delete(file.storage, file.name)
                 except Exception:
