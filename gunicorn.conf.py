@@ -11,7 +11,10 @@ wsgi_app = "yumroad_site.wsgi:application"
 # every interface, or clients could skip the proxy.
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Threads: a request waiting on Stripe or S3 holds one thread, not the process, so
+# pages keep flowing beside it (orders.payments caps Stripe's share: STRIPE_MAX_CONCURRENT).
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))

@@ -26,8 +26,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE = "yumroad_bench"
-PORT = 8123
+DATABASE = os.environ.get("BENCH_DATABASE", "yumroad_bench")
+PORT = int(os.environ.get("BENCH_PORT", "8123"))
 ENVIRONMENT = {
     "DEBUG": "false",
     "SECRET_KEY": "bench-" + secrets.token_urlsafe(40),
@@ -35,7 +35,7 @@ ENVIRONMENT = {
     "SECURE_SSL_REDIRECT": "false",
     "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
     "DATABASE_CONN_MAX_AGE": "60",
-    "REDIS_URL": "redis://127.0.0.1:6379/9",
+    "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
     "LOG_LEVEL": "WARNING",
 }
 

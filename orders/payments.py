@@ -9,6 +9,8 @@ import json
 import logging
 import re
 import secrets
+import threading
+from contextlib import contextmanager
 
 import stripe
 from django.conf import settings
@@ -27,8 +29,33 @@ class CheckoutError(Exception):
     """Stripe refused, failed or could not be reached: no checkout was started."""
 
 
+class CheckoutBusy(Exception):
+    """STRIPE_MAX_CONCURRENT requests of this process wait on Stripe already."""
+
+
 class InvalidWebhook(Exception):
     """A webhook request that Stripe did not sign, or that is not an event."""
+
+
+# STRIPE_MAX_CONCURRENT permits per process, made again when the setting changes (tests).
+_permits = {}
+_permits_lock = threading.Lock()
+
+
+@contextmanager
+def stripe_permit():
+    """Hold one of this process's STRIPE_MAX_CONCURRENT permits to call Stripe while the
+    block runs. Raises CheckoutBusy at once, without waiting, when all are held: the
+    threads beyond the cap stay free for pages."""
+    limit = settings.STRIPE_MAX_CONCURRENT
+    with _permits_lock:
+        permits = _permits.setdefault(limit, threading.BoundedSemaphore(limit))
+    if not permits.acquire(blocking=False):
+        raise CheckoutBusy
+    try:
+        yield
+    finally:
+        permits.release()
 
 
 def checkout_mode():
@@ -51,7 +78,8 @@ def checkout_session_create(*, order, image_url, success_url, cancel_url):
     """A checkout session for `order`, open until its expires_at: (session id, the
     address to send the buyer to).
 
-    The URLs carry Stripe's {CHECKOUT_SESSION_ID} placeholder. Raises CheckoutError.
+    The URLs carry Stripe's {CHECKOUT_SESSION_ID} placeholder. Call it within
+    stripe_permit(). Raises CheckoutError.
     """
     if checkout_mode() == TEST:
         session_id = TEST_SESSION_PREFIX + secrets.token_urlsafe(24)

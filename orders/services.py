@@ -94,33 +94,39 @@ def checkout_start(*, product, buyer, guest_key="", image_url, success_url, canc
     or a guest's, whose session holds `guest_key`), else a new pending order and its
     checkout, which closes after CHECKOUT_EXPIRY_MINUTES.
 
-    Raises CheckoutStarting while another request of theirs starts it, and
-    payments.CheckoutError when Stripe refuses (the new order is marked failed)."""
+    Raises CheckoutStarting while another request of theirs starts it,
+    payments.CheckoutBusy, before any order is made, when this process waits on Stripe
+    STRIPE_MAX_CONCURRENT times already, and payments.CheckoutError when Stripe refuses
+    (the new order is marked failed)."""
     who = {"buyer": buyer, "guest_key": "" if buyer else guest_key}
     url = _open_checkout_url(product=product, **who)
     if url:
         return url
-    expires_at = timezone.now() + timedelta(minutes=settings.CHECKOUT_EXPIRY_MINUTES)
-    order = _order_new(
-        product=product, email=buyer.email if buyer else "", expires_at=expires_at, **who
-    )
-    try:
-        with transaction.atomic():
-            order.save()
-    except IntegrityError:
-        # Another request of this buyer saved theirs first (the open-checkout constraints).
-        url = _open_checkout_url(product=product, **who)
-        if url:
-            return url
-        raise CheckoutStarting from None
-    # Nothing is locked while Stripe answers: the order is committed, pending.
-    try:
-        session_id, url = payments.checkout_session_create(
-            order=order, image_url=image_url, success_url=success_url, cancel_url=cancel_url
+    # The permit comes first: a Buy refused for it leaves no order behind.
+    with payments.stripe_permit():
+        expires_at = timezone.now() + timedelta(minutes=settings.CHECKOUT_EXPIRY_MINUTES)
+        order = _order_new(
+            product=product, email=buyer.email if buyer else "", expires_at=expires_at, **who
         )
-    except payments.CheckoutError:
-        Order.objects.filter(pk=order.pk).update(status=Status.FAILED, updated_at=timezone.now())
-        raise
+        try:
+            with transaction.atomic():
+                order.save()
+        except IntegrityError:
+            # Another request of this buyer saved theirs first (the open-checkout constraints).
+            url = _open_checkout_url(product=product, **who)
+            if url:
+                return url
+            raise CheckoutStarting from None
+        # Nothing is locked while Stripe answers: the order is committed, pending.
+        try:
+            session_id, url = payments.checkout_session_create(
+                order=order, image_url=image_url, success_url=success_url, cancel_url=cancel_url
+            )
+        except payments.CheckoutError:
+            Order.objects.filter(pk=order.pk).update(
+                status=Status.FAILED, updated_at=timezone.now()
+            )
+            raise
     Order.objects.filter(pk=order.pk).update(stripe_session_id=session_id, checkout_url=url)
     return url
 

@@ -30,12 +30,13 @@ from orders.models import Order
 from products.models import Product
 from stores.models import Store
 from yumroad_site.money import cents_to_decimal, format_money
-from yumroad_site.views import PaginatedMixin
+from yumroad_site.views import PaginatedMixin, service_unavailable
 
 logger = logging.getLogger(__name__)
 
 CHECKOUT_FAILED_MESSAGE = "We couldn't start the checkout. Please try again."
 CHECKOUT_STARTING_MESSAGE = "Your checkout is starting. Please try again in a moment."
+CHECKOUT_BUSY_MESSAGE = "Checkout is busy, try again in a moment."
 GUEST_KEY = "orders:guest_key"
 CANCELLED_MESSAGE = (
     "There was an error while attempting to purchase this product. Please try again."
@@ -99,6 +100,8 @@ class BuyView(View):
         except services.CheckoutStarting:
             messages.info(request, CHECKOUT_STARTING_MESSAGE)
             return redirect(product)
+        except payments.CheckoutBusy:
+            return service_unavailable(request, CHECKOUT_BUSY_MESSAGE, retry_after=5)
         except payments.CheckoutError:
             messages.error(request, CHECKOUT_FAILED_MESSAGE)
             return redirect(product)

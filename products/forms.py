@@ -1,3 +1,4 @@
+import uuid
 from decimal import Decimal
 
 from django import forms
@@ -14,6 +15,7 @@ MAX_PRICE = Decimal(MAX_PRICE_CENTS) / 100
 MIN_PRICE = Decimal(MIN_PRICE_CENTS) / 100
 PRICE_MESSAGE = f"Enter a price in dollars from 0 to {MAX_PRICE:,.0f}, like 5 or 4.99."
 MIN_PRICE_MESSAGE = f"Free, or at least ${MIN_PRICE:.2f}."
+RELOAD_MESSAGE = "This form is out of date. Reload the page to add a product."
 DESCRIPTION_LENGTH_MESSAGE = (
     f"Keep the description to {DESCRIPTION_MAX_LENGTH:,} characters (it has %(show_value)s)."
 )
@@ -88,6 +90,8 @@ class ProductForm(forms.ModelForm):
         help_text="Or the address of an image on the web. An uploaded image comes first.",
     )
     file = ProductFileField(label="File to sell", required=False)
+    # A new product's form only: see Product.submission.
+    submission = forms.CharField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = Product
@@ -101,6 +105,9 @@ class ProductForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["price"].initial = self.instance.price
+            del self.fields["submission"]
+        else:
+            self.fields["submission"].initial = uuid.uuid4()
         rules = (
             f"What buyers download: any type of file, at most {settings.PRODUCT_FILE_MAX_MB} MB."
         )
@@ -116,6 +123,15 @@ class ProductForm(forms.ModelForm):
             self.fields[
                 "file"
             ].help_text = f"{rules} Until it has one, the product shows as coming soon."
+
+    def clean_submission(self):
+        # A hidden field's own errors don't show: the form says it.
+        value = self.cleaned_data["submission"]
+        try:
+            return uuid.UUID(value) if value else None
+        except ValueError:
+            self.add_error(None, RELOAD_MESSAGE)
+            return None
 
     def clean_price(self):
         price = self.cleaned_data["price"]

@@ -1,8 +1,11 @@
+import logging
 import mimetypes
 import secrets
 import unicodedata
+from contextlib import contextmanager
 from pathlib import PurePath
 
+from botocore.exceptions import HTTPClientError
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.validators import FileExtensionValidator, MaxValueValidator, URLValidator
 from django.db import connections, models, transaction
@@ -36,6 +39,8 @@ FILE_NAME_MAX_LENGTH = 255
 HIDDEN_NAME_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
 FILE_COLUMNS = ("file", "file_name", "file_size", "file_type")
 SEARCH_CONFIG = "english"
+
+logger = logging.getLogger(__name__)
 
 
 def search_vector():
@@ -130,6 +135,9 @@ class Product(models.Model):
     store = models.ForeignKey(
         "stores.Store", on_delete=models.CASCADE, related_name="products", db_index=False
     )
+    # The one-use token of the form that created it: the same submission sent again
+    # (a retry after a dropped connection) finds this product instead of making another.
+    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -164,7 +172,7 @@ class Product(models.Model):
     def save(self, *args, **kwargs):
         """Save; note a new file's name, size and type and store the sizes of a new
         picture; once committed, remove the picture (with its sizes) and the file that
-        were replaced.
+        were replaced; if it fails, remove the new ones it stored.
 
         The row is locked while its picture and file are read and replaced. A save
         that doesn't change them keeps the ones stored now: another edit at the same
@@ -186,7 +194,13 @@ class Product(models.Model):
             self.file_name = clean_file_name(self.file.name)
             self.file_size = self.file.size
             self.file_type = mimetypes.guess_type(self.file_name)[0] or "application/octet-stream"
-        with transaction.atomic():
+        # A save that fails after storing the new picture or file removes them.
+        with (
+            uploads_removed_on_error(
+                (self.image, pictures.picture_delete), (self.file, file_delete)
+            ),
+            transaction.atomic(),
+        ):
             stored = None
             if self.pk:
                 stored = (
@@ -281,3 +295,28 @@ def delete_picture_on_commit(storage, name):
 
 def delete_file_on_commit(storage, name):
     transaction.on_commit(lambda: storage.delete(name), robust=True)
+
+
+def file_delete(storage, name):
+    storage.delete(name)
+
+
+@contextmanager
+def uploads_removed_on_error(*uploads):
+    """For (field file, delete function) pairs: when the block raises, the new uploads
+    among them that it stored are deleted, so no file outlives a row that never
+    committed. A delete that fails too, or one to a store that has just timed out, is
+    left to `manage.py orphan_files`."""
+    new = [(file, delete) for file, delete in uploads if file and not file._committed]
+    try:
+        yield
+    except Exception as error:
+        # A store that stopped answering would make each delete wait as long again.
+        gone_quiet = isinstance(error, HTTPClientError)
+        for file, delete in new:
+            if file._committed and not gone_quiet:
+                try:
+                    delete(file.storage, file.name)
+                except Exception:
+                    logger.exception("Could not remove %s, stored by a failed save", file.name)
+        raise

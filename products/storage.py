@@ -1,8 +1,12 @@
+from botocore.config import Config
+from botocore.exceptions import HTTPClientError
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, storages
 from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
 from storages.backends.s3 import S3Storage
+
+from yumroad_site.middleware import FileStoreUnavailable
 
 
 class PrivateStorage(FileSystemStorage):
@@ -29,7 +33,23 @@ class PrivateStorage(FileSystemStorage):
         return None
 
 
-class PrivateS3Storage(S3Storage):
+class PublicS3Storage(S3Storage):
+    """django-storages' S3 storage, with every request bounded: AWS_S3_CONNECT_TIMEOUT
+    and AWS_S3_READ_TIMEOUT per try, AWS_S3_MAX_ATTEMPTS tries, so a frozen S3 fails
+    the request (FileStoreUnavailableMiddleware's page) well before gunicorn's timeout."""
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.client_config = self.client_config.merge(
+            Config(
+                connect_timeout=settings.AWS_S3_CONNECT_TIMEOUT,
+                read_timeout=settings.AWS_S3_READ_TIMEOUT,
+                retries={"mode": "standard", "total_max_attempts": settings.AWS_S3_MAX_ATTEMPTS},
+            )
+        )
+
+
+class PrivateS3Storage(PublicS3Storage):
     """The files products deliver, in a private bucket (AWS_PRIVATE_BUCKET_NAME).
 
     Nothing in it can be read without a signature: the download view, once it has
@@ -42,9 +62,14 @@ class PrivateS3Storage(S3Storage):
     def download_url(self, name, *, file_name, content_type):
         """A short-lived signed address of the file, saved as `file_name`.
 
-        Raises FileNotFoundError when the bucket no longer has it.
+        Raises FileNotFoundError when the bucket no longer has it, FileStoreUnavailable
+        when the bucket does not answer.
         """
-        if not self.exists(name):
+        try:
+            found = self.exists(name)
+        except HTTPClientError as error:
+            raise FileStoreUnavailable(str(error)) from error
+        if not found:
             raise FileNotFoundError(name)
         parameters = {
             "ResponseContentDisposition": content_disposition_header(True, file_name),

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
@@ -13,6 +14,8 @@ from products.models import Product
 from stores.models import Store
 from yumroad_site.cache import CachedListMixin
 from yumroad_site.views import DeferredJoinPaginator, PaginatedMixin
+
+SUBMITTED_MESSAGE = "This form was sent already. Reload the page to add a product."
 
 
 class ProductListView(CachedListMixin, PaginatedMixin, ListView):
@@ -66,8 +69,31 @@ class ProductCreateView(LoginRequiredMixin, SuccessMessageMixin, CreateView):
         return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
+        submission = form.cleaned_data["submission"]
+        if submission:
+            made = Product.objects.filter(submission=submission).first()
+            if made:
+                return self.submitted_again(form, made)
         form.instance.store = self.store
-        return super().form_valid(form)
+        form.instance.submission = submission
+        try:
+            return super().form_valid(form)
+        except IntegrityError:
+            # The same form, sent twice at once: the other request saved it first.
+            made = submission and Product.objects.filter(submission=submission).first()
+            if not made:
+                raise
+            return self.submitted_again(form, made)
+
+    def submitted_again(self, form, made):
+        """A form sent again (a retry after a dropped connection): the product it made
+        already, as if this request had made it; a stranger's token is refused."""
+        if made.store_id != self.store.pk:
+            form.add_error(None, SUBMITTED_MESSAGE)
+            return self.form_invalid(form)
+        self.object = made
+        messages.success(self.request, self.get_success_message(form.cleaned_data))
+        return redirect(made)
 
 
 class OwnerOnlyMixin(LoginRequiredMixin):

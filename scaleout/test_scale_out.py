@@ -51,7 +51,7 @@ def test_both_servers_are_ready_over_the_shared_database_and_cache(stack):
     for server in (A, B):
         ready = visitor(stack).get(server, "/readyz")
         assert ready.status_code == 200
-        assert ready.json() == {"database": "ok", "cache": "ok"}
+        assert ready.json() == {"database": "ok", "cache": "ok", "tasks": "ok"}
 
 
 def test_a_login_on_one_server_holds_on_the_other(stack):

@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.text import slugify
 
-from products.models import delete_file_on_commit
+from products.models import delete_file_on_commit, file_delete, uploads_removed_on_error
 from stores.models import OLD_SLUGS_KEPT, RESERVED_SLUGS, Store, StoreSlug
 
 SLUG_ATTEMPTS = 10
@@ -64,10 +64,19 @@ def store_update(*, store):
     A name that slugifies differently moves the store to a new slug; the old one is
     kept (StoreSlug) and redirects, so shared links keep working: the OLD_SLUGS_KEPT
     newest of them. The new slug may be an old one of this store's, or an idle one
-    of another's. A replaced avatar is deleted once committed. IntegrityError when
-    another store took the name meanwhile; a slug taken meanwhile (Store.slug is
-    unique) is chosen again.
+    of another's. A replaced avatar is deleted once committed, a new one if the save
+    fails. IntegrityError when another store took the name meanwhile; a slug taken
+    meanwhile (Store.slug is unique) is chosen again.
     """
+    with uploads_removed_on_error((store.avatar, file_delete)):
+        current = _store_save(store)
+    if current.avatar and current.avatar.name != store.avatar.name:
+        delete_file_on_commit(current.avatar.storage, current.avatar.name)
+    return store
+
+
+def _store_save(store):
+    """store_update's save, under a new slug if need be: returns the row as it was."""
     attempts_left = SLUG_ATTEMPTS
     while True:
         try:
@@ -96,6 +105,4 @@ def store_update(*, store):
             if not attempts_left or not slug_taken:
                 raise
             continue
-        if current.avatar and current.avatar.name != store.avatar.name:
-            delete_file_on_commit(current.avatar.storage, current.avatar.name)
-        return store
+        return current

@@ -1,6 +1,21 @@
+import logging
+
+from botocore.exceptions import HTTPClientError
 from django.contrib.auth import SESSION_KEY
 from django.core.exceptions import BadRequest
 from django.utils.cache import patch_cache_control
+
+from yumroad_site.views import service_unavailable
+
+logger = logging.getLogger(__name__)
+
+FILE_STORE_MESSAGE = "The file store is not answering; please try again."
+
+
+class FileStoreUnavailable(Exception):
+    """The file store did not answer in time. Not an OSError, as botocore's timeouts
+    are, so that no `except OSError` takes it for a missing file."""
+
 
 # Features no page of the site uses: a script that slips in can't ask for them either.
 PERMISSIONS_POLICY = ", ".join(
@@ -76,3 +91,21 @@ def refuse_null_characters(get_response):
         return get_response(request)
 
     return middleware
+
+
+class FileStoreUnavailableMiddleware:
+    """A request whose S3 call timed out or could not connect (products.storage bounds
+    each one) gets the 503 page at once, never a 500: an upload, a download, a picture
+    pipeline alike. Model saves roll back and remove what they stored (Product.save)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, HTTPClientError | FileStoreUnavailable):
+            return None
+        logger.warning("The file store did not answer %s: %r", request.path, exception)
+        return service_unavailable(request, FILE_STORE_MESSAGE, retry_after=30)

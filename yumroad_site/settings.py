@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "yumroad_site.middleware.permissions_policy",
     # A view over a rate limit raises django-ratelimit's Ratelimited: the 429 page.
     "django_ratelimit.middleware.RatelimitMiddleware",
+    # An S3 request that timed out: the 503 page.
+    "yumroad_site.middleware.FileStoreUnavailableMiddleware",
     # Last, so that it sees the lockout flag the authentication attempt set.
     "axes.middleware.AxesMiddleware",
 ]
@@ -290,6 +292,19 @@ PRODUCT_FILE_MAX_MB = int(os.environ.get("PRODUCT_FILE_MAX_MB", "100"))
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
 AWS_PRIVATE_BUCKET_NAME = os.environ.get("AWS_PRIVATE_BUCKET_NAME", "")
 DOWNLOAD_URL_MAX_AGE = int(os.environ.get("DOWNLOAD_URL_MAX_AGE", "60"))
+# gunicorn kills a request's worker after GUNICORN_TIMEOUT (gunicorn.conf.py reads it
+# too): every wait on another service (S3 in products.storage, Stripe), retries
+# included, must end before that.
+GUNICORN_TIMEOUT = env_int("GUNICORN_TIMEOUT", 30, minimum=1)
+AWS_S3_CONNECT_TIMEOUT = env_int("AWS_S3_CONNECT_TIMEOUT", 2, minimum=1)
+AWS_S3_READ_TIMEOUT = env_int("AWS_S3_READ_TIMEOUT", 5, minimum=1)
+# Tries of one S3 request, the first included.
+AWS_S3_MAX_ATTEMPTS = env_int("AWS_S3_MAX_ATTEMPTS", 2, minimum=1, maximum=10)
+if AWS_S3_MAX_ATTEMPTS * (AWS_S3_CONNECT_TIMEOUT + AWS_S3_READ_TIMEOUT) >= GUNICORN_TIMEOUT:
+    raise ImproperlyConfigured(
+        "AWS_S3_MAX_ATTEMPTS times (AWS_S3_CONNECT_TIMEOUT + AWS_S3_READ_TIMEOUT) must be "
+        "under GUNICORN_TIMEOUT, or a frozen S3 would get the worker killed."
+    )
 if AWS_STORAGE_BUCKET_NAME:
     if AWS_PRIVATE_BUCKET_NAME in ("", AWS_STORAGE_BUCKET_NAME):
         raise ImproperlyConfigured(
@@ -307,7 +322,7 @@ if AWS_STORAGE_BUCKET_NAME:
         "file_overwrite": False,
     }
     STORAGES["default"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": "products.storage.PublicS3Storage",
         "OPTIONS": {
             **S3_OPTIONS,
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
@@ -390,7 +405,15 @@ if not re.fullmatch(
         "STRIPE_CHECKOUT_ORIGIN must be an origin, a scheme and a host with perhaps a port "
         "and no path: https://checkout.stripe.com, say."
     )
-STRIPE_TIMEOUT_SECONDS = int(os.environ.get("STRIPE_TIMEOUT_SECONDS", "10"))
+STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 10, minimum=1)
+# The SDK tries a request twice (orders.payments), each up to the timeout.
+if 2 * STRIPE_TIMEOUT_SECONDS >= GUNICORN_TIMEOUT:
+    raise ImproperlyConfigured(
+        "Twice STRIPE_TIMEOUT_SECONDS (a request and its retry) must be under GUNICORN_TIMEOUT."
+    )
+# Requests of one process that may wait on Stripe at once; Buy beyond it answers 503 at
+# once, so the other threads (GUNICORN_THREADS) keep serving pages.
+STRIPE_MAX_CONCURRENT = env_int("STRIPE_MAX_CONCURRENT", 4, minimum=1)
 CURRENCY = os.environ.get("CURRENCY", "usd").strip().lower()
 if not re.fullmatch(r"[a-z]{3}", CURRENCY):
     raise ImproperlyConfigured("CURRENCY must be a three-letter ISO code, like usd.")

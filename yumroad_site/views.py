@@ -79,6 +79,14 @@ def too_many_requests(request, exception):
     return response
 
 
+def service_unavailable(request, message, *, retry_after):
+    """503 with `message` and Retry-After: a part the site needs is busy or not answering,
+    and the request changed nothing."""
+    response = render(request, "503.html", {"message": message}, status=503)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
 def page_not_found(request, exception):
     if isinstance(exception, PageOutOfRange):
         context = {"missing": "page", "link": request.path, "link_text": "Go to the first page"}

@@ -1,15 +1,18 @@
 """Requests that race, sent by threads to a live server, as several workers see them."""
 
+import contextlib
 import threading
 import urllib.request
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import pytest
-from django.db.models.signals import post_init
+from django.db.models.signals import post_init, pre_save
 from django.urls import reverse
 
 from orders.models import Order
+from products.models import Product
 from stores.models import Store
 from tests.factories import (
     PASSWORD,
@@ -125,8 +128,10 @@ def orders_made_together():
 
 @pytest.mark.django_db(transaction=True)
 def test_racing_buy_clicks_of_one_member_make_one_checkout(
-    live_server, stripe_server, orders_made_together
+    live_server, stripe_server, orders_made_together, settings
 ):
+    # Each click holds a Stripe permit while it waits for the others.
+    settings.STRIPE_MAX_CONCURRENT = CLICKS
     product = SellableProductFactory(price_cents=900)
     buyer = UserFactory()
     browser = Browser(live_server.url)
@@ -144,3 +149,40 @@ def test_racing_buy_clicks_of_one_member_make_one_checkout(
     order = Order.objects.get()
     assert (order.buyer, order.status) == (buyer, Order.Status.PENDING)
     assert len(stripe_server.requests) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_product_form_sent_twice_at_once_makes_one_product(live_server, settings):
+    store = StoreFactory()
+    browsers = [Browser(live_server.url), Browser(live_server.url)]
+    for browser in browsers:
+        browser.log_in(store.owner.email, PASSWORD)
+    data = {
+        "name": "Twice Sent",
+        "description": "Words.",
+        "price": "5",
+        "picture_url": "",
+        "submission": str(uuid.uuid4()),
+    }
+    # Each save waits for the other to get there too, so that both looked for the
+    # token's product before either saved: the unique column decides. Where the first
+    # holds the database's write lock meanwhile (SQLite), it goes on alone after a while.
+    barrier = threading.Barrier(2, timeout=2)
+
+    def both_saving(**kwargs):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()
+
+    pre_save.connect(both_saving, sender=Product)
+    try:
+        results = race(
+            *[partial(browser.post, reverse("products:create"), data) for browser in browsers]
+        )
+    finally:
+        pre_save.disconnect(both_saving, sender=Product)
+
+    product = Product.objects.get()
+    assert [(status, path) for status, path, _ in results] == [
+        (200, product.get_absolute_url())
+    ] * 2
+    assert all("Twice Sent" in body for _, _, body in results)

@@ -36,7 +36,7 @@ def test_a_bucket_puts_pictures_in_public_and_files_in_private_object_storage():
         "file_overwrite": False,
     }
     assert storages["default"] == {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": "products.storage.PublicS3Storage",
         "OPTIONS": {
             **common,
             "bucket_name": "pictures",
