@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: install run serve test test-browser test-scale scale-demo lint format check bench clean
+.PHONY: install run serve test test-browser test-scale test-faults scale-demo lint format check bench clean
 
 install: $(VENV)/.installed
 
@@ -44,7 +44,14 @@ test-browser: install $(CHROMIUM) $(AXE)
 # scale-demo serves it until Ctrl-C; test-scale checks it (a minute of mixed traffic).
 # Both stop everything they started.
 test-scale: install
-	$(BIN)/pytest scaleout
+	$(BIN)/pytest scaleout/test_scale_out.py
+
+# The same stack, DEBUG off, with its own redis-server on a free port, a fake Stripe and
+# an SMTP server: each fault (Redis killed, frozen or restored from an old snapshot, the
+# worker killed mid-send, database connections terminated, a slow Stripe, a frozen S3)
+# under load, and a table of what users got. README: "When a part fails".
+test-faults: install
+	$(BIN)/pytest scaleout/test_faults.py
 
 scale-demo: install
 	$(BIN)/python -m scaleout.stack

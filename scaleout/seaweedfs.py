@@ -8,6 +8,7 @@ as a real deployment's would.
 
 import json
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -138,8 +139,16 @@ class SeaweedFS:
                 time.sleep(0.3)
         raise RuntimeError("SeaweedFS did not answer on its S3 port in time")
 
+    def freeze(self):
+        """SIGSTOP: the server keeps its connections open and answers nothing."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self):
+        self.process.send_signal(signal.SIGCONT)
+
     def stop(self):
         if self.process and self.process.poll() is None:
+            self.thaw()  # a frozen process must go on to hear the TERM
             self.process.terminate()
             try:
                 self.process.wait(timeout=5)

@@ -9,9 +9,11 @@ starts the same stack.
 
 DEBUG is on only so that the local test checkout stands in for Stripe (no Stripe key
 here); the rest is production's setup: the database task backend and its worker, Redis,
-object storage, a shared SECRET_KEY.
+object storage, a shared SECRET_KEY. The fault test (scaleout/test_faults.py) starts it
+with its own database and Redis, DEBUG off, a fake Stripe and an SMTP server (`env`).
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -44,8 +46,19 @@ def recreate_database(url):
 
 
 class Stack:
-    def __init__(self, folder, *, app_servers=2, gunicorn_workers=2):
+    def __init__(
+        self,
+        folder,
+        *,
+        app_servers=2,
+        gunicorn_workers=2,
+        database_url=DATABASE_URL,
+        redis_url=REDIS_URL,
+        env=None,
+    ):
         self.folder = Path(folder)
+        self.database_url = database_url
+        self.redis_url = redis_url
         self.logs = self.folder / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.emails = self.folder / "emails"
@@ -59,6 +72,7 @@ class Stack:
             log=(self.logs / "seaweedfs.log").open("w"),
         )
         self.processes = []
+        self.commands = {}  # name: (command, environment), to start it again
         self.env = {
             **{
                 key: value
@@ -68,9 +82,9 @@ class Stack:
             "DEBUG": "true",
             "SECRET_KEY": "scale-out-demo-only-the-same-on-every-app-server",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "DATABASE_URL": DATABASE_URL,
+            "DATABASE_URL": database_url,
             "DATABASE_CONN_MAX_AGE": "60",
-            "REDIS_URL": REDIS_URL,
+            "REDIS_URL": redis_url,
             "TASK_BACKEND": "database",
             "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
             "EMAIL_FILE_PATH": str(self.emails),
@@ -84,6 +98,7 @@ class Stack:
             "CHECKOUT_RATE_PER_MINUTE": "100000",
             "EMAILS_PER_CLIENT_PER_HOUR": "100000",
             **self.s3.settings(),
+            **(env or {}),
         }
 
     def start(self):
@@ -95,15 +110,13 @@ class Stack:
         return self
 
     def _start(self):
-        recreate_database(DATABASE_URL)
-        redis.Redis.from_url(REDIS_URL).flushdb()
+        recreate_database(self.database_url)
+        redis.Redis.from_url(self.redis_url).flushdb()
         self.s3.start()
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-            cwd=PROJECT,
-            env=self.env,
-            check=True,
-        )
+        self.manage("migrate", "--noinput", "-v", "0")
+        if self.env["DEBUG"] == "false":
+            # Production's static files storage serves only what collectstatic gathered.
+            self.manage("collectstatic", "--noinput", "-v", "0")
         for index, port in enumerate(self.ports, 1):
             self._spawn(
                 f"gunicorn-{index}",
@@ -118,17 +131,42 @@ class Stack:
         for url in self.urls:
             self._wait_for(url)
 
+    def manage(self, *args):
+        subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT, env=self.env, check=True)
+
     def _spawn(self, name, command, **env):
-        log = (self.logs / f"{name}.log").open("w")
-        process = subprocess.Popen(
-            command,
-            cwd=PROJECT,
-            env={**self.env, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.processes.append((name, process))
+        self.commands[name] = (command, {**self.env, **env})
+        self.processes.append((name, self._popen(name)))
+
+    def _popen(self, name):
+        command, env = self.commands[name]
+        # Appended to: a process started again keeps the log of the one before.
+        with (self.logs / f"{name}.log").open("a") as log:
+            return subprocess.Popen(
+                command,
+                cwd=PROJECT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def process(self, name):
+        return dict(self.processes)[name]
+
+    def kill(self, name):
+        """SIGKILL `name` and everything it started, as a crash would end it."""
+        process = self.process(name)
+        _signal_group(process, signal.SIGCONT)
+        _signal_group(process, signal.SIGKILL)
+        process.wait()
+
+    def restart(self, name):
+        """Start `name` again (killed, or stopped on its own) with the same command."""
+        self.processes = [
+            (each, self._popen(name) if each == name else process)
+            for each, process in self.processes
+        ]
 
     def _wait_for(self, url, timeout=60):
         deadline = time.monotonic() + timeout
@@ -153,13 +191,14 @@ class Stack:
 
     def stop(self):
         for _, process in reversed(self.processes):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+            # A stopped (SIGSTOP) process must go on to hear the TERM.
+            _signal_group(process, signal.SIGCONT)
+            _signal_group(process, signal.SIGTERM)
         for _, process in self.processes:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                _signal_group(process, signal.SIGKILL)
                 process.wait()
         self.processes = []
         self.s3.stop()
@@ -169,6 +208,13 @@ class Stack:
 
     def __exit__(self, *exc_info):
         self.stop()
+
+
+def _signal_group(process, signum):
+    """Send `signum` to the process group `process` leads, unless it is gone."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signum)
 
 
 def main():
