@@ -15,7 +15,7 @@ DUMP = "dump.rdb"
 
 
 class RedisServer:
-    def __init__(self, folder, *, log):
+    def __init__(self, folder, *, log=subprocess.DEVNULL):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.log = log
@@ -81,6 +81,11 @@ class RedisServer:
             self.thaw()
             self.process.kill()
             self.process.wait()
+
+    def restart(self, *, snapshot=None):
+        """As an operator would: stopped, then started empty or from `snapshot`."""
+        self.kill()
+        return self.start(snapshot=snapshot)
 
     def stop(self):
         self.kill()

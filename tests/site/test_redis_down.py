@@ -5,6 +5,7 @@ every page and action from the database, and never what Redis should have forgot
 Transactional: the cache's epoch moves on in the database outside any transaction."""
 
 import pytest
+import redis
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
@@ -14,10 +15,10 @@ from django.urls import reverse
 from orders.models import Order
 from orders.services import receipt_resend
 from products.models import Product
+from scaleout.redis_server import RedisServer
 from tests.factories import PASSWORD, OrderFactory, SellableProductFactory, UserFactory
 from tests.orders import conftest as orders_conftest
 from tests.orders.fake_stripe import SESSION_URL
-from tests.redis_server import OwnRedis
 from yumroad_site import redis_cache
 from yumroad_site.models import CacheEpoch
 
@@ -27,8 +28,7 @@ stripe_server = orders_conftest.stripe_server
 
 @pytest.fixture
 def own_redis(tmp_path, settings):
-    server = OwnRedis(tmp_path / "redis")
-    server.start()
+    server = RedisServer(tmp_path / "redis").start()
     settings.CACHES = {
         "default": {
             "BACKEND": "yumroad_site.redis_cache.RedisCache",
@@ -64,7 +64,9 @@ def is_logged_in(client):
 
 
 def cached_keys(server):
-    return [key.decode() for key in server.client().keys("*") if b"yumroad:" not in key]
+    return [
+        key.decode() for key in redis.Redis.from_url(server.url).keys("*") if b"yumroad:" not in key
+    ]
 
 
 def test_every_page_and_action_answers_while_redis_is_killed(
@@ -223,10 +225,10 @@ class TestWhatRedisShouldHaveForgotten:
 
     def test_a_redis_restored_from_an_older_snapshot(self, client, own_redis, product, seen):
         visitor, session_key = seen
-        own_redis.snapshot()
+        old = own_redis.snapshot_save("old.rdb")
         self.change_and_log_out(client, product)
 
-        own_redis.restore()
+        own_redis.restart(snapshot=old)
 
         self.assert_forgotten(client, visitor, session_key, product)
 
@@ -244,11 +246,11 @@ class TestWhatRedisShouldHaveForgotten:
         self, client, own_redis, product, seen
     ):
         visitor, session_key = seen
-        own_redis.snapshot()
+        old = own_redis.snapshot_save("old.rdb")
         own_redis.kill()
         self.change_and_log_out(client, product)
 
-        own_redis.restore()
+        own_redis.start(snapshot=old)
         cache._trust.closed_at = 0
 
         self.assert_forgotten(client, visitor, session_key, product)
@@ -257,7 +259,7 @@ class TestWhatRedisShouldHaveForgotten:
         visitor, session_key = seen
         self.change_and_log_out(client, product)
 
-        own_redis.client().flushall()
+        redis.Redis.from_url(own_redis.url).flushall()
 
         self.assert_forgotten(client, visitor, session_key, product)
 
@@ -265,6 +267,6 @@ class TestWhatRedisShouldHaveForgotten:
         visitor, session_key = seen
         self.change_and_log_out(client, product)
 
-        own_redis.replace()
+        own_redis.restart()  # empty, at the same address
 
         self.assert_forgotten(client, visitor, session_key, product)
