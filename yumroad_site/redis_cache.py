@@ -72,6 +72,12 @@ class Distrusted(RedisError):
     """The Redis a connection reached is not the one the epoch's keys were written to."""
 
 
+class SubscriptionLapsed(ConnectionError):
+    """The subscription went quiet or reconnected: announcements may have been missed, so
+    the near copies go. Not a failure of Redis: a busy process answers pings late, and
+    a Redis that is really gone fails the read that follows."""
+
+
 def _read_epoch():
     """The epoch in the database, read on a connection of its own: not in the request's
     transaction (or its query count)."""
@@ -452,13 +458,13 @@ class NearCopies:
                 if message["type"] == "message":
                     self.drop(message["data"].decode())
             if self.reconnected:
-                raise ConnectionError("the subscription reconnected: announcements were missed")
+                raise SubscriptionLapsed("the subscription reconnected: announcements were missed")
             if now - self.heard_at > HEARD_SECONDS + PING_SECONDS:
-                raise ConnectionError("the subscription stopped answering pings")
+                raise SubscriptionLapsed("the subscription stopped answering pings")
         except (RedisError, OSError) as error:
             # Counted by the breaker: a frozen Redis costs one timeout here, one more
             # for the read that follows, and no more.
-            if not isinstance(error, Distrusted):
+            if not isinstance(error, Distrusted | SubscriptionLapsed):
                 self.backend._trust.failed(error)
             self.unsubscribe()
             self.retry_at = now + RETRY_SECONDS

@@ -93,7 +93,7 @@ class TestNearCopies:
         self.behind_its_back(first, "version", "later")
         assert second.get_many_near(["version"]) == {"version": "read from Redis"}
 
-    def test_copies_are_not_trusted_once_the_subscription_stops_answering(self, backends):
+    def test_copies_are_not_trusted_once_the_subscription_stops_answering(self, backends, caplog):
         first, second = backends
         self.copied(first, second)
         self.behind_its_back(first, "version", "changed while unanswered")
@@ -106,6 +106,9 @@ class TestNearCopies:
         second._copies.ping_at += 60
 
         assert second.get_many_near(["version"]) == {"version": "changed while unanswered"}
+        # A busy process answers pings late too: that is no failure of Redis for the
+        # breaker to count (open, it would retire the whole cache).
+        assert "Redis failed" not in caplog.text
 
     def test_a_cleared_cache_is_dropped_from_every_copy(self, backends):
         first, second = backends
@@ -115,7 +118,7 @@ class TestNearCopies:
 
         assert second.get_many_near(["version"]) == {}
 
-    def test_copies_are_dropped_when_redis_py_reconnects_on_its_own(self, backends):
+    def test_copies_are_dropped_when_redis_py_reconnects_on_its_own(self, backends, caplog):
         first, second = backends
         self.copied(first, second)
         self.behind_its_back(first, "version", "changed while reconnecting")
@@ -123,6 +126,7 @@ class TestNearCopies:
         second._copies.on_reconnect(connection=None)
 
         assert second.get_many_near(["version"]) == {"version": "changed while reconnecting"}
+        assert "Redis failed" not in caplog.text
 
     def test_copies_are_bounded(self, backends, monkeypatch):
         monkeypatch.setattr("yumroad_site.redis_cache.MAX_COPIES", 2)
