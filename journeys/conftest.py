@@ -23,7 +23,7 @@ from pytest_httpserver import HTTPServer
 
 from scaleout.mailbox import wait_for_email
 from scaleout.seaweedfs import SeaweedFS, free_port
-from tests.orders.fake_stripe import STRIPE_KEY, WEBHOOK_SECRET, FakeStripe
+from tests.orders.fake_stripe import FakeStripe, site_settings
 
 PROJECT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -124,12 +124,7 @@ class ProductionSite(Site):
         self.s3_url = s3.endpoint_url
         self.env.update(
             {
-                "DEBUG": "false",
-                "SECURE_SSL_REDIRECT": "false",
-                "STRIPE_SECRET_KEY": STRIPE_KEY,
-                "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-                "STRIPE_API_BASE": stripe_url,
-                "STRIPE_CHECKOUT_ORIGIN": stripe_url,
+                **site_settings(stripe_url),
                 "GUNICORN_BIND": f"127.0.0.1:{self.port}",
                 "GUNICORN_WORKERS": "2",
                 **s3.settings(),

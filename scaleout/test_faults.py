@@ -35,7 +35,7 @@ from scaleout.redis_server import RedisServer
 from scaleout.seaweedfs import free_port
 from scaleout.smtp_server import SMTPServer
 from scaleout.stack import DATABASE_URL, Stack
-from tests.orders.fake_stripe import STRIPE_KEY, WEBHOOK_SECRET, FakeStripe
+from tests.orders.fake_stripe import FakeStripe, site_settings
 
 FAULT_SECONDS = 8
 EMAIL_TIMEOUT = 10
@@ -135,12 +135,7 @@ def site(tmp_path_factory):
             folder,
             redis_url=redis_server.url,
             env={
-                "DEBUG": "false",
-                "SECURE_SSL_REDIRECT": "false",
-                "STRIPE_SECRET_KEY": STRIPE_KEY,
-                "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-                "STRIPE_API_BASE": stripe_url,
-                "STRIPE_CHECKOUT_ORIGIN": stripe_url,
+                **site_settings(stripe_url),
                 "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
                 "EMAIL_HOST": "127.0.0.1",
                 "EMAIL_PORT": str(smtp.port),

@@ -146,6 +146,20 @@ def error(body, status):
     return Response(json.dumps(body), status=status, content_type="application/json")
 
 
+def site_settings(stripe_url):
+    """The environment of a site served in its own process that talks to a fake Stripe at
+    `stripe_url`, production's way: DEBUG off, no https redirect, Stripe's checkout on
+    that other origin."""
+    return {
+        "DEBUG": "false",
+        "SECURE_SSL_REDIRECT": "false",
+        "STRIPE_SECRET_KEY": STRIPE_KEY,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_API_BASE": stripe_url,
+        "STRIPE_CHECKOUT_ORIGIN": stripe_url,
+    }
+
+
 def stripe_signature(payload, secret=WEBHOOK_SECRET, timestamp=None):
     """The Stripe-Signature header Stripe sends: t=<unix time>,v1=<HMAC-SHA256 hex>."""
     timestamp = int(time.time()) if timestamp is None else timestamp
