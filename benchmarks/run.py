@@ -1,7 +1,7 @@
 """`make bench`: load Yumroad's pages with wrk, as production serves them.
 
 For each catalogue size it fills a PostgreSQL database in bulk, serves the site with
-gunicorn and production settings (2 sync workers, Redis cache), warms each page up,
+gunicorn and production settings (2 gthread workers, Redis cache), warms each page up,
 loads every page with wrk in turn, several rounds, and prints one table of each
 page's best figures over the rounds (other work on the machine only ever slows a
 round, and a cost that grows with the data shows in every round): page, size,
