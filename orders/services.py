@@ -300,8 +300,8 @@ def _fulfil_on_commit(order_id):
 
 def _field(data, path, kind):
     """The field at `path` (dotted) of an event's object, None when it is absent or
-    null. Raises MalformedEvent when it has another type, or is a string with a NUL
-    (which PostgreSQL can't store)."""
+    null. Raises MalformedEvent when it has another type, or is a string no database
+    can store."""
     names = path.split(".")
     for depth, name in enumerate(names):
         if data is None:
@@ -312,10 +312,20 @@ def _field(data, path, kind):
     if data is not None and (
         not isinstance(data, kind)
         or (isinstance(data, bool) and kind is not bool)
-        or (kind is str and "\x00" in data)
+        or (kind is str and not _storable(data))
     ):
         raise MalformedEvent(path, SHAPES[kind])
     return data
+
+
+def _storable(text):
+    """Whether a database can store `text`: no NUL (PostgreSQL refuses it), and no lone
+    surrogate (a JSON escape can spell one; it has no UTF-8 form)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def _payment_intent(data):

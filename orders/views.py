@@ -1,5 +1,6 @@
 import csv
 import logging
+import re
 import secrets
 
 from django.contrib import messages
@@ -38,6 +39,7 @@ CHECKOUT_FAILED_MESSAGE = "We couldn't start the checkout. Please try again."
 CHECKOUT_STARTING_MESSAGE = "Your checkout is starting. Please try again in a moment."
 CHECKOUT_BUSY_MESSAGE = "Checkout is busy, try again in a moment."
 GUEST_KEY = "orders:guest_key"
+GUEST_KEY_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24)
 CANCELLED_MESSAGE = (
     "There was an error while attempting to purchase this product. Please try again."
 )
@@ -60,9 +62,10 @@ def _image_url(request, product):
 
 def _guest_key(request):
     """A random key kept in a guest's session: a second Buy finds their checkout by it."""
-    if not request.session.get(GUEST_KEY):
-        request.session[GUEST_KEY] = secrets.token_urlsafe(24)
-    return request.session[GUEST_KEY]
+    key = request.session.get(GUEST_KEY)
+    if not (isinstance(key, str) and GUEST_KEY_SHAPE.fullmatch(key)):
+        key = request.session[GUEST_KEY] = secrets.token_urlsafe(24)
+    return key
 
 
 class BuyView(View):

@@ -1,6 +1,7 @@
 """A buyer has one open checkout of a product at a time, and one client address starts
 CHECKOUT_RATE_PER_MINUTE checkouts a minute at most."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import Order
+from orders.views import GUEST_KEY
 from tests.factories import OrderFactory, SellableProductFactory, UserFactory
 from tests.orders.fake_stripe import SESSION_URL, completed_session, stripe_event, stripe_signature
 from tests.utils import messages_of
@@ -58,6 +60,19 @@ class TestASecondBuy:
         assert response["Location"] == SESSION_URL
         assert Order.objects.get().buyer is None
         assert len(stripe_server.requests) == 1
+
+    @pytest.mark.parametrize("stored", ["k" * 65, "ab\x00cd", ["a"], 7])
+    def test_a_guest_key_not_of_our_making_is_replaced(
+        self, client, stripe_server, product, stored
+    ):
+        session = client.session
+        session[GUEST_KEY] = stored
+        session.save()
+
+        response = client.post(buy_url(product))
+
+        assert response.status_code == 303
+        assert re.fullmatch(r"[A-Za-z0-9_-]{32}", Order.objects.get().guest_key)
 
     def test_another_guest_gets_a_checkout_of_their_own(self, client, stripe_server, product):
         client.post(buy_url(product))

@@ -500,6 +500,8 @@ class TestUntrustedEvents:
             ({"customer_details": 7}, "customer_details must be an object"),
             ({"customer_details": {"email": ["a@example.com"]}}, "customer_details.email must"),
             ({"customer_details": {"email": "a\x00@example.com"}}, "customer_details.email"),
+            # A JSON escape can spell a lone surrogate, which no database can store.
+            ({"customer_details": {"email": "\ud800@example.com"}}, "customer_details.email"),
             ({"customer_details": None, "customer_email": 5}, "customer_email must be a string"),
             ({"payment_intent": 5}, "payment_intent must be a string"),
             ({"payment_intent": {"id": "pi_1"}}, "payment_intent must be a string"),
