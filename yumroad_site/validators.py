@@ -56,6 +56,10 @@ def validate_printable(value):
         raise ValidationError(NAME_CHARACTERS_MESSAGE, code="unprintable")
     if any(is_invisible(char) for char in value):
         raise ValidationError(NAME_INVISIBLE_MESSAGE, code="invisible")
+    # Joiners, variation selectors and combining marks are allowed beside letters, but
+    # a name of nothing else shows nothing.
+    if value and not any(unicodedata.category(char)[0] in "LNPS" for char in value):
+        raise ValidationError(NAME_INVISIBLE_MESSAGE, code="invisible")
 
 
 def validate_no_bidi_controls(value):

@@ -49,7 +49,18 @@ class TestLookAlikeNames:
         assert response.context["form"].errors["name"] == [TAKEN]
         assert Store.objects.count() == 1
 
-    @pytest.mark.parametrize("name", ["Alpha\u200b X", "Alpha\u200f X", "Alpha\u2060X"])
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "Alpha\u200b X",
+            "Alpha\u200f X",
+            "Alpha\u2060X",
+            # Allowed beside letters, nothing to see alone.
+            "\u200d\u200d\u200d\u200d",
+            "\u200c\ufe0f\u200c\ufe0f",
+            "\u0301\u0301\u0301\u0301",
+        ],
+    )
     def test_a_name_with_invisible_characters_is_refused(self, auth_client, name):
         response = auth_client.post(CREATE_STORE_URL, {"name": name})
 
