@@ -37,6 +37,7 @@ to Redis until a new subscription is confirmed. A new epoch drops them too.
 import contextlib
 import logging
 import os
+import secrets
 import threading
 import time
 
@@ -53,8 +54,9 @@ COPY_SECONDS = 10
 MAX_COPIES = 1_000
 # The subscription is pinged this often while in use, and copies are trusted only if
 # it answered within HEARD_SECONDS: a connection that died without a word (a dropped
-# route) would otherwise go on being trusted. After a failure, reads go to Redis for
-# RETRY_SECONDS before subscribing again.
+# route) would otherwise go on being trusted. One quiet for longer (its thread served
+# nothing) is pinged and waited for once before its copies are used. After a failure,
+# reads go to Redis for RETRY_SECONDS before subscribing again.
 PING_SECONDS = 1
 HEARD_SECONDS = 3
 RETRY_SECONDS = 5
@@ -450,17 +452,17 @@ class NearCopies:
             if self.pubsub is None:
                 self.copies.clear()
                 self.subscribe()
-            if now >= self.ping_at:
+            if now - self.heard_at > HEARD_SECONDS:
+                # Quiet: this thread served nothing lately, so nobody pinged. One ping
+                # answered proves the subscription holds, and every announcement made
+                # before it is read on the way.
+                self.ping_answered()
+            elif now >= self.ping_at:
                 self.pubsub.ping()
                 self.ping_at = now + PING_SECONDS
-            while (message := self.pubsub.get_message(timeout=0)) is not None:
-                self.heard_at = now
-                if message["type"] == "message":
-                    self.drop(message["data"].decode())
+            self.read_announcements(timeout=0)
             if self.reconnected:
                 raise SubscriptionLapsed("the subscription reconnected: announcements were missed")
-            if now - self.heard_at > HEARD_SECONDS + PING_SECONDS:
-                raise SubscriptionLapsed("the subscription stopped answering pings")
         except (RedisError, OSError) as error:
             # Counted by the breaker: a frozen Redis costs one timeout here, one more
             # for the read that follows, and no more.
@@ -469,7 +471,28 @@ class NearCopies:
             self.unsubscribe()
             self.retry_at = now + RETRY_SECONDS
             return False
-        return now - self.heard_at <= HEARD_SECONDS
+        return True
+
+    def read_announcements(self, *, timeout, pong=None):
+        """Drop the copies of what was announced. With `pong`, read until the answer to
+        the ping that carried it, waiting `timeout` at most for each message; return
+        whether it came."""
+        while (message := self.pubsub.get_message(timeout=timeout)) is not None:
+            self.heard_at = time.monotonic()
+            if message["type"] == "message":
+                self.drop(message["data"].decode())
+            elif message["type"] == "pong" and pong is not None and message["data"] == pong:
+                return True
+        return False
+
+    def ping_answered(self):
+        """Ping, and read until its answer, waiting no longer than a command may."""
+        pong = secrets.token_hex(8)
+        self.pubsub.ping(message=pong)
+        self.ping_at = time.monotonic() + PING_SECONDS
+        timeout = self.pubsub.connection.socket_timeout or 1
+        if not self.read_announcements(timeout=timeout, pong=pong.encode()):
+            raise SubscriptionLapsed("the subscription stopped answering pings")
 
     def subscribe(self):
         self.reconnected = False
