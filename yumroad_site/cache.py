@@ -20,7 +20,7 @@ from django.contrib.messages.storage.session import SessionStorage
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -113,6 +113,40 @@ def catalogue_get_or_set(make, *parts):
     return value
 
 
+# Where each character of a token stands in the alphabet.
+CSRF_INDEX = {char: index for index, char in enumerate(CSRF_ALLOWED_CHARS)}
+
+
+def _random_indexes(count):
+    """`count` indexes into CSRF_ALLOWED_CHARS, each uniform, from one read of the
+    system's randomness (bytes past the last whole multiple of the alphabet are left,
+    as they would favour its first characters)."""
+    size = len(CSRF_ALLOWED_CHARS)
+    limit = 256 - 256 % size
+    indexes = []
+    while len(indexes) < count:
+        indexes += [byte % size for byte in secrets.token_bytes(2 * count) if byte < limit]
+    return indexes[:count]
+
+
+def form_token(request):
+    """Django's get_token(request), made in a fifth of the time: the same masked token
+    of the CSRF secret, and a new secret (which CsrfViewMiddleware then sets as the
+    cookie) when the request brought none. Django draws each of the 64 random characters
+    with a call of its own, about as long as the rest of serving a cached page."""
+    chars, size = CSRF_ALLOWED_CHARS, len(CSRF_ALLOWED_CHARS)
+    secret = request.META.get("CSRF_COOKIE")
+    if secret is None:
+        secret = "".join([chars[index] for index in _random_indexes(CSRF_SECRET_LENGTH)])
+        request.META["CSRF_COOKIE"] = secret
+    # As in get_token: the cookie is (re)sent with the response.
+    request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
+    mask = _random_indexes(CSRF_SECRET_LENGTH)
+    pairs = zip(secret, mask, strict=True)
+    cipher = [chars[(CSRF_INDEX[char] + shift) % size] for char, shift in pairs]
+    return "".join([chars[shift] for shift in mask] + cipher)
+
+
 def cacheable_page(view):
     """Let PageCacheMiddleware keep this view's pages, at their own address only (not
     /products/0001/ for /products/1/). A view without pagination keeps only its address
@@ -182,7 +216,7 @@ class PageCacheMiddleware:
         versions, cached = _get(version_keys, parts)
         if cached is not None:
             headers, pieces = cached
-            content = get_token(request).join(pieces) if len(pieces) > 1 else pieces[0]
+            content = form_token(request).join(pieces) if len(pieces) > 1 else pieces[0]
             return HttpResponse(content, headers=headers)
         response = self.get_response(request)
         if self.keeps(request, response, parts):

@@ -1,9 +1,11 @@
 import re
+from collections import Counter
 
 import pytest
 from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, _unmask_cipher_token
 from django.test import Client
 from django.urls import reverse
 
@@ -18,7 +20,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.utils import messages_of
-from yumroad_site.cache import catalogue_get, member_changed
+from yumroad_site.cache import _random_indexes, catalogue_get, member_changed
 
 LOGIN_URL = reverse("accounts:login")
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -73,6 +75,24 @@ class TestVisitorsPageCache:
         assert second_token != first_token
         assert claim.status_code == 302
         assert Order.objects.get().email == "second@example.com"
+
+    def test_a_cached_pages_token_masks_the_csrf_cookie_it_sets_or_the_one_it_was_sent(
+        self, product
+    ):
+        visitor = Client()
+        visitor.get(product.get_absolute_url())  # cached now
+
+        first = visitor.get(product.get_absolute_url())
+        secret = first.cookies[settings.CSRF_COOKIE_NAME].value
+        again = visitor.get(product.get_absolute_url())
+        tokens = [TOKEN.search(page.content.decode())[1] for page in (first, again)]
+
+        assert len(secret) == 32
+        assert set(secret) <= set(CSRF_ALLOWED_CHARS)
+        # A new mask each time, over the one secret the browser holds.
+        assert tokens[0] != tokens[1]
+        assert [_unmask_cipher_token(token) for token in tokens] == [secret, secret]
+        assert again.cookies[settings.CSRF_COOKIE_NAME].value == secret
 
     def test_a_token_goes_only_into_the_forms_never_into_a_sellers_text(self, db):
         product = SellableProductFactory(
@@ -402,3 +422,11 @@ def test_a_cache_out_of_reach_does_not_stop_a_migration(monkeypatch, caplog):
     retire_cached_catalogue_after_migrating(sender=apps.get_app_config("products"))
 
     assert "Could not retire the cached catalogue" in caplog.text
+
+
+def test_form_tokens_draw_every_character_of_the_alphabet_evenly():
+    counts = Counter(index for _ in range(2_000) for index in _random_indexes(32))
+
+    assert set(counts) == set(range(len(CSRF_ALLOWED_CHARS)))
+    # 64,000 draws: about 1,032 each; a character favoured or left out shows.
+    assert 850 < min(counts.values()) <= max(counts.values()) < 1_250
