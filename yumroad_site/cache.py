@@ -1,28 +1,29 @@
 """Caching of catalogue pages, safe for a shop.
 
 Every cached copy carries versions, tokens that a change replaces: the catalogue's,
-which any save or delete of a store or product replaces (stores/signals.py), and, on a
-member's own copies of pages, the member's, which a change to their account or to what
-they own replaces (accounts/signals.py, orders/services.py). A copy made under other
-versions is never served, so a change shows at once on every page and every worker.
-No copy ever holds anyone's messages or CSRF token.
+which any write to a store or product replaces, and, on a member's own copies of pages,
+the member's, which a change to their account or to what they own replaces (every such
+write goes through yumroad_site/retirement.py). A copy made under other versions is
+never served, so a change shows at once on every page and every worker. No copy ever
+holds anyone's messages or CSRF token. The backend is either of the two that implement
+yumroad_site/cache_backend.py.
 """
 
 import hashlib
 import re
 import secrets
-from functools import partial, wraps
+from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.messages.storage.session import SessionStorage
 from django.core.cache import cache
-from django.db import transaction
 from django.http import HttpResponse
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.encoding import escape_uri_path
 
 CATALOGUE_VERSION = "catalogue:version"
 PAGE_SECONDS = 600
@@ -41,30 +42,6 @@ def member_version(user_pk):
     return f"member:{user_pk}:version"
 
 
-def _delete(key):
-    # With Redis, every process is told to drop its near copy (redis_cache.py).
-    getattr(cache, "delete_announced", cache.delete)(key)
-
-
-def _retire(version_key):
-    """Retire every copy cached under `version_key` (the next read makes a new version):
-    now, for this connection's next read, and again after the commit, in case someone
-    cached an old page meanwhile from outside the transaction."""
-    _delete(version_key)
-    transaction.on_commit(partial(_delete, version_key), robust=True)
-
-
-def catalogue_changed():
-    """Retire every cached copy of the catalogue."""
-    _retire(CATALOGUE_VERSION)
-
-
-def member_changed(user_pk):
-    """Retire every copy of a page cached for the member `user_pk`."""
-    if user_pk is not None:
-        _retire(member_version(user_pk))
-
-
 def _key(parts):
     digest = hashlib.blake2b("\0".join(map(str, parts)).encode(), digest_size=16).hexdigest()
     return f"page-cache:{digest}"
@@ -75,7 +52,7 @@ def _get(version_keys, parts):
     them (None when there is none), read together in one round trip to the cache, or
     none at all from near copies (redis_cache.py)."""
     key = _key(parts)
-    found = getattr(cache, "get_many_near", cache.get_many)([*version_keys, key])
+    found = cache.get_many_near([*version_keys, key])
     versions = []
     for version_key in version_keys:
         if found.get(version_key) is None:
@@ -84,7 +61,7 @@ def _get(version_keys, parts):
         versions.append(found[version_key])
     versions = tuple(versions)
     entry = found.get(key)
-    if entry is not None and entry[0] != versions and hasattr(cache, "get_many_near"):
+    if entry is not None and entry[0] != versions:
         # A near copy older than the versions: another process may have cached the
         # page anew since.
         entry = cache.get(key)
@@ -92,7 +69,7 @@ def _get(version_keys, parts):
 
 
 def _set(versions, value, parts):
-    getattr(cache, "set_near", cache.set)(_key(parts), (versions, value), PAGE_SECONDS)
+    cache.set_near(_key(parts), (versions, value), PAGE_SECONDS)
 
 
 def catalogue_get(*parts):
@@ -157,9 +134,12 @@ def cacheable_page(view):
     def marked_view(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
         match = request.resolver_match
-        response.cacheable = (paginated or not request.GET) and request.path == reverse(
-            match.view_name, args=match.args, kwargs=match.kwargs
-        )
+        # reverse() gives the address percent-encoded (/stores/%C3%A4rger-laden/), as
+        # get_full_path() does, where request.path is decoded.
+        address = reverse(match.view_name, args=match.args, kwargs=match.kwargs)
+        response.cacheable = (paginated or not request.GET) and escape_uri_path(
+            request.path
+        ) == address
         return response
 
     return marked_view

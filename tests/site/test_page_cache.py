@@ -2,16 +2,13 @@ import re
 from collections import Counter
 
 import pytest
-from django.apps import apps
 from django.conf import settings
-from django.core.management import call_command
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, _unmask_cipher_token
 from django.test import Client
 from django.urls import reverse
 
 from orders.models import Order
 from orders.services import order_mark_paid, order_refund
-from stores.signals import retire_cached_catalogue_after_migrating
 from tests.factories import (
     OrderFactory,
     ProductFactory,
@@ -20,7 +17,9 @@ from tests.factories import (
     UserFactory,
 )
 from tests.utils import messages_of
-from yumroad_site.cache import _random_indexes, catalogue_get, member_changed
+from yumroad_site.apps import site_cache_check
+from yumroad_site.cache import _random_indexes, catalogue_get
+from yumroad_site.retirement import member_changed
 
 LOGIN_URL = reverse("accounts:login")
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -59,6 +58,17 @@ class TestVisitorsPageCache:
 
             assert response.status_code == 200
             assert product.store.name in response.content.decode()
+
+    def test_a_store_whose_address_is_not_ascii_is_cached_too(self, django_assert_num_queries):
+        store = StoreFactory(name="Ärger Laden", slug="ärger-laden")
+        url = store.get_absolute_url()
+        Client().get(url)
+
+        with django_assert_num_queries(0):
+            response = Client().get(url)
+
+        assert url == "/stores/%C3%A4rger-laden/"
+        assert "Ärger Laden" in response.content.decode()
 
     def test_each_visitor_gets_their_own_csrf_token_and_it_works(self, product):
         first = Client(enforce_csrf_checks=True)
@@ -404,29 +414,32 @@ def test_a_cached_page_keeps_the_headers_of_the_page_it_copies(product):
     assert int(second["Content-Length"]) == len(second.content)
 
 
-@pytest.mark.django_db
-def test_migrating_retires_the_cached_catalogue(product):
-    Client().get(reverse("products:index"))
-
-    call_command("migrate", verbosity=0)
-
-    assert not kept_for_visitors(reverse("products:index"))
-
-
-def test_a_cache_out_of_reach_does_not_stop_a_migration(monkeypatch, caplog):
-    def unreachable():
-        raise ConnectionError("no cache")
-
-    monkeypatch.setattr("stores.signals.catalogue_changed", unreachable)
-
-    retire_cached_catalogue_after_migrating(sender=apps.get_app_config("products"))
-
-    assert "Could not retire the cached catalogue" in caplog.text
-
-
 def test_form_tokens_draw_every_character_of_the_alphabet_evenly():
     counts = Counter(index for _ in range(2_000) for index in _random_indexes(32))
 
     assert set(counts) == set(range(len(CSRF_ALLOWED_CHARS)))
     # 64,000 draws: about 1,032 each; a character favoured or left out shows.
     assert 850 < min(counts.values()) <= max(counts.values()) < 1_250
+
+
+def test_the_site_refuses_to_start_on_a_cache_the_page_cache_cannot_use(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+    errors = site_cache_check()
+
+    assert [error.id for error in errors] == ["yumroad_site.E001"]
+
+
+@pytest.mark.parametrize(
+    ("backend", "location"),
+    [
+        ("yumroad_site.file_cache.FileBasedCache", "yumroad-cache"),
+        ("yumroad_site.redis_cache.RedisCache", "redis://127.0.0.1:6379/5"),
+    ],
+)
+def test_both_site_backends_pass_the_start_up_check(settings, tmp_path, backend, location):
+    # No Redis is reached: the backend is only built.
+    location = str(tmp_path / location) if location.startswith("yumroad") else location
+    settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": location}}
+
+    assert site_cache_check() == []
