@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from yumroad_site.retirement import RetiringQuerySet
+
 DUPLICATE_EMAIL_MESSAGE = "That email already has an account."
 # RFC 5321: a path is at most 256 characters with its brackets.
 EMAIL_MAX_LENGTH = 254
@@ -31,7 +33,7 @@ def normalize_email(email):
     return (email or "").strip().lower()
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager.from_queryset(RetiringQuerySet)):
     use_in_migrations = True
 
     def create_user(self, email, password, **extra_fields):

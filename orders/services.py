@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from orders import payments, tasks
 from orders.models import EarlyRefund, Order, StripeEvent
-from yumroad_site.cache import member_changed
+from yumroad_site.retirement import members_changed
 
 logger = logging.getLogger(__name__)
 Status = Order.Status
@@ -287,9 +287,8 @@ def _order_of_session(session_id, *fields):
 
 def _buyers_changed(orders):
     """What a buyer owns shows on their pages: retire the copies cached for them (an
-    update sends no signal, unlike a save: orders/signals.py)."""
-    for buyer_id in orders.values_list("buyer_id", flat=True):
-        member_changed(buyer_id)
+    update sends no signal, unlike a save)."""
+    members_changed(orders.values_list("buyer_id", flat=True))
 
 
 def _fulfil_on_commit(order_id):

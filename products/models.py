@@ -19,6 +19,7 @@ from orders.models import OrderStatus
 from products import pictures
 from products.storage import private_storage
 from yumroad_site.money import cents_to_decimal, format_money
+from yumroad_site.retirement import RetiringQuerySet
 from yumroad_site.validators import (
     NAME_MAX_LENGTH,
     NAME_MIN_LENGTH,
@@ -65,7 +66,7 @@ def clean_file_name(name):
     return name
 
 
-class ProductQuerySet(models.QuerySet):
+class ProductQuerySet(RetiringQuerySet):
     def for_cards(self):
         """What a product card shows: the start of the description as `excerpt`, never
         the whole of it."""

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from products.models import Product
+from yumroad_site.retirement import RetiringQuerySet
 from yumroad_site.validators import (
     NAME_MAX_LENGTH,
     NAME_MIN_LENGTH,
@@ -32,7 +33,7 @@ OLD_SLUGS_KEPT = 5
 OLD_SLUG_IDLE_DAYS = 90
 
 
-class StoreQuerySet(models.QuerySet):
+class StoreQuerySet(RetiringQuerySet):
     def of(self, user):
         """`user`'s store, or None (a visitor, or a user who has not opened one)."""
         return self.filter(owner=user).first() if user.is_authenticated else None

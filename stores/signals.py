@@ -1,31 +1,8 @@
-import logging
-
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from products.models import Product, delete_file_on_commit
+from products.models import delete_file_on_commit
 from stores.models import Store
-from yumroad_site.cache import catalogue_changed
-
-logger = logging.getLogger(__name__)
-
-
-@receiver([post_save, post_delete], sender=Store)
-@receiver([post_save, post_delete], sender=Product)
-def retire_cached_catalogue(**kwargs):
-    """Stores and products show on every catalogue page: retire the cached copies."""
-    catalogue_changed()
-
-
-@receiver(post_migrate)
-def retire_cached_catalogue_after_migrating(sender, **kwargs):
-    """A migration may change products in bulk, which sends no signal. A cache that
-    can't be reached doesn't stop a deployment: its copies expire within minutes."""
-    if sender.name == "products":
-        try:
-            catalogue_changed()
-        except Exception:
-            logger.warning("Could not retire the cached catalogue after migrating.", exc_info=True)
 
 
 @receiver(post_delete, sender=Store)

@@ -21,10 +21,12 @@ from contextlib import contextmanager
 from django.core.cache.backends import filebased
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 
+from yumroad_site.cache_backend import SiteCache
+
 LOCK_FILE = "lock"  # not a "*.djcache" file: clear() and culling leave it alone
 
 
-class FileBasedCache(filebased.FileBasedCache):
+class FileBasedCache(SiteCache, filebased.FileBasedCache):
     @contextmanager
     def _locked(self):
         self._createdir()  # the folder may have been deleted meanwhile

@@ -10,7 +10,6 @@ from yumroad_site.tasks import tasks_stalled
 
 logger = logging.getLogger(__name__)
 
-READY_KEY = "health:ready"
 # The site serves with these: a cache that does not answer is "degraded" (slower, not
 # down: yumroad_site/redis_cache.py); tasks waiting for a worker are "stalled" (emails
 # late, pages served).
@@ -29,11 +28,7 @@ def readiness():
         logger.error("Not ready: the database does not answer: %r", error)
         checks["database"] = "unreachable"
     try:
-        if hasattr(cache, "state"):
-            checks["cache"] = cache.state()
-        else:
-            cache.set(READY_KEY, 1, 10)
-            checks["cache"] = "ok" if cache.get(READY_KEY) == 1 else "not storing"
+        checks["cache"] = cache.state()
     except Exception as error:
         logger.error("Not ready: the cache does not answer: %r", error)
         checks["cache"] = "unreachable"

@@ -48,6 +48,8 @@ from django.utils.functional import cached_property
 from redis import ConnectionPool
 from redis.exceptions import RedisError
 
+from yumroad_site.cache_backend import SiteCache
+
 logger = logging.getLogger(__name__)
 
 COPY_SECONDS = 10
@@ -253,7 +255,7 @@ def _false():
     return False
 
 
-class RedisCache(redis.RedisCache):
+class RedisCache(SiteCache, redis.RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._copies = NearCopies(self)

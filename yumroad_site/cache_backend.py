@@ -1,0 +1,26 @@
+"""What the site asks of its cache backend beyond Django's API, in one interface that
+both backends implement: redis_cache.RedisCache (near copies, announced deletes, a
+state that can be "degraded") and file_cache.FileBasedCache (the defaults here). A
+system check refuses any other backend at start-up (yumroad_site.apps)."""
+
+READY_KEY = "health:ready"
+
+
+class SiteCache:
+    def get_many_near(self, keys):
+        """get_many, from this process's copies where it keeps trusted ones."""
+        return self.get_many(keys)
+
+    def set_near(self, key, value, timeout):
+        """set, keeping this process's copy in step."""
+        self.set(key, value, timeout)
+
+    def delete_announced(self, key):
+        """delete, and every process's copy of `key` with it."""
+        self.delete(key)
+
+    def state(self):
+        """For /readyz: "ok" when the cache stores, "degraded" when the site serves
+        without it, "not storing" otherwise."""
+        self.set(READY_KEY, 1, 10)
+        return "ok" if self.get(READY_KEY) == 1 else "not storing"
