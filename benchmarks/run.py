@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -159,6 +160,48 @@ def to_ms(value):
     return float(number) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
 
+EDIT_RATES = (0, 5, 20, 100)
+
+
+def edit_load(rate, stop, made):
+    """`rate` edits a second, until `stop` is set, to a product of a store other than
+    the one whose page is measured, as creators editing their products would; the
+    number made goes into `made`."""
+    from django.db import connection
+
+    from products.models import Product
+    from stores.models import Store
+
+    measured = Store.objects.order_by("pk").first()
+    product = Product.objects.exclude(store=measured).order_by("pk").first()
+    started = next_at = time.monotonic()
+    count = 0
+    while not stop.is_set():
+        product.price_cents = 500 + count % 100
+        product.save(update_fields=["price_cents"])
+        count += 1
+        next_at += 1 / rate
+        stop.wait(max(0.0, next_at - time.monotonic()))
+    made.append(count / (time.monotonic() - started))
+    connection.close()
+
+
+def under_edits(path, rate, seconds, connections):
+    """wrk's figures for `path` while `rate` product edits a second are made, and the
+    rate of edits really made."""
+    if not rate:
+        return (*wrk(path, None, seconds, connections), 0.0)
+    stop, made = threading.Event(), []
+    editor = threading.Thread(target=edit_load, args=(rate, stop, made))
+    editor.start()
+    try:
+        figures = wrk(path, None, seconds, connections)
+    finally:
+        stop.set()
+        editor.join()
+    return (*figures, made[0])
+
+
 def serve(workers):
     environment = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{PORT}", "GUNICORN_ACCESS_LOG": ""}
     environment["GUNICORN_WORKERS"] = str(workers)
@@ -196,7 +239,7 @@ def main():
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)
-    rows = []
+    rows, edited = [], []
     for size in args.sizes:
         seconds = catalogue_fill(size)
         print(f"Seeded {size:,} products in {seconds:.1f} s", flush=True)
@@ -218,6 +261,8 @@ def main():
                 rate, p50, p99 = best[label]
                 queries = queries_per_request(path, logged_in=bool(cookies))
                 rows.append((label, size, rate, p50, p99, queries, rate / ceiling))
+            if size == max(args.sizes):
+                edited += edit_rows(size, {label: path for label, path, _ in pages()}, args)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait()
@@ -228,6 +273,30 @@ def main():
     for label, size, rate, p50, p99, queries, share in rows:
         cells = [label, f"{size:,}", f"{rate:,.0f}", f"{p50:.1f}", f"{p99:.1f}", queries]
         print("| " + " | ".join(map(str, [*cells, f"{share:.0%}"])) + " |")
+    print()
+    print("| page | products | edits/s asked | edits/s made | req/s | p99 ms | share of quiet |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for label, size, asked, made, rate, p99, share in edited:
+        cells = [label, f"{size:,}", asked, f"{made:.0f}", f"{rate:,.0f}", f"{p99:.1f}"]
+        print("| " + " | ".join(map(str, [*cells, f"{share:.0%}"])) + " |")
+
+
+def edit_rows(size, paths, args):
+    """/products/ and a store page (a visitor's) under EDIT_RATES product edits a second
+    to another store's product, best of the rounds, against the same page unedited."""
+    best = {}
+    for round_number in range(1, args.rounds + 1):
+        for label in ("/products/", "store page"):
+            for asked in EDIT_RATES:
+                figures = under_edits(paths[label], asked, args.seconds, args.connections)
+                rate, _, p99, made = figures
+                top = best.get((label, asked), (0, p99, made))
+                best[label, asked] = (max(rate, top[0]), min(p99, top[1]), max(made, top[2]))
+                print(f"  {round_number} {label}, {asked} edits/s: {rate:.0f} req/s", flush=True)
+    return [
+        (label, size, asked, made, rate, p99, rate / best[label, 0][0])
+        for (label, asked), (rate, p99, made) in best.items()
+    ]
 
 
 if __name__ == "__main__":

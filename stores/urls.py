@@ -2,7 +2,7 @@ from django.urls import path, register_converter
 
 from stores import views
 from stores.converters import StoreSlugConverter
-from yumroad_site.cache import cacheable_page
+from yumroad_site.cache import cacheable_page, store_pages
 
 register_converter(StoreSlugConverter, "store_slug")
 
@@ -14,7 +14,7 @@ urlpatterns = [
     path("settings/", views.StoreSettingsView.as_view(), name="settings"),
     path(
         "<store_slug:slug>/",
-        cacheable_page(views.StoreDetailView.as_view()),
+        cacheable_page(views.StoreDetailView.as_view(), versions=store_pages),
         name="detail",
     ),
 ]

@@ -47,46 +47,77 @@ def _key(parts):
     return f"page-cache:{digest}"
 
 
+def store_version(slug):
+    return f"store:{slug}:version"
+
+
+def store_pages(kwargs):
+    """The versions of a store's own pages: its products, and no other store's."""
+    return (store_version(kwargs["slug"]),)
+
+
+def catalogue_pages(kwargs):
+    """The versions of a page that shows several stores' products, or their names."""
+    return (CATALOGUE_VERSION,)
+
+
+def _versions(keys, found):
+    """The current version of each of `keys`, from `found` (what was read already)
+    where it holds one, made anew where the cache has none."""
+    found = dict(found)
+    unread = [key for key in keys if key not in found]
+    if unread:
+        found.update(cache.get_many_near(unread))
+    for key in keys:
+        if found.get(key) is None:
+            cache.add(key, secrets.token_hex(8), None)
+            found[key] = cache.get(key)
+    return tuple(found[key] for key in keys)
+
+
 def _get(version_keys, parts):
-    """The current versions of `version_keys`, and the value cached for `parts` under
-    them (None when there is none), read together in one round trip to the cache, or
-    none at all from near copies (redis_cache.py)."""
+    """What was read of `version_keys`, and the value cached for `parts` (None when
+    there is none, or it was made under other versions than the current ones). One
+    round trip to the cache, or none at all from near copies (redis_cache.py); one more
+    when the copy was made under versions other than `version_keys`."""
     key = _key(parts)
     found = cache.get_many_near([*version_keys, key])
-    versions = []
-    for version_key in version_keys:
-        if found.get(version_key) is None:
-            cache.add(version_key, secrets.token_hex(8), None)
-            found[version_key] = cache.get(version_key)
-        versions.append(found[version_key])
-    versions = tuple(versions)
-    entry = found.get(key)
-    if entry is not None and entry[0] != versions:
+    entry = found.pop(key, None)
+    if entry is not None and not _current(entry, found):
         # A near copy older than the versions: another process may have cached the
         # page anew since.
         entry = cache.get(key)
-    return versions, entry[1] if entry is not None and entry[0] == versions else None
+    return found, entry[2] if entry is not None and _current(entry, found) else None
 
 
-def _set(versions, value, parts):
-    cache.set_near(_key(parts), (versions, value), PAGE_SECONDS)
+def _current(entry, found):
+    """Whether `entry` was made under the current versions (`found` holds those read
+    already, and takes those read now)."""
+    keys, versions, _ = entry
+    unread = [key for key in keys if key not in found]
+    if unread:
+        found.update(cache.get_many_near(unread))
+    return tuple(found.get(key) for key in keys) == versions
 
 
-def catalogue_get(*parts):
-    """The catalogue's version and the value cached for `parts` in it, or None."""
-    return _get((CATALOGUE_VERSION,), parts)
+def _set(keys, versions, value, parts):
+    cache.set_near(_key(parts), (keys, versions, value), PAGE_SECONDS)
 
 
-def catalogue_set(version, value, *parts):
-    """Cache `value` for `parts`, as read in catalogue `version`."""
-    _set(version, value, parts)
+def cached(*parts):
+    """The value cached for `parts` under current versions, or None."""
+    return _get((), parts)[1]
 
 
 def catalogue_get_or_set(make, *parts):
-    version, value = catalogue_get(*parts)
+    """The value cached for `parts` in the catalogue's version, made by `make()` when
+    there is none."""
+    keys = (CATALOGUE_VERSION,)
+    found, value = _get(keys, parts)
     if value is None:
+        versions = _versions(keys, found)  # before make() reads anything
         value = make()
-        catalogue_set(version, value, *parts)
+        _set(keys, versions, value, parts)
     return value
 
 
@@ -124,14 +155,17 @@ def form_token(request):
     return "".join([chars[shift] for shift in mask] + cipher)
 
 
-def cacheable_page(view):
+def cacheable_page(view, versions=catalogue_pages):
     """Let PageCacheMiddleware keep this view's pages, at their own address only (not
-    /products/0001/ for /products/1/). A view without pagination keeps only its address
-    without a query."""
+    /products/0001/ for /products/1/), under the versions `versions(kwargs)` names. A
+    view without pagination keeps only its address without a query."""
     paginated = bool(getattr(getattr(view, "view_class", None), "paginate_by", None))
 
     @wraps(view)
     def marked_view(request, *args, **kwargs):
+        # Read before the view reads anything: a change made meanwhile replaces them.
+        keys = versions(kwargs)
+        request.page_versions = (keys, _versions(keys, {}))
         response = view(request, *args, **kwargs)
         match = request.resolver_match
         # reverse() gives the address percent-encoded (/stores/%C3%A4rger-laden/), as
@@ -146,7 +180,8 @@ def cacheable_page(view):
 
 
 def _viewer(request):
-    """The version keys and key parts of the copy `request` may get, or None: pages
+    """The member's version keys and the key parts of the copy `request` may get, or
+    None: pages
     with messages waiting, and visitors with a session but not logged in, get none.
 
     A member is known by their session alone, without the query that loads their
@@ -162,13 +197,13 @@ def _viewer(request):
         return None
     path = request.get_full_path()
     if settings.SESSION_COOKIE_NAME not in request.COOKIES:
-        return (CATALOGUE_VERSION,), ("visitor page", path)
+        return (), ("visitor page", path)
     user_pk = request.session.get(SESSION_KEY)
     if user_pk is None or SessionStorage.session_key in request.session:
         return None
     auth_hash = request.session.get(HASH_SESSION_KEY)
     return (
-        (CATALOGUE_VERSION, member_version(user_pk)),
+        (member_version(user_pk),),
         ("member page", settings.SECRET_KEY, user_pk, auth_hash, path),
     )
 
@@ -192,17 +227,21 @@ class PageCacheMiddleware:
         viewer = _viewer(request)
         if viewer is None:
             return self.get_response(request)
-        version_keys, parts = viewer
-        versions, cached = _get(version_keys, parts)
-        if cached is not None:
-            headers, pieces = cached
+        member_keys, parts = viewer
+        # Most pages are kept under the catalogue's version: read with the copy.
+        found, copy = _get((CATALOGUE_VERSION, *member_keys), parts)
+        if copy is not None:
+            headers, pieces = copy
             content = form_token(request).join(pieces) if len(pieces) > 1 else pieces[0]
             return HttpResponse(content, headers=headers)
+        member_versions = _versions(member_keys, found)  # before the account is read
         response = self.get_response(request)
         if self.keeps(request, response, parts):
+            page_keys, page_versions = request.page_versions
             pieces = CSRF_VALUE.split(response.content.decode())
             headers = {name: value for name, value in response.items() if name != "Content-Length"}
-            _set(versions, (headers, pieces), parts)
+            keys, versions = (*member_keys, *page_keys), (*member_versions, *page_versions)
+            _set(keys, versions, (headers, pieces), parts)
         return response
 
     @staticmethod
@@ -236,13 +275,15 @@ class CachedListMixin:
         page = self.request.GET.get(self.page_kwarg) or "1"
         cacheable = "q" not in self.request.GET and re.fullmatch(PAGE_NUMBER, page)
         parts = ("list", self.request.path, page)
-        version, cached = catalogue_get(*parts) if cacheable else (None, None)
+        # The versions cacheable_page read before the view ran.
+        keys, versions = self.request.page_versions
+        cached = _get(keys, parts)[1] if cacheable else None
         if cached is None:
             context = super().get_context_data(**kwargs)
             html = render_to_string(self.list_template_name, context)
             cached = (html, context["paginator"].count)
             if cacheable:
-                catalogue_set(version, cached, *parts)
+                _set(keys, versions, cached, parts)
         else:
             context = {**kwargs, "view": self}
         context["list_html"], context["list_count"] = cached

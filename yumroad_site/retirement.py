@@ -1,26 +1,30 @@
 """Every change that retires cached pages goes through here.
 
 What cached pages show (yumroad_site/cache.py): stores and products, on every copy of
-the catalogue; a member's account and what they own, on the member's own copies. So:
+the catalogue, and a store's own pages show that store and its products; a member's
+account and what they own, on the member's own copies. So:
 
-- a save or delete of a Store or Product retires the catalogue, of a User that
-  member's copies, of an Order its buyer's: the receivers below, connected by model
-  label (the ground imports no app) when the site starts;
+- a save or delete of a Store or Product retires the catalogue and that store's pages
+  (at its address before a rename too), of a User that member's copies, of an Order
+  its buyer's: the receivers below, connected by model label (the ground imports no
+  app) when the site starts;
 - writes that send no signal go through RetiringQuerySet, the base of the Store,
-  Product and User querysets: `update()`, `bulk_create()` and `bulk_update()` retire
-  what they changed. An order's moves between states are conditional updates:
+  Product and User querysets: `update()` (which `bulk_update()` calls) and
+  `bulk_create()` retire what they changed. An order's moves between states are conditional updates:
   orders.services names `members_changed` for them;
-- a migration may change products in bulk: the catalogue is retired after migrating.
+- a migration may change products in bulk: the catalogue and every store's pages are
+  retired after migrating.
 """
 
 import logging
 from functools import partial
 
+from django.apps import apps
 from django.core.cache import cache
 from django.db import models, transaction
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import post_delete, post_init, post_migrate, post_save
 
-from yumroad_site.cache import CATALOGUE_VERSION, member_version
+from yumroad_site.cache import CATALOGUE_VERSION, member_version, store_version
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +43,31 @@ def _retire(version_key):
     transaction.on_commit(partial(cache.delete_announced, version_key), robust=True)
 
 
-def catalogue_changed():
-    """Retire every cached copy of the catalogue."""
+def catalogue_changed(*, stores=()):
+    """Retire every cached copy of the catalogue, and the pages of the stores at the
+    addresses `stores`."""
     _retire(CATALOGUE_VERSION)
+    for slug in set(stores):
+        _retire(store_version(slug))
+
+
+def _store_slugs(model, objects):
+    """The addresses of the stores whose pages show `objects`, stores or products: a
+    store's present one, and the one it was loaded with (before a rename)."""
+    if model._meta.label == "stores.Store":
+        return {slug for store in objects for slug in (store.slug, _loaded_slug(store)) if slug}
+    store_ids = {product.store_id for product in objects}
+    stores = apps.get_model("stores.Store")._base_manager.filter(pk__in=store_ids)
+    return set(stores.values_list("slug", flat=True))
+
+
+def _loaded_slug(store):
+    return getattr(store, "_retirement_slug", None)
+
+
+def _slug_loaded(sender, instance, **kwargs):
+    # Not the attribute: a deferred slug would cost a query.
+    instance._retirement_slug = instance.__dict__.get("slug")
 
 
 def member_changed(user_pk):
@@ -61,19 +87,28 @@ def _changed(model, objects):
     if label in MEMBER_MODELS:
         members_changed(getattr(instance, MEMBER_MODELS[label]) for instance in objects)
     else:
-        catalogue_changed()
+        catalogue_changed(stores=_store_slugs(model, objects))
 
 
 class RetiringQuerySet(models.QuerySet):
     """A queryset whose writes without signals retire the cached pages they change."""
 
     def update(self, **kwargs):
-        field = MEMBER_MODELS.get(self.model._meta.label)
-        # The members whose rows change, read before the update may change who they are.
-        members = list(self.values_list(field, flat=True)) if field else None
+        label = self.model._meta.label
+        # Whose rows change, read before the update may change who they are.
+        if label in MEMBER_MODELS:
+            members = list(self.values_list(MEMBER_MODELS[label], flat=True))
+        else:
+            slug = "slug" if label == "stores.Store" else "store__slug"
+            # A new address had no page to retire: a deleted store's went with it, and
+            # an old address redirects.
+            stores = set(self.values_list(slug, flat=True))
         updated = super().update(**kwargs)
         if updated:
-            members_changed(members) if field else catalogue_changed()
+            if label in MEMBER_MODELS:
+                members_changed(members)
+            else:
+                catalogue_changed(stores=stores)
         return updated
 
     update.alters_data = True
@@ -82,11 +117,6 @@ class RetiringQuerySet(models.QuerySet):
         created = super().bulk_create(objs, *args, **kwargs)
         _changed(self.model, objects=created)
         return created
-
-    def bulk_update(self, objs, *args, **kwargs):
-        updated = super().bulk_update(objs, *args, **kwargs)
-        _changed(self.model, objects=objs)
-        return updated
 
 
 def _on_write(sender, instance, **kwargs):
@@ -98,7 +128,9 @@ def _after_migrating(sender, **kwargs):
     within minutes."""
     if sender.name == "products":
         try:
-            catalogue_changed()
+            catalogue_changed(
+                stores=apps.get_model("stores.Store").objects.values_list("slug", flat=True)
+            )
         except Exception:
             logger.warning("Could not retire the cached catalogue after migrating.", exc_info=True)
 
@@ -108,4 +140,5 @@ def connect():
     for label in (*CATALOGUE_MODELS, *MEMBER_MODELS):
         for signal in (post_save, post_delete):
             signal.connect(_on_write, sender=label, dispatch_uid=f"retirement:{label}")
+    post_init.connect(_slug_loaded, sender="stores.Store", dispatch_uid="retirement:slug")
     post_migrate.connect(_after_migrating, dispatch_uid="retirement:migrate")

@@ -18,7 +18,7 @@ from tests.factories import (
 )
 from tests.utils import messages_of
 from yumroad_site.apps import site_cache_check
-from yumroad_site.cache import _random_indexes, catalogue_get
+from yumroad_site.cache import _random_indexes, cached
 from yumroad_site.retirement import member_changed
 
 LOGIN_URL = reverse("accounts:login")
@@ -32,7 +32,7 @@ def product(db):
 
 def kept_for_visitors(path):
     """Whether the cache holds a visitors' copy of the page at `path`."""
-    return catalogue_get("visitor page", path)[1] is not None
+    return cached("visitor page", path) is not None
 
 
 def catalogue_urls(product):

@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.factories import OrderFactory, SellableProductFactory, StoreFactory
-from yumroad_site.cache import catalogue_get
+from yumroad_site.cache import cached
 
 NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
@@ -78,7 +78,7 @@ class TestPagesWithAFormToken:
     def test_a_product_page_with_its_claim_form_is_private_even_from_the_page_cache(self, db):
         product = SellableProductFactory(price_cents=0)
         Client().get(product.get_absolute_url())
-        assert catalogue_get("visitor page", product.get_absolute_url())[1] is not None
+        assert cached("visitor page", product.get_absolute_url()) is not None
 
         response = Client().get(product.get_absolute_url())
 

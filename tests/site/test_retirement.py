@@ -14,7 +14,7 @@ from products.models import Product
 from stores.models import Store
 from tests.factories import OrderFactory, ProductFactory, UserFactory
 from yumroad_site import retirement
-from yumroad_site.cache import CATALOGUE_VERSION, catalogue_get, member_version
+from yumroad_site.cache import CATALOGUE_VERSION, cached, member_version
 
 
 def renamed(instance, field):
@@ -114,7 +114,7 @@ def test_migrating_retires_the_cached_catalogue():
 
     call_command("migrate", verbosity=0)
 
-    assert catalogue_get("visitor page", reverse("products:index"))[1] is None
+    assert cached("visitor page", reverse("products:index")) is None
 
 
 def test_a_cache_out_of_reach_does_not_stop_a_migration(monkeypatch, caplog):
@@ -126,3 +126,60 @@ def test_a_cache_out_of_reach_does_not_stop_a_migration(monkeypatch, caplog):
     retirement._after_migrating(sender=apps.get_app_config("products"))
 
     assert "Could not retire the cached catalogue" in caplog.text
+
+
+@pytest.mark.django_db
+class TestStorePages:
+    """A store's pages are kept under the store's own version: a write to another
+    store's products leaves them cached, one to its own retires them."""
+
+    def test_an_edit_in_one_store_leaves_other_stores_pages_cached(self, django_assert_num_queries):
+        edited, other = ProductFactory(), ProductFactory()
+        for product in (edited, other):
+            Client().get(product.store.get_absolute_url())
+
+        edited.name = "Edited elsewhere"
+        edited.save()
+
+        with django_assert_num_queries(0):
+            kept = Client().get(other.store.get_absolute_url())
+        page = Client().get(edited.store.get_absolute_url()).content.decode()
+        assert other.name in kept.content.decode()
+        assert "Edited elsewhere" in page
+        assert cached("visitor page", reverse("products:index")) is None
+
+    @pytest.mark.parametrize("write", ["save", "update", "bulk_update"])
+    def test_a_renamed_store_is_not_served_at_its_old_address(self, write):
+        product = ProductFactory()
+        store = product.store
+        old_address = store.get_absolute_url()
+        assert Client().get(old_address).status_code == 200
+        assert cached("visitor page", old_address) is not None
+
+        store.slug = "a-new-address"
+        if write == "save":
+            store.save()
+        elif write == "update":
+            Store.objects.filter(pk=store.pk).update(slug="a-new-address")
+        else:
+            Store.objects.bulk_update([store], ["slug"])
+
+        assert cached("visitor page", old_address) is None
+        assert Client().get(old_address).status_code == 404
+
+    def test_a_product_moved_in_bulk_retires_its_stores_pages(self):
+        product = ProductFactory()
+        address = product.store.get_absolute_url()
+        Client().get(address)
+
+        Product.objects.filter(pk=product.pk).update(price_cents=0)
+
+        assert cached("visitor page", address) is None
+
+    def test_migrating_retires_every_stores_pages(self):
+        address = ProductFactory().store.get_absolute_url()
+        Client().get(address)
+
+        call_command("migrate", verbosity=0)
+
+        assert cached("visitor page", address) is None
