@@ -3,11 +3,11 @@ from django import forms
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth import forms as auth_forms
 
-from accounts.models import EMAIL_MAX_LENGTH, User, normalize_email
+from accounts.models import User
 from stores.forms import StoreNameField
+from yumroad_site.forms import EmailField
 
 INVALID_LOGIN_MESSAGE = "Invalid email or password."
-EMAIL_LENGTH_MESSAGE = f"An email address has at most {EMAIL_MAX_LENGTH} characters."
 BLANK_PASSWORD_MESSAGE = "Choose a password with more than spaces in it."
 CURRENT_PASSWORD_MESSAGE = "Your current password was entered incorrectly."
 
@@ -22,20 +22,6 @@ def current_password_check(*, request, user, password):
     # What a successful login tells axes, without the rest of login().
     AxesProxyHandler.user_logged_in(sender=type(user), request=request, user=user)
     return True
-
-
-class EmailField(forms.EmailField):
-    """An email as we store it, normalized before the checks: lower-casing can make an
-    address longer ("İ" becomes two characters), so the length is checked after it.
-    At most 254 characters on every form, login included."""
-
-    def __init__(self, **kwargs):
-        kwargs["max_length"] = min(kwargs.get("max_length") or EMAIL_MAX_LENGTH, EMAIL_MAX_LENGTH)
-        super().__init__(**kwargs)
-        self.error_messages["max_length"] = EMAIL_LENGTH_MESSAGE
-
-    def to_python(self, value):
-        return normalize_email(super().to_python(value))
 
 
 class SignupForm(forms.ModelForm):
@@ -134,14 +120,10 @@ class AdminUserChangeForm(auth_forms.UserChangeForm):
         field_classes = {"email": EmailField}
 
 
-EMAIL_MAX_LENGTH = 254  # RFC 5321
-
-
 class PasswordResetRequestForm(forms.Form):
     """The email to send a reset link to, whether or not it has an account."""
 
     email = EmailField(
-        max_length=EMAIL_MAX_LENGTH,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
 

@@ -5,10 +5,11 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_tasks import task
 
-from accounts.models import User, normalize_email
+from accounts.models import User
 from stores.models import Store
 from yumroad_site.emails import email_send
 from yumroad_site.tasks import retried_on_failure
+from yumroad_site.validators import normalize_email
 
 
 @task()

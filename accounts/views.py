@@ -19,7 +19,6 @@ from accounts.forms import (
     SignupForm,
 )
 from accounts.models import DUPLICATE_EMAIL_MESSAGE, User
-from accounts.ratelimits import EMAILS, limit_count
 from accounts.services import (
     password_reset_complete,
     password_reset_request,
@@ -27,6 +26,7 @@ from accounts.services import (
     user_signup,
 )
 from stores.models import DUPLICATE_NAME_MESSAGE as DUPLICATE_STORE_NAME_MESSAGE
+from yumroad_site.ratelimits import EMAILS, limit_count
 from yumroad_site.views import InvalidFormStatusMixin, SafeNextMixin
 
 

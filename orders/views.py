@@ -24,13 +24,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import ListView
 
-from accounts.ratelimits import CHECKOUTS, EMAILS, limit_count
 from orders import payments, services
 from orders.forms import BuyerEmailForm
 from orders.models import Order
 from products.models import Product
 from stores.models import Store
 from yumroad_site.money import cents_to_decimal, format_money
+from yumroad_site.ratelimits import CHECKOUTS, EMAILS, limit_count
 from yumroad_site.views import PaginatedMixin, service_unavailable
 
 logger = logging.getLogger(__name__)

@@ -1,11 +1,8 @@
-import logging
 import mimetypes
 import secrets
 import unicodedata
-from contextlib import contextmanager
 from pathlib import PurePath
 
-from botocore.exceptions import HTTPClientError
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.validators import FileExtensionValidator, MaxValueValidator, URLValidator
 from django.db import connections, models, transaction
@@ -16,8 +13,9 @@ from django.utils.functional import cached_property
 from PIL import Image
 
 from orders.models import OrderStatus
-from products import pictures
 from products.storage import private_storage
+from yumroad_site import pictures
+from yumroad_site.files import delete_file_on_commit, file_delete, uploads_removed_on_error
 from yumroad_site.money import cents_to_decimal, format_money
 from yumroad_site.validators import (
     NAME_MAX_LENGTH,
@@ -39,8 +37,6 @@ FILE_NAME_MAX_LENGTH = 255
 HIDDEN_NAME_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
 FILE_COLUMNS = ("file", "file_name", "file_size", "file_type")
 SEARCH_CONFIG = "english"
-
-logger = logging.getLogger(__name__)
 
 
 def search_vector():
@@ -291,32 +287,3 @@ class Product(models.Model):
 
 def delete_picture_on_commit(storage, name):
     transaction.on_commit(lambda: pictures.picture_delete(storage, name), robust=True)
-
-
-def delete_file_on_commit(storage, name):
-    transaction.on_commit(lambda: storage.delete(name), robust=True)
-
-
-def file_delete(storage, name):
-    storage.delete(name)
-
-
-@contextmanager
-def uploads_removed_on_error(*uploads):
-    """For (field file, delete function) pairs: when the block raises, the new uploads
-    among them that it stored are deleted, so no file outlives a row that never
-    committed. A delete that fails too, or one to a store that has just timed out, is
-    left to `manage.py orphan_files`."""
-    new = [(file, delete) for file, delete in uploads if file and not file._committed]
-    try:
-        yield
-    except Exception as error:
-        # A store that stopped answering would make each delete wait as long again.
-        gone_quiet = isinstance(error, HTTPClientError)
-        for file, delete in new:
-            if file._committed and not gone_quiet:
-                try:
-                    delete(file.storage, file.name)
-                except Exception:
-                    logger.exception("Could not remove %s, stored by a failed save", file.name)
-        raise

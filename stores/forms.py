@@ -1,8 +1,8 @@
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from products.forms import ProductImageField
 from stores.models import DESCRIPTION_MAX_LENGTH, DUPLICATE_NAME_MESSAGE, Store
+from yumroad_site.forms import PictureField
 from yumroad_site.validators import NAME_LENGTH_MESSAGE, NAME_MAX_LENGTH, collapse_spaces
 
 
@@ -36,7 +36,7 @@ class StoreForm(forms.Form):
 class StoreSettingsForm(forms.ModelForm):
     """The store's name (checked as at sign-up), description and avatar."""
 
-    avatar = ProductImageField(
+    avatar = PictureField(
         label="Avatar",
         required=False,
         widget=forms.ClearableFileInput(

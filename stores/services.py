@@ -4,8 +4,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.text import slugify
 
-from products.models import delete_file_on_commit, file_delete, uploads_removed_on_error
 from stores.models import OLD_SLUGS_KEPT, RESERVED_SLUGS, Store, StoreSlug
+from yumroad_site.files import delete_file_on_commit, file_delete, uploads_removed_on_error
 
 SLUG_ATTEMPTS = 10
 

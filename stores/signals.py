@@ -3,9 +3,10 @@ import logging
 from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
 
-from products.models import Product, delete_file_on_commit
+from products.models import Product
 from stores.models import Store
 from yumroad_site.cache import catalogue_changed
+from yumroad_site.files import delete_file_on_commit
 
 logger = logging.getLogger(__name__)
 

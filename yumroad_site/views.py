@@ -67,7 +67,7 @@ class PaginatedMixin:
 
 
 def too_many_requests(request, exception):
-    """RATELIMIT_VIEW: a request over a rate limit (accounts.ratelimits) gets this 429."""
+    """RATELIMIT_VIEW: a request over a rate limit (yumroad_site.ratelimits) gets this 429."""
     retry_after = getattr(exception, "retry_after", None)
     context = {
         "message": str(exception) or "Too many requests came from your address.",

@@ -8,9 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image, ImageCms
 
-from products import pictures
 from products.models import Product
 from tests.factories import ProductFactory
+from yumroad_site import pictures
 
 CREATE_URL = reverse("products:create")
 GENERATED_NAME = re.compile(r"products/\d{4}/\d{2}/[0-9a-f]{32}\.(jpg|png|webp)")
