@@ -1,10 +1,9 @@
 from axes.handlers.proxy import AxesProxyHandler
 from django import forms
-from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth import authenticate
 from django.contrib.auth import forms as auth_forms
 
 from accounts.models import User
-from stores.forms import StoreNameField
 from yumroad_site.forms import EmailField
 
 INVALID_LOGIN_MESSAGE = "Invalid email or password."
@@ -22,51 +21,6 @@ def current_password_check(*, request, user, password):
     # What a successful login tells axes, without the rest of login().
     AxesProxyHandler.user_logged_in(sender=type(user), request=request, user=user)
     return True
-
-
-class SignupForm(forms.ModelForm):
-    password = forms.CharField(
-        strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
-    )
-    confirm = forms.CharField(
-        label="Confirm password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-
-    store_name = StoreNameField()
-    field_order = ["email", "store_name", "password", "confirm"]
-
-    class Meta:
-        model = User
-        fields = ["email"]
-        field_classes = {"email": EmailField}
-        widgets = {"email": forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})}
-
-    def clean_password(self):
-        # The manager refuses such a password with a ValueError; say so here first.
-        password = self.cleaned_data["password"]
-        if not password.strip():
-            raise forms.ValidationError(BLANK_PASSWORD_MESSAGE, code="blank_password")
-        return password
-
-    def clean(self):
-        cleaned_data = super().clean()
-        password = cleaned_data.get("password")
-        if password and password != cleaned_data.get("confirm"):
-            self.add_error("confirm", "Passwords must match.")
-        return cleaned_data
-
-    def _post_clean(self):
-        # The model normalizes the email here; the similarity check then compares
-        # the password with that email.
-        super()._post_clean()
-        password = self.cleaned_data.get("password")
-        if password:
-            try:
-                password_validation.validate_password(password, self.instance)
-            except forms.ValidationError as error:
-                self.add_error("password", error)
 
 
 class LoginForm(forms.Form):

@@ -1,17 +1,25 @@
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, ListView, TemplateView, UpdateView
 
+from accounts.models import DUPLICATE_EMAIL_MESSAGE, User
+from accounts.views import VisitorsOnlyMixin
 from orders.models import Order
 from products.models import Product
-from stores.forms import StoreForm, StoreSettingsForm
+from stores.forms import SignupForm, StoreForm, StoreSettingsForm
 from stores.models import DUPLICATE_NAME_MESSAGE, Store, StoreSlug
-from stores.services import store_create, store_update
+from stores.services import store_create, store_update, user_signup
 from yumroad_site.cache import CachedListMixin, catalogue_get_or_set
+from yumroad_site.ratelimits import EMAILS, limit_count
 from yumroad_site.views import (
     DeferredJoinPaginator,
     InvalidFormStatusMixin,
@@ -64,6 +72,40 @@ class StoreDetailView(CachedListMixin, PaginatedMixin, ListView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(store=self.store, show_store=False, **kwargs)
+
+
+@method_decorator([sensitive_post_parameters("password", "confirm"), never_cache], name="dispatch")
+class SignupView(VisitorsOnlyMixin, SafeNextMixin, FormView):
+    """A new account with its store (stores.services.user_signup), logged in at once."""
+
+    form_class = SignupForm
+    template_name = "stores/signup.html"
+    next_page = settings.LOGIN_REDIRECT_URL
+
+    def post(self, request, *args, **kwargs):
+        # Every attempt counts, a refused one too: the form says whether an email has
+        # an account, so addresses can't be tried in bulk.
+        limit_count(request=request, group=EMAILS)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            # The account, the store and the login: all of them or none.
+            with transaction.atomic():
+                user = user_signup(
+                    email=data["email"], password=data["password"], store_name=data["store_name"]
+                )
+                login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        except IntegrityError:
+            # Another sign-up took the email or the store name after our form's checks.
+            if User.objects.filter(email=form.instance.email).exists():
+                form.add_error("email", DUPLICATE_EMAIL_MESSAGE)
+            else:
+                form.add_error("store_name", DUPLICATE_NAME_MESSAGE)
+            return self.form_invalid(form)
+        messages.success(self.request, "Registered successfully.")
+        return super().form_valid(form)
 
 
 class StoreCreateView(LoginRequiredMixin, SafeNextMixin, FormView):

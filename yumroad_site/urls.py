@@ -11,7 +11,7 @@ urlpatterns = [
     path("dashboard/", DashboardView.as_view(), name="dashboard"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
-    path("stores/", include("stores.urls")),
+    path("", include("stores.urls")),
     path("products/", include("products.urls")),
     path("", include("orders.urls")),
     # Uploaded images, in development only (static() is empty when DEBUG is off).

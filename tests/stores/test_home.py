@@ -16,7 +16,7 @@ class TestLandingPage:
 
         assert "The easiest way to set up an online store" in body
         # Signing up from here leads on to adding a first product.
-        signup = f"{reverse('accounts:signup')}?next={reverse('products:create')}"
+        signup = f"{reverse('stores:signup')}?next={reverse('products:create')}"
         assert f'href="{signup}">Create a store' in body
         assert f'href="{reverse("stores:index")}">Browse stores' in body
 
