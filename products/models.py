@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from PIL import Image
 
-from orders.models import OrderStatus
 from products.storage import private_storage
 from yumroad_site import pictures
 from yumroad_site.files import delete_file_on_commit, file_delete, uploads_removed_on_error
@@ -86,15 +85,6 @@ class ProductQuerySet(models.QuerySet):
             self.annotate(search=search_vector(), rank=SearchRank(search_vector(), query))
             .filter(search=query)
             .order_by("-rank", "-created_at", "-pk")
-        )
-
-    def with_sales(self):
-        """Each product's paid orders, counted and summed in the same query:
-        `sales_count` and `revenue_cents` (refunded orders count in neither)."""
-        paid = models.Q(orders__status=OrderStatus.PAID)
-        return self.annotate(
-            sales_count=models.Count("orders", filter=paid),
-            revenue_cents=models.Sum("orders__amount_cents", filter=paid, default=0),
         )
 
 

@@ -13,7 +13,6 @@ from django.views.generic import FormView, ListView, TemplateView, UpdateView
 
 from accounts.models import DUPLICATE_EMAIL_MESSAGE, User
 from accounts.views import VisitorsOnlyMixin
-from orders.models import Order
 from products.models import Product
 from stores.forms import SignupForm, StoreForm, StoreSettingsForm
 from stores.models import DUPLICATE_NAME_MESSAGE, Store, StoreSlug
@@ -26,8 +25,6 @@ from yumroad_site.views import (
     PaginatedMixin,
     SafeNextMixin,
 )
-
-RECENT_SALES = 5
 
 
 class HomeView(TemplateView):
@@ -139,26 +136,6 @@ class StoreCreateView(LoginRequiredMixin, SafeNextMixin, FormView):
 
     def get_default_redirect_url(self):
         return self.store.get_absolute_url()
-
-
-class DashboardView(LoginRequiredMixin, PaginatedMixin, ListView):
-    """A creator's home: their store's link, its products with their sales, the last
-    few sales. Without a store: the invitation to open one."""
-
-    paginate_by = 25
-    template_name = "stores/dashboard.html"
-
-    def get_queryset(self):
-        self.store = Store.objects.of(self.request.user)
-        if self.store is None:
-            return Product.objects.none()
-        return Product.objects.for_store(self.store).with_sales()
-
-    def get_context_data(self, **kwargs):
-        recent_sales = (
-            Order.objects.sales_of(self.store)[:RECENT_SALES] if self.store is not None else []
-        )
-        return super().get_context_data(store=self.store, recent_sales=recent_sales, **kwargs)
 
 
 class StoreSettingsView(LoginRequiredMixin, InvalidFormStatusMixin, UpdateView):

@@ -3,7 +3,8 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
-from stores.views import DashboardView, HomeView
+from orders.views import DashboardView
+from stores.views import HomeView
 from yumroad_site.cache import cacheable_page
 
 urlpatterns = [
