@@ -13,6 +13,7 @@ from django.utils.functional import cached_property
 from PIL import Image
 
 from products.storage import private_storage
+from stores.models import Store
 from yumroad_site import pictures
 from yumroad_site.files import delete_file_on_commit, file_delete, uploads_removed_on_error
 from yumroad_site.money import cents_to_decimal, format_money
@@ -31,6 +32,8 @@ MIN_PRICE_CENTS = 50
 DESCRIPTION_MAX_LENGTH = 5000
 # What a product card shows of the description: never the whole of it.
 EXCERPT_LENGTH = 200
+# The newest products of each store that the list of stores shows.
+PREVIEW_PRODUCTS = 3
 FILE_NAME_MAX_LENGTH = 255
 # Characters that would garble or disguise a file name: controls and direction overrides.
 HIDDEN_NAME_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
@@ -277,3 +280,12 @@ class Product(models.Model):
 
 def delete_picture_on_commit(storage, name):
     transaction.on_commit(lambda: pictures.picture_delete(storage, name), robust=True)
+
+
+def stores_selling():
+    """The stores with at least one product, those worth listing, each with its newest
+    products as `preview_products`, in one more query."""
+    newest = Product.objects.for_cards().order_by("-created_at", "-pk")[:PREVIEW_PRODUCTS]
+    return Store.objects.filter(
+        models.Exists(Product.objects.filter(store=models.OuterRef("pk")))
+    ).prefetch_related(models.Prefetch("products", queryset=newest, to_attr="preview_products"))

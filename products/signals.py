@@ -1,8 +1,15 @@
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from products.models import Product, delete_picture_on_commit
+from yumroad_site.cache import catalogue_changed
 from yumroad_site.files import delete_file_on_commit
+
+
+@receiver([post_save, post_delete], sender=Product)
+def retire_cached_catalogue(**kwargs):
+    """Products show on every catalogue page: retire the cached copies."""
+    catalogue_changed()
 
 
 @receiver(post_delete, sender=Product)

@@ -3,7 +3,6 @@ import logging
 from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
 
-from products.models import Product
 from stores.models import Store
 from yumroad_site.cache import catalogue_changed
 from yumroad_site.files import delete_file_on_commit
@@ -12,9 +11,9 @@ logger = logging.getLogger(__name__)
 
 
 @receiver([post_save, post_delete], sender=Store)
-@receiver([post_save, post_delete], sender=Product)
 def retire_cached_catalogue(**kwargs):
-    """Stores and products show on every catalogue page: retire the cached copies."""
+    """Stores show on every catalogue page: retire the cached copies (products do so in
+    products/signals.py)."""
     catalogue_changed()
 
 

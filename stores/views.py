@@ -3,28 +3,21 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import IntegrityError, transaction
-from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.generic import FormView, ListView, TemplateView, UpdateView
+from django.views.generic import FormView, TemplateView, UpdateView
 
 from accounts.models import DUPLICATE_EMAIL_MESSAGE, User
 from accounts.views import VisitorsOnlyMixin
-from products.models import Product
 from stores.forms import SignupForm, StoreForm, StoreSettingsForm
-from stores.models import DUPLICATE_NAME_MESSAGE, Store, StoreSlug
+from stores.models import DUPLICATE_NAME_MESSAGE, Store
 from stores.services import store_create, store_update, user_signup
-from yumroad_site.cache import CachedListMixin, catalogue_get_or_set
+from yumroad_site.cache import catalogue_get_or_set
 from yumroad_site.ratelimits import EMAILS, limit_count
-from yumroad_site.views import (
-    DeferredJoinPaginator,
-    InvalidFormStatusMixin,
-    PaginatedMixin,
-    SafeNextMixin,
-)
+from yumroad_site.views import InvalidFormStatusMixin, SafeNextMixin
 
 
 class HomeView(TemplateView):
@@ -33,42 +26,6 @@ class HomeView(TemplateView):
     def get_context_data(self, **kwargs):
         stores = catalogue_get_or_set(lambda: list(Store.objects.featured()), "featured")
         return super().get_context_data(stores=stores, **kwargs)
-
-
-class StoreListView(CachedListMixin, PaginatedMixin, ListView):
-    paginate_by = 10
-    template_name = "stores/index.html"
-    list_template_name = "stores/_list.html"
-    queryset = Store.objects.selling().with_preview_products()
-
-
-class StoreDetailView(CachedListMixin, PaginatedMixin, ListView):
-    """The store's products, 9 a page."""
-
-    paginate_by = 9
-    paginator_class = DeferredJoinPaginator
-    template_name = "stores/detail.html"
-    list_template_name = "products/_grid.html"
-
-    def get(self, request, *args, **kwargs):
-        self.store = Store.objects.filter(slug=self.kwargs["slug"]).first()
-        if self.store is None:
-            # An address the store had before a rename: send the visitor on, for good.
-            old = StoreSlug.objects.select_related("store").filter(slug=self.kwargs["slug"])
-            old = old.first()
-            if old is None:
-                raise Http404("No store has this address.")
-            old.visit_note()
-            query = request.META.get("QUERY_STRING", "")
-            url = old.store.get_absolute_url() + (f"?{query}" if query else "")
-            return HttpResponsePermanentRedirect(url)
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        return Product.objects.for_store(self.store)
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(store=self.store, show_store=False, **kwargs)
 
 
 @method_decorator([sensitive_post_parameters("password", "confirm"), never_cache], name="dispatch")

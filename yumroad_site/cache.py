@@ -1,7 +1,7 @@
 """Caching of catalogue pages, safe for a shop.
 
 Every cached copy carries versions, tokens that a change replaces: the catalogue's,
-which any save or delete of a store or product replaces (stores/signals.py), and, on a
+which any save or delete of a store or product replaces ({stores,products}/signals.py), and, on a
 member's own copies of pages, the member's, which a change to their account or to what
 they own replaces (accounts/signals.py, orders/services.py). A copy made under other
 versions is never served, so a change shows at once on every page and every worker.

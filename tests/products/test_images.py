@@ -187,7 +187,7 @@ class TestImageUpload:
         assert product.image.url not in body
         assert "other.png" not in body
 
-    @pytest.mark.parametrize("url_name", ["products:index", "stores:index"])
+    @pytest.mark.parametrize("url_name", ["products:index", "products:stores"])
     def test_product_grids_load_only_the_card_size(self, creator_client, store, url_name):
         creator_client.post(CREATE_URL, product_data(image=image_file(size=(2000, 1500))))
         product = Product.objects.get()

@@ -199,7 +199,7 @@ class TestQueryParameters:
         ProductFactory(store=store)
         url = {
             "products": reverse("products:index"),
-            "stores": reverse("stores:index"),
+            "stores": reverse("products:stores"),
             "store": store.get_absolute_url(),
         }[page]
         rows = row_counts()
