@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "stores",
     "products",
     "orders",
+    # The top floor: `seed_demo`, which may use every app.
+    "demo",
 ]
 
 MIDDLEWARE = [
