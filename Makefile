@@ -59,6 +59,7 @@ scale-demo: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .
@@ -82,4 +83,5 @@ serve: install
 	  SECURE_SSL_REDIRECT=false TASK_BACKEND=immediate $(BIN)/gunicorn -c gunicorn.conf.py
 
 clean:
-	rm -rf $(VENV) staticfiles cache .coverage .coverage.redis htmlcov journeys/node_modules screenshots
+	rm -rf $(VENV) staticfiles cache .coverage .coverage.redis htmlcov journeys/node_modules screenshots \
+	  .import_linter_cache

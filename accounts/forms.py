@@ -1,13 +1,12 @@
 from axes.handlers.proxy import AxesProxyHandler
 from django import forms
-from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth import authenticate
 from django.contrib.auth import forms as auth_forms
 
-from accounts.models import EMAIL_MAX_LENGTH, User, normalize_email
-from stores.forms import StoreNameField
+from accounts.models import User
+from yumroad_site.forms import EmailField
 
 INVALID_LOGIN_MESSAGE = "Invalid email or password."
-EMAIL_LENGTH_MESSAGE = f"An email address has at most {EMAIL_MAX_LENGTH} characters."
 BLANK_PASSWORD_MESSAGE = "Choose a password with more than spaces in it."
 CURRENT_PASSWORD_MESSAGE = "Your current password was entered incorrectly."
 
@@ -22,65 +21,6 @@ def current_password_check(*, request, user, password):
     # What a successful login tells axes, without the rest of login().
     AxesProxyHandler.user_logged_in(sender=type(user), request=request, user=user)
     return True
-
-
-class EmailField(forms.EmailField):
-    """An email as we store it, normalized before the checks: lower-casing can make an
-    address longer ("İ" becomes two characters), so the length is checked after it.
-    At most 254 characters on every form, login included."""
-
-    def __init__(self, **kwargs):
-        kwargs["max_length"] = min(kwargs.get("max_length") or EMAIL_MAX_LENGTH, EMAIL_MAX_LENGTH)
-        super().__init__(**kwargs)
-        self.error_messages["max_length"] = EMAIL_LENGTH_MESSAGE
-
-    def to_python(self, value):
-        return normalize_email(super().to_python(value))
-
-
-class SignupForm(forms.ModelForm):
-    password = forms.CharField(
-        strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
-    )
-    confirm = forms.CharField(
-        label="Confirm password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-
-    store_name = StoreNameField()
-    field_order = ["email", "store_name", "password", "confirm"]
-
-    class Meta:
-        model = User
-        fields = ["email"]
-        field_classes = {"email": EmailField}
-        widgets = {"email": forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})}
-
-    def clean_password(self):
-        # The manager refuses such a password with a ValueError; say so here first.
-        password = self.cleaned_data["password"]
-        if not password.strip():
-            raise forms.ValidationError(BLANK_PASSWORD_MESSAGE, code="blank_password")
-        return password
-
-    def clean(self):
-        cleaned_data = super().clean()
-        password = cleaned_data.get("password")
-        if password and password != cleaned_data.get("confirm"):
-            self.add_error("confirm", "Passwords must match.")
-        return cleaned_data
-
-    def _post_clean(self):
-        # The model normalizes the email here; the similarity check then compares
-        # the password with that email.
-        super()._post_clean()
-        password = self.cleaned_data.get("password")
-        if password:
-            try:
-                password_validation.validate_password(password, self.instance)
-            except forms.ValidationError as error:
-                self.add_error("password", error)
 
 
 class LoginForm(forms.Form):
@@ -134,14 +74,10 @@ class AdminUserChangeForm(auth_forms.UserChangeForm):
         field_classes = {"email": EmailField}
 
 
-EMAIL_MAX_LENGTH = 254  # RFC 5321
-
-
 class PasswordResetRequestForm(forms.Form):
     """The email to send a reset link to, whether or not it has an account."""
 
     email = EmailField(
-        max_length=EMAIL_MAX_LENGTH,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
 

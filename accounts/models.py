@@ -6,11 +6,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from yumroad_site.retirement import RetiringQuerySet
+from yumroad_site.validators import normalize_email
 
 DUPLICATE_EMAIL_MESSAGE = "That email already has an account."
-# RFC 5321: a path is at most 256 characters with its brackets.
-EMAIL_MAX_LENGTH = 254
-
 
 EMAIL_LOCAL_PART_MESSAGE = (
     "Use only unaccented Latin letters, digits and punctuation before the @; "
@@ -26,11 +24,6 @@ def validate_email_local_part(value):
     local_part = value.rpartition("@")[0]
     if not local_part.isascii():
         raise ValidationError(EMAIL_LOCAL_PART_MESSAGE, code="non_ascii_local_part")
-
-
-def normalize_email(email):
-    """The one spelling of an email we store and look up: trimmed and lower-cased."""
-    return (email or "").strip().lower()
 
 
 class UserManager(BaseUserManager.from_queryset(RetiringQuerySet)):

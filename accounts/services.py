@@ -5,25 +5,10 @@ from axes.utils import reset as axes_reset
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
-from accounts.models import User
-from accounts.tasks import email_changed_notice_send, password_reset_email_send, welcome_email_send
-from stores.services import store_create
+from accounts.tasks import email_changed_notice_send, password_reset_email_send
 
 # At most one reset email a minute for an address, so the form can't flood an inbox.
 RESET_REQUEST_INTERVAL_SECONDS = 60
-
-
-def user_signup(*, email, password, store_name):
-    """Create a user and their store together, then welcome them by email.
-
-    Either both rows are saved or neither (IntegrityError when the email or the store
-    name was taken meanwhile). The email goes out only once the transaction commits.
-    """
-    with transaction.atomic():
-        user = User.objects.create_user(email, password)
-        store = store_create(owner=user, name=store_name)
-        transaction.on_commit(partial(welcome_email_send.enqueue, store.pk), robust=True)
-    return user
 
 
 def password_reset_request(*, email):

@@ -5,29 +5,10 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_tasks import task
 
-from accounts.models import User, normalize_email
-from stores.models import Store
+from accounts.models import User
 from yumroad_site.emails import email_send
 from yumroad_site.tasks import retried_on_failure
-
-
-@task()
-def welcome_email_send(store_id, attempt=1):
-    """The welcome email: plain text and HTML, with a link to add a first product. The
-    address is nobody's confirmed one yet: the subject carries no store name."""
-    store = Store.objects.select_related("owner").filter(pk=store_id).first()
-    if store is None:
-        return
-    with retried_on_failure(welcome_email_send, store_id, attempt=attempt):
-        email_send(
-            template="welcome",
-            subject="Welcome to Yumroad",
-            to=[store.owner.email],
-            context={
-                "store": store,
-                "add_product_url": settings.SITE_URL + reverse("products:create"),
-            },
-        )
+from yumroad_site.validators import normalize_email
 
 
 @task()

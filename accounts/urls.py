@@ -7,7 +7,6 @@ from yumroad_site.cache import cacheable_page
 app_name = "accounts"
 
 urlpatterns = [
-    path("signup/", views.SignupView.as_view(), name="signup"),
     path("login/", cacheable_page(views.LoginView.as_view()), name="login"),
     # POST only (Django's LogoutView answers GET with 405). Without `next`: after
     # logging in, a GET to the logout URL would only meet that 405.

@@ -1,13 +1,11 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
-from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
@@ -16,17 +14,14 @@ from accounts.forms import (
     LoginForm,
     PasswordChangeForm,
     PasswordResetRequestForm,
-    SignupForm,
 )
 from accounts.models import DUPLICATE_EMAIL_MESSAGE, User
-from accounts.ratelimits import EMAILS, limit_count
 from accounts.services import (
     password_reset_complete,
     password_reset_request,
     user_email_change,
-    user_signup,
 )
-from stores.models import DUPLICATE_NAME_MESSAGE as DUPLICATE_STORE_NAME_MESSAGE
+from yumroad_site.ratelimits import EMAILS, limit_count
 from yumroad_site.views import InvalidFormStatusMixin, SafeNextMixin
 
 
@@ -50,38 +45,6 @@ class LoginView(VisitorsOnlyMixin, SafeNextMixin, auth_views.LoginView):
         response = super().form_valid(form)
         messages.success(self.request, "Logged in successfully.")
         return response
-
-
-@method_decorator([sensitive_post_parameters("password", "confirm"), never_cache], name="dispatch")
-class SignupView(VisitorsOnlyMixin, SafeNextMixin, FormView):
-    form_class = SignupForm
-    template_name = "accounts/signup.html"
-    next_page = settings.LOGIN_REDIRECT_URL
-
-    def post(self, request, *args, **kwargs):
-        # Every attempt counts, a refused one too: the form says whether an email has
-        # an account, so addresses can't be tried in bulk.
-        limit_count(request=request, group=EMAILS)
-        return super().post(request, *args, **kwargs)
-
-    def form_valid(self, form):
-        data = form.cleaned_data
-        try:
-            # The account, the store and the login: all of them or none.
-            with transaction.atomic():
-                user = user_signup(
-                    email=data["email"], password=data["password"], store_name=data["store_name"]
-                )
-                login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
-        except IntegrityError:
-            # Another sign-up took the email or the store name after our form's checks.
-            if User.objects.filter(email=form.instance.email).exists():
-                form.add_error("email", DUPLICATE_EMAIL_MESSAGE)
-            else:
-                form.add_error("store_name", DUPLICATE_STORE_NAME_MESSAGE)
-            return self.form_invalid(form)
-        messages.success(self.request, "Registered successfully.")
-        return super().form_valid(form)
 
 
 class LogoutView(auth_views.LogoutView):

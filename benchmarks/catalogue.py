@@ -54,8 +54,7 @@ def catalogue_create(*, products):
 
 def last_page(kind, store=None):
     """The number of the last page of the products list, or of `store`'s page."""
-    from products.views import ProductListView
-    from stores.views import StoreDetailView
+    from products.views import ProductListView, StoreDetailView
 
     if kind == "products":
         count, per_page = Product.objects.count(), ProductListView.paginate_by

@@ -96,7 +96,7 @@ def pages():
         ("product page", product.get_absolute_url()),
         ("store page", store.get_absolute_url()),
         ("store last page", f"{store.get_absolute_url()}?page={last_page('store', store)}"),
-        ("/stores/", reverse("stores:index")),
+        ("/stores/", reverse("products:stores")),
     ]
     return (
         [("/healthz", "/healthz", False)]

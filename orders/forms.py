@@ -1,6 +1,6 @@
 from django import forms
 
-from accounts.forms import EmailField
+from yumroad_site.forms import EmailField
 
 
 class BuyerEmailForm(forms.Form):

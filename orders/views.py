@@ -24,13 +24,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import ListView
 
-from accounts.ratelimits import CHECKOUTS, EMAILS, limit_count
 from orders import payments, services
 from orders.forms import BuyerEmailForm
-from orders.models import Order
+from orders.models import Order, with_sales
 from products.models import Product
 from stores.models import Store
 from yumroad_site.money import cents_to_decimal, format_money
+from yumroad_site.ratelimits import CHECKOUTS, EMAILS, limit_count
 from yumroad_site.views import PaginatedMixin, service_unavailable
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,8 @@ CHECKOUT_STARTING_MESSAGE = "Your checkout is starting. Please try again in a mo
 CHECKOUT_BUSY_MESSAGE = "Checkout is busy, try again in a moment."
 GUEST_KEY = "orders:guest_key"
 GUEST_KEY_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24)
+# The sales the dashboard shows; the sales page has them all.
+RECENT_SALES = 5
 CANCELLED_MESSAGE = (
     "There was an error while attempting to purchase this product. Please try again."
 )
@@ -338,6 +340,26 @@ class LibraryView(LoginRequiredMixin, PaginatedMixin, ListView):
 
     def get_queryset(self):
         return Order.objects.library_of(self.request.user)
+
+
+class DashboardView(LoginRequiredMixin, PaginatedMixin, ListView):
+    """A creator's home: their store's link, its products with their sales, the last
+    few sales. Without a store: the invitation to open one."""
+
+    paginate_by = 25
+    template_name = "orders/dashboard.html"
+
+    def get_queryset(self):
+        self.store = Store.objects.of(self.request.user)
+        if self.store is None:
+            return Product.objects.none()
+        return with_sales(Product.objects.for_store(self.store))
+
+    def get_context_data(self, **kwargs):
+        recent_sales = (
+            Order.objects.sales_of(self.store)[:RECENT_SALES] if self.store is not None else []
+        )
+        return super().get_context_data(store=self.store, recent_sales=recent_sales, **kwargs)
 
 
 class StoreOwnerMixin(LoginRequiredMixin):

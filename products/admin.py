@@ -4,8 +4,9 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.db import models
 
-from products.forms import ProductFileField, ProductImageField
+from products.forms import ProductFileField
 from products.models import Product
+from yumroad_site.forms import PictureField
 
 
 class ProductChangeList(ChangeList):
@@ -31,7 +32,7 @@ class ProductAdmin(admin.ModelAdmin):
     # and for the file sold (its size; shown by name above, since it has no URL).
     formfield_overrides = {
         models.URLField: {"assume_scheme": "https"},
-        models.ImageField: {"form_class": ProductImageField},
+        models.ImageField: {"form_class": PictureField},
         models.FileField: {"form_class": ProductFileField, "widget": forms.FileInput},
     }
 

@@ -7,8 +7,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
-from products import pictures
 from products.models import DESCRIPTION_MAX_LENGTH, MAX_PRICE_CENTS, MIN_PRICE_CENTS, Product
+from yumroad_site.forms import PictureField
 from yumroad_site.validators import NAME_LENGTH_MESSAGE
 
 MAX_PRICE = Decimal(MAX_PRICE_CENTS) / 100
@@ -19,22 +19,6 @@ RELOAD_MESSAGE = "This form is out of date. Reload the page to add a product."
 DESCRIPTION_LENGTH_MESSAGE = (
     f"Keep the description to {DESCRIPTION_MAX_LENGTH:,} characters (it has %(show_value)s)."
 )
-
-
-class ProductImageField(forms.ImageField):
-    """A JPEG, PNG, WebP or GIF of at most 5 MB and 40 megapixels, cleaned to the
-    picture we store: re-encoded without its metadata, under a generated name."""
-
-    def to_python(self, data):
-        upload = forms.FileField.to_python(self, data)
-        if upload is None:
-            return None
-        pictures.picture_check(upload)
-        try:
-            return pictures.picture_encode(upload)
-        except Exception as error:
-            # Pillow raises many kinds of errors for a broken or hostile file.
-            raise forms.ValidationError(pictures.INVALID_MESSAGE, code="invalid_image") from error
 
 
 class ProductFileField(forms.FileField):
@@ -76,7 +60,7 @@ class ProductForm(forms.ModelForm):
             "max_decimal_places": "Enter the price to the cent, like 4.99.",
         },
     )
-    image = ProductImageField(
+    image = PictureField(
         required=False,
         widget=forms.ClearableFileInput(
             attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}

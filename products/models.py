@@ -1,11 +1,8 @@
-import logging
 import mimetypes
 import secrets
 import unicodedata
-from contextlib import contextmanager
 from pathlib import PurePath
 
-from botocore.exceptions import HTTPClientError
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.validators import FileExtensionValidator, MaxValueValidator, URLValidator
 from django.db import connections, models, transaction
@@ -15,9 +12,10 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from PIL import Image
 
-from orders.models import OrderStatus
-from products import pictures
 from products.storage import private_storage
+from stores.models import Store
+from yumroad_site import pictures
+from yumroad_site.files import delete_file_on_commit, file_delete, uploads_removed_on_error
 from yumroad_site.money import cents_to_decimal, format_money
 from yumroad_site.retirement import RetiringQuerySet
 from yumroad_site.validators import (
@@ -35,13 +33,13 @@ MIN_PRICE_CENTS = 50
 DESCRIPTION_MAX_LENGTH = 5000
 # What a product card shows of the description: never the whole of it.
 EXCERPT_LENGTH = 200
+# The newest products of each store that the list of stores shows.
+PREVIEW_PRODUCTS = 3
 FILE_NAME_MAX_LENGTH = 255
 # Characters that would garble or disguise a file name: controls and direction overrides.
 HIDDEN_NAME_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
 FILE_COLUMNS = ("file", "file_name", "file_size", "file_type")
 SEARCH_CONFIG = "english"
-
-logger = logging.getLogger(__name__)
 
 
 def search_vector():
@@ -91,15 +89,6 @@ class ProductQuerySet(RetiringQuerySet):
             self.annotate(search=search_vector(), rank=SearchRank(search_vector(), query))
             .filter(search=query)
             .order_by("-rank", "-created_at", "-pk")
-        )
-
-    def with_sales(self):
-        """Each product's paid orders, counted and summed in the same query:
-        `sales_count` and `revenue_cents` (refunded orders count in neither)."""
-        paid = models.Q(orders__status=OrderStatus.PAID)
-        return self.annotate(
-            sales_count=models.Count("orders", filter=paid),
-            revenue_cents=models.Sum("orders__amount_cents", filter=paid, default=0),
         )
 
 
@@ -294,30 +283,10 @@ def delete_picture_on_commit(storage, name):
     transaction.on_commit(lambda: pictures.picture_delete(storage, name), robust=True)
 
 
-def delete_file_on_commit(storage, name):
-    transaction.on_commit(lambda: storage.delete(name), robust=True)
-
-
-def file_delete(storage, name):
-    storage.delete(name)
-
-
-@contextmanager
-def uploads_removed_on_error(*uploads):
-    """For (field file, delete function) pairs: when the block raises, the new uploads
-    among them that it stored are deleted, so no file outlives a row that never
-    committed. A delete that fails too, or one to a store that has just timed out, is
-    left to `manage.py orphan_files`."""
-    new = [(file, delete) for file, delete in uploads if file and not file._committed]
-    try:
-        yield
-    except Exception as error:
-        # A store that stopped answering would make each delete wait as long again.
-        gone_quiet = isinstance(error, HTTPClientError)
-        for file, delete in new:
-            if file._committed and not gone_quiet:
-                try:
-                    delete(file.storage, file.name)
-                except Exception:
-                    logger.exception("Could not remove %s, stored by a failed save", file.name)
-        raise
+def stores_selling():
+    """The stores with at least one product, those worth listing, each with its newest
+    products as `preview_products`, in one more query."""
+    newest = Product.objects.for_cards().order_by("-created_at", "-pk")[:PREVIEW_PRODUCTS]
+    return Store.objects.filter(
+        models.Exists(Product.objects.filter(store=models.OuterRef("pk")))
+    ).prefetch_related(models.Prefetch("products", queryset=newest, to_attr="preview_products"))

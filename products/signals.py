@@ -1,7 +1,8 @@
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from products.models import Product, delete_file_on_commit, delete_picture_on_commit
+from products.models import Product, delete_picture_on_commit
+from yumroad_site.files import delete_file_on_commit
 
 
 @receiver(post_delete, sender=Product)

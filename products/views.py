@@ -5,13 +5,14 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
 from products.forms import ProductForm, ProductSearchForm
-from products.models import Product
-from stores.models import Store
+from products.models import Product, stores_selling
+from stores.models import Store, StoreSlug
 from yumroad_site.cache import CachedListMixin
 from yumroad_site.views import DeferredJoinPaginator, PaginatedMixin
 
@@ -123,3 +124,44 @@ class ProductDeleteView(OwnerOnlyMixin, DeleteView):
     def form_valid(self, form):
         messages.success(self.request, f"Deleted {self.object.name}.")
         return super().form_valid(form)
+
+
+class StoreListView(CachedListMixin, PaginatedMixin, ListView):
+    """The stores that sell something, 10 a page, each with its newest products."""
+
+    paginate_by = 10
+    template_name = "stores/index.html"
+    list_template_name = "stores/_list.html"
+
+    def get_queryset(self):
+        return stores_selling()
+
+
+class StoreDetailView(CachedListMixin, PaginatedMixin, ListView):
+    """A store's page: its products, 9 a page. An address the store had before a
+    rename redirects to its address now."""
+
+    paginate_by = 9
+    paginator_class = DeferredJoinPaginator
+    template_name = "stores/detail.html"
+    list_template_name = "products/_grid.html"
+
+    def get(self, request, *args, **kwargs):
+        self.store = Store.objects.filter(slug=self.kwargs["slug"]).first()
+        if self.store is None:
+            # An address the store had before a rename: send the visitor on, for good.
+            old = StoreSlug.objects.select_related("store").filter(slug=self.kwargs["slug"])
+            old = old.first()
+            if old is None:
+                raise Http404("No store has this address.")
+            old.visit_note()
+            query = request.META.get("QUERY_STRING", "")
+            url = old.store.get_absolute_url() + (f"?{query}" if query else "")
+            return HttpResponsePermanentRedirect(url)
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return Product.objects.for_store(self.store)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(store=self.store, show_store=False, **kwargs)

@@ -1,8 +1,11 @@
 from django import forms
+from django.contrib.auth import password_validation
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from products.forms import ProductImageField
+from accounts.forms import BLANK_PASSWORD_MESSAGE
+from accounts.models import User
 from stores.models import DESCRIPTION_MAX_LENGTH, DUPLICATE_NAME_MESSAGE, Store
+from yumroad_site.forms import EmailField, PictureField
 from yumroad_site.validators import NAME_LENGTH_MESSAGE, NAME_MAX_LENGTH, collapse_spaces
 
 
@@ -29,6 +32,53 @@ class StoreNameField(forms.CharField):
         return name
 
 
+class SignupForm(forms.ModelForm):
+    """An account and its store: the email, the store's name, the password twice."""
+
+    password = forms.CharField(
+        strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    confirm = forms.CharField(
+        label="Confirm password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    store_name = StoreNameField()
+    field_order = ["email", "store_name", "password", "confirm"]
+
+    class Meta:
+        model = User
+        fields = ["email"]
+        field_classes = {"email": EmailField}
+        widgets = {"email": forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})}
+
+    def clean_password(self):
+        # The manager refuses such a password with a ValueError; say so here first.
+        password = self.cleaned_data["password"]
+        if not password.strip():
+            raise forms.ValidationError(BLANK_PASSWORD_MESSAGE, code="blank_password")
+        return password
+
+    def clean(self):
+        cleaned_data = super().clean()
+        password = cleaned_data.get("password")
+        if password and password != cleaned_data.get("confirm"):
+            self.add_error("confirm", "Passwords must match.")
+        return cleaned_data
+
+    def _post_clean(self):
+        # The model normalizes the email here; the similarity check then compares
+        # the password with that email.
+        super()._post_clean()
+        password = self.cleaned_data.get("password")
+        if password:
+            try:
+                password_validation.validate_password(password, self.instance)
+            except forms.ValidationError as error:
+                self.add_error("password", error)
+
+
 class StoreForm(forms.Form):
     name = StoreNameField()
 
@@ -36,7 +86,7 @@ class StoreForm(forms.Form):
 class StoreSettingsForm(forms.ModelForm):
     """The store's name (checked as at sign-up), description and avatar."""
 
-    avatar = ProductImageField(
+    avatar = PictureField(
         label="Avatar",
         required=False,
         widget=forms.ClearableFileInput(

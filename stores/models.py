@@ -9,7 +9,6 @@ from django.db.models.lookups import GreaterThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 
-from products.models import Product
 from yumroad_site.retirement import RetiringQuerySet
 from yumroad_site.validators import (
     NAME_MAX_LENGTH,
@@ -25,7 +24,6 @@ DUPLICATE_NAME_MESSAGE = "That store name is taken."
 # Addresses under /stores/ that are pages of the site, not stores.
 RESERVED_SLUGS = ["create", "settings"]
 FEATURED_COUNT = 6
-PREVIEW_PRODUCTS = 3
 DESCRIPTION_MAX_LENGTH = 500
 # A store keeps its newest old addresses only, so renames can't hoard addresses.
 OLD_SLUGS_KEPT = 5
@@ -41,28 +39,12 @@ class StoreQuerySet(RetiringQuerySet):
     def with_product_count(self):
         return self.annotate(product_count=models.Count("products"))
 
-    def selling(self):
-        """Stores with at least one product: those worth listing."""
-        return self.filter(models.Exists(Product.objects.filter(store=models.OuterRef("pk"))))
-
     def featured(self):
         """The stores the landing page shows: those with the most products."""
         return (
             self.with_product_count()
             .filter(product_count__gt=0)
             .order_by("-product_count", "created_at")[:FEATURED_COUNT]
-        )
-
-    def with_preview_products(self):
-        """Each store's newest products as `preview_products`, in one more query."""
-        return self.prefetch_related(
-            models.Prefetch(
-                "products",
-                queryset=Product.objects.for_cards().order_by("-created_at", "-pk")[
-                    :PREVIEW_PRODUCTS
-                ],
-                to_attr="preview_products",
-            )
         )
 
     def name_taken(self, name):
@@ -130,7 +112,7 @@ class Store(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("stores:detail", args=[self.slug])
+        return reverse("products:store", args=[self.slug])
 
     def clean(self):
         super().clean()

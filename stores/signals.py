@@ -1,8 +1,8 @@
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from products.models import delete_file_on_commit
 from stores.models import Store
+from yumroad_site.files import delete_file_on_commit
 
 
 @receiver(post_delete, sender=Store)

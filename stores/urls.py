@@ -1,20 +1,14 @@
-from django.urls import path, register_converter
+from django.urls import path
 
 from stores import views
-from stores.converters import StoreSlugConverter
-from yumroad_site.cache import cacheable_page, store_pages
-
-register_converter(StoreSlugConverter, "store_slug")
 
 app_name = "stores"
 
+# Whole paths (the root URLconf includes this at ""). Sign-up opens the account and its
+# store together: this app's page, at the address it has always had. The stores' public
+# pages list products: products/urls.py mounts them.
 urlpatterns = [
-    path("", cacheable_page(views.StoreListView.as_view()), name="index"),
-    path("create/", views.StoreCreateView.as_view(), name="create"),
-    path("settings/", views.StoreSettingsView.as_view(), name="settings"),
-    path(
-        "<store_slug:slug>/",
-        cacheable_page(views.StoreDetailView.as_view(), versions=store_pages),
-        name="detail",
-    ),
+    path("accounts/signup/", views.SignupView.as_view(), name="signup"),
+    path("stores/create/", views.StoreCreateView.as_view(), name="create"),
+    path("stores/settings/", views.StoreSettingsView.as_view(), name="settings"),
 ]

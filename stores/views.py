@@ -1,25 +1,23 @@
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db import IntegrityError
-from django.http import Http404, HttpResponsePermanentRedirect
+from django.db import IntegrityError, transaction
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.views.generic import FormView, ListView, TemplateView, UpdateView
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.generic import FormView, TemplateView, UpdateView
 
-from orders.models import Order
-from products.models import Product
-from stores.forms import StoreForm, StoreSettingsForm
-from stores.models import DUPLICATE_NAME_MESSAGE, Store, StoreSlug
-from stores.services import store_create, store_update
-from yumroad_site.cache import CachedListMixin, catalogue_get_or_set
-from yumroad_site.views import (
-    DeferredJoinPaginator,
-    InvalidFormStatusMixin,
-    PaginatedMixin,
-    SafeNextMixin,
-)
-
-RECENT_SALES = 5
+from accounts.models import DUPLICATE_EMAIL_MESSAGE, User
+from accounts.views import VisitorsOnlyMixin
+from stores.forms import SignupForm, StoreForm, StoreSettingsForm
+from stores.models import DUPLICATE_NAME_MESSAGE, Store
+from stores.services import store_create, store_update, user_signup
+from yumroad_site.cache import catalogue_get_or_set
+from yumroad_site.ratelimits import EMAILS, limit_count
+from yumroad_site.views import InvalidFormStatusMixin, SafeNextMixin
 
 
 class HomeView(TemplateView):
@@ -30,40 +28,38 @@ class HomeView(TemplateView):
         return super().get_context_data(stores=stores, **kwargs)
 
 
-class StoreListView(CachedListMixin, PaginatedMixin, ListView):
-    paginate_by = 10
-    template_name = "stores/index.html"
-    list_template_name = "stores/_list.html"
-    queryset = Store.objects.selling().with_preview_products()
+@method_decorator([sensitive_post_parameters("password", "confirm"), never_cache], name="dispatch")
+class SignupView(VisitorsOnlyMixin, SafeNextMixin, FormView):
+    """A new account with its store (stores.services.user_signup), logged in at once."""
 
+    form_class = SignupForm
+    template_name = "stores/signup.html"
+    next_page = settings.LOGIN_REDIRECT_URL
 
-class StoreDetailView(CachedListMixin, PaginatedMixin, ListView):
-    """The store's products, 9 a page."""
+    def post(self, request, *args, **kwargs):
+        # Every attempt counts, a refused one too: the form says whether an email has
+        # an account, so addresses can't be tried in bulk.
+        limit_count(request=request, group=EMAILS)
+        return super().post(request, *args, **kwargs)
 
-    paginate_by = 9
-    paginator_class = DeferredJoinPaginator
-    template_name = "stores/detail.html"
-    list_template_name = "products/_grid.html"
-
-    def get(self, request, *args, **kwargs):
-        self.store = Store.objects.filter(slug=self.kwargs["slug"]).first()
-        if self.store is None:
-            # An address the store had before a rename: send the visitor on, for good.
-            old = StoreSlug.objects.select_related("store").filter(slug=self.kwargs["slug"])
-            old = old.first()
-            if old is None:
-                raise Http404("No store has this address.")
-            old.visit_note()
-            query = request.META.get("QUERY_STRING", "")
-            url = old.store.get_absolute_url() + (f"?{query}" if query else "")
-            return HttpResponsePermanentRedirect(url)
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        return Product.objects.for_store(self.store)
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(store=self.store, show_store=False, **kwargs)
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            # The account, the store and the login: all of them or none.
+            with transaction.atomic():
+                user = user_signup(
+                    email=data["email"], password=data["password"], store_name=data["store_name"]
+                )
+                login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        except IntegrityError:
+            # Another sign-up took the email or the store name after our form's checks.
+            if User.objects.filter(email=form.instance.email).exists():
+                form.add_error("email", DUPLICATE_EMAIL_MESSAGE)
+            else:
+                form.add_error("store_name", DUPLICATE_NAME_MESSAGE)
+            return self.form_invalid(form)
+        messages.success(self.request, "Registered successfully.")
+        return super().form_valid(form)
 
 
 class StoreCreateView(LoginRequiredMixin, SafeNextMixin, FormView):
@@ -97,26 +93,6 @@ class StoreCreateView(LoginRequiredMixin, SafeNextMixin, FormView):
 
     def get_default_redirect_url(self):
         return self.store.get_absolute_url()
-
-
-class DashboardView(LoginRequiredMixin, PaginatedMixin, ListView):
-    """A creator's home: their store's link, its products with their sales, the last
-    few sales. Without a store: the invitation to open one."""
-
-    paginate_by = 25
-    template_name = "stores/dashboard.html"
-
-    def get_queryset(self):
-        self.store = Store.objects.of(self.request.user)
-        if self.store is None:
-            return Product.objects.none()
-        return Product.objects.for_store(self.store).with_sales()
-
-    def get_context_data(self, **kwargs):
-        recent_sales = (
-            Order.objects.sales_of(self.store)[:RECENT_SALES] if self.store is not None else []
-        )
-        return super().get_context_data(store=self.store, recent_sales=recent_sales, **kwargs)
 
 
 class StoreSettingsView(LoginRequiredMixin, InvalidFormStatusMixin, UpdateView):

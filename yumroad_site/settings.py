@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "stores",
     "products",
     "orders",
+    # The top floor: `seed_demo`, which may use every app.
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -228,7 +230,7 @@ AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "accounts.lockout.attempted_email"
-AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
+AXES_CLIENT_IP_CALLABLE = "yumroad_site.clients.client_address"
 # Reverse proxies (addresses or networks) whose X-Forwarded-For is believed. Checked
 # here, so that a typo stops the start instead of trusting nothing.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
@@ -424,8 +426,8 @@ DOWNLOAD_LINK_MAX_AGE = int(os.environ.get("DOWNLOAD_LINK_MAX_AGE", str(7 * 24 *
 # A second Buy of the same product by the same buyer meanwhile reuses it.
 CHECKOUT_EXPIRY_MINUTES = env_int("CHECKOUT_EXPIRY_MINUTES", 60, minimum=31, maximum=24 * 60)
 
-# Rate limits per client address (accounts.lockout.client_address), counted by
-# django-ratelimit in the default cache (accounts/ratelimits.py); over one: a 429 page.
+# Rate limits per client address (yumroad_site.clients.client_address), counted by
+# django-ratelimit in the default cache (yumroad_site/ratelimits.py); over one: a 429 page.
 RATELIMIT_VIEW = "yumroad_site.views.too_many_requests"
 # A count the cache could not give (Redis went away between two calls) lets the request
 # through; with Redis down, counts are kept per process (yumroad_site/redis_cache.py).

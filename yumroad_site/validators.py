@@ -9,6 +9,8 @@ NAME_MAX_LENGTH = 60
 NAME_LENGTH_MESSAGE = (
     f"Field must be between {NAME_MIN_LENGTH} and {NAME_MAX_LENGTH} characters long."
 )
+# RFC 5321: a path is at most 256 characters with its brackets.
+EMAIL_MAX_LENGTH = 254
 NAME_CHARACTERS_MESSAGE = "Use one line of letters, numbers, spaces and punctuation."
 NAME_INVISIBLE_MESSAGE = (
     "Remove the invisible characters (such as zero-width spaces or text direction marks) "
@@ -66,6 +68,11 @@ def validate_no_bidi_controls(value):
     """Descriptions: no text direction controls, which could disguise what they say."""
     if BIDI_CONTROLS.intersection(value):
         raise ValidationError(BIDI_MESSAGE, code="bidi")
+
+
+def normalize_email(email):
+    """The one spelling of an email we store and look up: trimmed and lower-cased."""
+    return (email or "").strip().lower()
 
 
 def collapse_spaces(name):

@@ -6,12 +6,13 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 
-# What was not found, by the URL namespace of the view that raised the 404.
+# What was not found, by the URL name, else the URL namespace, of the view that raised
+# the 404.
 NOT_FOUND = {
+    "products:store": ("store", "products:stores", "See all stores"),
     "products": ("product", "products:index", "See all products"),
-    "stores": ("store", "stores:index", "See all stores"),
 }
-NOT_FOUND_DEFAULT = ("page", "stores:index", "See all stores")
+NOT_FOUND_DEFAULT = ("page", "products:stores", "See all stores")
 
 
 class SafeNextMixin(RedirectURLMixin):
@@ -67,7 +68,7 @@ class PaginatedMixin:
 
 
 def too_many_requests(request, exception):
-    """RATELIMIT_VIEW: a request over a rate limit (accounts.ratelimits) gets this 429."""
+    """RATELIMIT_VIEW: a request over a rate limit (yumroad_site.ratelimits) gets this 429."""
     retry_after = getattr(exception, "retry_after", None)
     context = {
         "message": str(exception) or "Too many requests came from your address.",
@@ -92,8 +93,10 @@ def page_not_found(request, exception):
         context = {"missing": "page", "link": request.path, "link_text": "Go to the first page"}
     else:
         match = request.resolver_match
-        missing, url_name, link_text = NOT_FOUND.get(
-            match.namespace if match else "", NOT_FOUND_DEFAULT
+        missing, url_name, link_text = (
+            NOT_FOUND.get(match.view_name) or NOT_FOUND.get(match.namespace, NOT_FOUND_DEFAULT)
+            if match
+            else NOT_FOUND_DEFAULT
         )
         context = {"missing": missing, "link": reverse(url_name), "link_text": link_text}
     return render(request, "404.html", context, status=404)

@@ -39,7 +39,7 @@ def claim(client, number, *, product, **headers):
 
 def sign_up(client, number, **headers):
     data = signup_data(email=f"new{number}@example.com", store_name=f"Shop {number}")
-    response = client.post(reverse("accounts:signup"), data, **headers)
+    response = client.post(reverse("stores:signup"), data, **headers)
     client.logout()
     return response
 
@@ -84,11 +84,11 @@ class TestEmailsPerClientAddress:
         UserFactory(email="taken@example.com")
         for number in range(LIMIT):
             data = signup_data(email="taken@example.com", store_name=f"Shop {number}")
-            answer = client.post(reverse("accounts:signup"), data)
+            answer = client.post(reverse("stores:signup"), data)
             assert ALREADY_TAKEN in answer.content.decode()
 
         data = signup_data(email="taken@example.com", store_name="Shop 99")
-        refused = client.post(reverse("accounts:signup"), data)
+        refused = client.post(reverse("stores:signup"), data)
 
         assert refused.status_code == 429
         assert ALREADY_TAKEN not in refused.content.decode()
@@ -116,7 +116,7 @@ class TestEmailsPerClientAddress:
 
     def test_a_sign_up_page_view_does_not_count(self, client):
         for _ in range(LIMIT + 1):
-            client.get(reverse("accounts:signup"))
+            client.get(reverse("stores:signup"))
 
         assert sign_up(client, 1).status_code == 302
 

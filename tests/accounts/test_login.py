@@ -21,7 +21,7 @@ class TestLogin:
         assert response.status_code == 200
         assert 'name="email"' in body
         assert 'name="password"' in body
-        assert f'href="{reverse("accounts:signup")}"' in body
+        assert f'href="{reverse("stores:signup")}"' in body
 
     def test_logs_in_and_lands_on_the_dashboard(self, client, user, password):
         response = client.post(LOGIN_URL, {"email": user.email, "password": password}, follow=True)

@@ -10,7 +10,7 @@ from accounts.models import User
 from tests.utils import signup_data
 
 LOGIN_URL = reverse("accounts:login")
-SIGNUP_URL = reverse("accounts:signup")
+SIGNUP_URL = reverse("stores:signup")
 DASHBOARD_URL = reverse("dashboard")
 CREATE_URL = reverse("products:create")
 
@@ -153,7 +153,7 @@ class TestJourney:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url_name", ["accounts:login", "accounts:signup"])
+@pytest.mark.parametrize("url_name", ["accounts:login", "stores:signup"])
 def test_a_next_with_a_nul_character_is_a_bad_request(client, user, password, url_name):
     data = {"email": user.email, "password": password, "next": "/\x00//evil.example.com"}
 

@@ -3,12 +3,12 @@ from django.contrib.auth import get_user
 from django.core.validators import validate_email
 from django.urls import reverse
 
-from accounts.forms import SignupForm
 from accounts.models import EMAIL_LOCAL_PART_MESSAGE, User
+from stores.forms import SignupForm
 from tests.factories import UserFactory
 from tests.utils import long_email, messages_of, signup_data
 
-SIGNUP_URL = reverse("accounts:signup")
+SIGNUP_URL = reverse("stores:signup")
 
 
 @pytest.mark.django_db

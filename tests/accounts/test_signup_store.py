@@ -10,7 +10,7 @@ from stores.models import Store
 from tests import utils
 from tests.factories import StoreFactory
 
-SIGNUP_URL = reverse("accounts:signup")
+SIGNUP_URL = reverse("stores:signup")
 
 
 def signup_data(**overrides):
@@ -92,7 +92,7 @@ class TestSignupOpensAStore:
         def broken_login(*args, **kwargs):
             raise RuntimeError("the session store is down")
 
-        monkeypatch.setattr("accounts.views.login", broken_login)
+        monkeypatch.setattr("stores.views.login", broken_login)
 
         with (
             django_capture_on_commit_callbacks(execute=True),

@@ -6,8 +6,8 @@ from django.contrib.auth import get_user
 from django.db.models import F
 from django.urls import reverse
 
-from accounts.lockout import client_address
 from tests.factories import UserFactory
+from yumroad_site.clients import client_address
 
 LOGIN_URL = reverse("accounts:login")
 ADMIN_LOGIN_URL = reverse("admin:login")

@@ -46,13 +46,13 @@ def race(*actions):
 def test_racing_sign_ups_whose_store_names_slugify_alike_all_get_their_store(live_server):
     browsers = [Browser(live_server.url) for _ in range(SIGNUPS)]
     for browser in browsers:
-        browser.get(reverse("accounts:signup"))
+        browser.get(reverse("stores:signup"))
 
     def sign_up(number):
         data = signup_data(
             email=f"racer{number}@example.com", store_name="Slug Race" + "!" * number
         )
-        return lambda: browsers[number - 1].post(reverse("accounts:signup"), data)
+        return lambda: browsers[number - 1].post(reverse("stores:signup"), data)
 
     results = race(*(sign_up(number) for number in range(1, SIGNUPS + 1)))
 

@@ -157,7 +157,7 @@ class TestWhatChangedBeforeTheTaskRan:
 class TestTheWelcomeEmail:
     def test_still_arrives_at_sign_up(self, client, flaky_mail, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):
-            client.post(reverse("accounts:signup"), signup_data(store_name="Crumb Club"))
+            client.post(reverse("stores:signup"), signup_data(store_name="Crumb Club"))
 
         assert recipients() == [["new@example.com"]]
         assert mail.outbox[0].subject == "Welcome to Yumroad"
@@ -169,7 +169,7 @@ class TestTheWelcomeEmail:
         flaky_mail.reset(failures=1)
 
         with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
-            response = client.post(reverse("accounts:signup"), signup_data())
+            response = client.post(reverse("stores:signup"), signup_data())
 
         assert response.status_code == 302
         assert recipients() == [["new@example.com"]]

@@ -67,15 +67,15 @@ class TestProductList:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url_name", ["products:index", "stores:index", "stores:detail"])
+@pytest.mark.parametrize("url_name", ["products:index", "products:stores", "products:store"])
 def test_list_pages_never_load_whole_descriptions(client, url_name):
     store = StoreFactory()
     ProductFactory(store=store, description="A short start. " + "x" * 4900 + " THE END")
-    url = reverse(url_name, args=[store.slug] if url_name == "stores:detail" else [])
+    url = reverse(url_name, args=[store.slug] if url_name == "products:store" else [])
 
     response = client.get(url)
 
-    if url_name == "stores:index":
+    if url_name == "products:stores":
         product = response.context["store_list"][0].preview_products[0]
     else:
         product = response.context["product_list"][0]

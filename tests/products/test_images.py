@@ -8,9 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image, ImageCms
 
-from products import pictures
 from products.models import Product
 from tests.factories import ProductFactory
+from yumroad_site import pictures
 
 CREATE_URL = reverse("products:create")
 GENERATED_NAME = re.compile(r"products/\d{4}/\d{2}/[0-9a-f]{32}\.(jpg|png|webp)")
@@ -187,7 +187,7 @@ class TestImageUpload:
         assert product.image.url not in body
         assert "other.png" not in body
 
-    @pytest.mark.parametrize("url_name", ["products:index", "stores:index"])
+    @pytest.mark.parametrize("url_name", ["products:index", "products:stores"])
     def test_product_grids_load_only_the_card_size(self, creator_client, store, url_name):
         creator_client.post(CREATE_URL, product_data(image=image_file(size=(2000, 1500))))
         product = Product.objects.get()

@@ -9,11 +9,11 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 
-from products import pictures
 from products.storage import private_storage
 from tests.factories import ProductFactory
 from tests.products.test_files import pdf_upload
 from tests.products.test_resubmission import png_upload
+from yumroad_site import pictures
 
 TWO_HOURS = 2 * 3600
 

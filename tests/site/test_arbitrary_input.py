@@ -82,7 +82,7 @@ class TestForms:
         cache.clear()  # each example reaches the form, not the limit of sign-up attempts
         rows = row_counts()
 
-        response = client.post(f"{reverse('accounts:signup')}?{params}", data)
+        response = client.post(f"{reverse('stores:signup')}?{params}", data)
 
         assert_answered(response, rows)
         client.logout()
@@ -199,7 +199,7 @@ class TestQueryParameters:
         ProductFactory(store=store)
         url = {
             "products": reverse("products:index"),
-            "stores": reverse("stores:index"),
+            "stores": reverse("products:stores"),
             "store": store.get_absolute_url(),
         }[page]
         rows = row_counts()
@@ -235,7 +235,7 @@ class TestQueryParameters:
     @bounded
     @given(
         params=query("next"),
-        url_name=st.sampled_from(["home", "accounts:login", "accounts:signup", "stores:create"]),
+        url_name=st.sampled_from(["home", "accounts:login", "stores:signup", "stores:create"]),
     )
     def test_pages_answer_any_query(self, client, url_name, params):
         rows = row_counts()

@@ -40,7 +40,7 @@ def catalogue_urls(product):
         reverse("home"),
         reverse("products:index"),
         product.get_absolute_url(),
-        reverse("stores:index"),
+        reverse("products:stores"),
         product.store.get_absolute_url(),
     ]
 
@@ -326,7 +326,7 @@ class TestWhatIsCached:
         store = StoreFactory()
         ProductFactory.create_batch(count, store=store)
         client.force_login(user)
-        urls = [reverse("products:index"), reverse("stores:index"), store.get_absolute_url()]
+        urls = [reverse("products:index"), reverse("products:stores"), store.get_absolute_url()]
         for url in urls:
             client.get(url)
         member_changed(user.pk)

@@ -45,7 +45,7 @@ def test_the_navigation_offers_log_in_and_start_selling_to_visitors(client):
     body = client.get(reverse("products:index")).content.decode()
 
     assert f'href="{reverse("accounts:login")}">Log in</a>' in body
-    signup = f"{reverse('accounts:signup')}?next={reverse('products:create')}"
+    signup = f"{reverse('stores:signup')}?next={reverse('products:create')}"
     assert f'href="{signup}">Start selling</a>' in body
     assert "Add product" not in body
 

@@ -62,7 +62,7 @@ class TestMembersPages:
 
 @pytest.mark.django_db
 class TestPagesWithAFormToken:
-    @pytest.mark.parametrize("name", ["accounts:login", "accounts:signup"])
+    @pytest.mark.parametrize("name", ["accounts:login", "stores:signup"])
     def test_the_login_and_sign_up_pages_keep_never_caches_stricter_header(self, client, name):
         response = client.get(reverse(name))
 

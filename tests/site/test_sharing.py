@@ -143,7 +143,7 @@ class TestEmptyStatesAndPictures:
         assert 'alt="Loaf Photo">' in body
 
     def test_pages_load_the_focus_script_and_no_inline_script(self, client):
-        body = client.get(reverse("accounts:signup")).content.decode()
+        body = client.get(reverse("stores:signup")).content.decode()
 
         assert '<script src="/static/products/forms.js"></script>' in body
         assert "<script>" not in body

@@ -235,7 +235,7 @@ def test_a_renamed_then_deleted_product_shows_at_once_on_both_workers(site, prod
 
 
 def test_an_ended_session_gets_the_members_page_on_neither_worker(site, product_id):
-    page = reverse("stores:index")
+    page = reverse("products:stores")
     logged_out = site.log_in(MEMBER)
     ended = site.log_in(MEMBER)
     for cookies in (logged_out, ended):

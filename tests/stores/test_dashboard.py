@@ -106,7 +106,7 @@ class TestNavigation:
     def test_visitors_get_stores_products_start_selling_and_log_in(self, client):
         body = client.get(reverse("home")).content.decode()
 
-        assert f'href="{reverse("stores:index")}">Stores</a>' in body
+        assert f'href="{reverse("products:stores")}">Stores</a>' in body
         assert f'href="{reverse("products:index")}">Products</a>' in body
         assert "Start selling</a>" in body
         assert f'href="{reverse("accounts:login")}">Log in</a>' in body
@@ -127,9 +127,9 @@ class TestNavigation:
         assert body.count('aria-current="page"') == 1
 
     def test_marks_the_current_section_for_visitors(self, client):
-        body = client.get(reverse("stores:index")).content.decode()
+        body = client.get(reverse("products:stores")).content.decode()
 
-        assert f'aria-current="page" href="{reverse("stores:index")}">Stores</a>' in body
+        assert f'aria-current="page" href="{reverse("products:stores")}">Stores</a>' in body
 
     def test_add_product_has_one_name_everywhere(self, creator_client, store):
         for url in [reverse("home"), store.get_absolute_url(), reverse("products:create")]:

@@ -16,9 +16,9 @@ class TestLandingPage:
 
         assert "The easiest way to set up an online store" in body
         # Signing up from here leads on to adding a first product.
-        signup = f"{reverse('accounts:signup')}?next={reverse('products:create')}"
+        signup = f"{reverse('stores:signup')}?next={reverse('products:create')}"
         assert f'href="{signup}">Create a store' in body
-        assert f'href="{reverse("stores:index")}">Browse stores' in body
+        assert f'href="{reverse("products:stores")}">Browse stores' in body
 
     def test_invites_logged_in_users_to_add_a_product(self, auth_client):
         body = auth_client.get(HOME_URL).content.decode()

@@ -42,14 +42,14 @@ class TestOpenStore:
     def test_without_next_it_lands_on_the_new_store(self, auth_client):
         response = auth_client.post(CREATE_STORE_URL, {"name": "Fresh Goods"})
 
-        assert response["Location"] == reverse("stores:detail", args=["fresh-goods"])
+        assert response["Location"] == reverse("products:store", args=["fresh-goods"])
 
     def test_an_unsafe_next_is_ignored(self, auth_client):
         response = auth_client.post(
             CREATE_STORE_URL, {"name": "Fresh Goods", "next": "https://evil.example.com/"}
         )
 
-        assert response["Location"] == reverse("stores:detail", args=["fresh-goods"])
+        assert response["Location"] == reverse("products:store", args=["fresh-goods"])
 
     @pytest.mark.parametrize(
         ("name", "message"),

@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from tests.factories import ProductFactory, StoreFactory
 
-STORES_URL = reverse("stores:index")
+STORES_URL = reverse("products:stores")
 
 
 @pytest.mark.django_db
@@ -85,7 +85,7 @@ class TestStorePage:
         assert f'<a href="{store.get_absolute_url()}">Go to the first page</a>' in body
 
     def test_an_unknown_store_is_the_404_page_with_a_link_to_all_stores(self, client):
-        response = client.get(reverse("stores:detail", args=["no-such-store"]))
+        response = client.get(reverse("products:store", args=["no-such-store"]))
 
         body = response.content.decode()
         assert response.status_code == 404

@@ -5,10 +5,10 @@ from django.core.management.base import BaseCommand
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
-from products import pictures
 from products.models import Product
 from products.storage import private_storage
 from stores.models import Store
+from yumroad_site import pictures
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 from django.template.defaultfilters import pluralize
 
-from products import pictures
 from products.models import Product
+from yumroad_site import pictures
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 """What one client address may make the site do, counted by django-ratelimit in the
 default cache, per client address as the login throttle sees it
-(accounts.lockout.client_address). Over a limit, the view raises LimitReached and
+(yumroad_site.clients.client_address). Over a limit, the view raises LimitReached and
 RATELIMIT_VIEW answers 429.
 
 - CHECKOUTS: checkouts started, CHECKOUT_RATE_PER_MINUTE a minute.
@@ -12,7 +12,7 @@ from django.conf import settings
 from django_ratelimit.core import get_usage
 from django_ratelimit.exceptions import Ratelimited
 
-from accounts.lockout import client_address
+from yumroad_site.clients import client_address
 
 CHECKOUTS = "checkouts"
 EMAILS = "emails"

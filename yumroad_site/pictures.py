@@ -1,8 +1,9 @@
-"""Product pictures: checked before they are decoded, re-encoded, and served in sizes.
+"""Uploaded pictures, a product's or a store's avatar: checked before they are decoded,
+re-encoded, and (a product's) served in sizes.
 
 An upload is stored as Pillow re-encodes it (orientation applied, EXIF, GPS, XMP and
-comments dropped) under a generated name, beside a card size and a page size in WebP
-that pages serve, so that a product grid never loads a full picture.
+comments dropped) under a generated name; a product's, beside a card size and a page
+size in WebP that pages serve, so that a product grid never loads a full picture.
 """
 
 import io

@@ -7,8 +7,8 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from accounts.models import User
+from demo.management.commands.seed_demo import DEMO_PASSWORD
 from products.models import Product
-from stores.management.commands.seed_demo import DEMO_PASSWORD
 from stores.models import Store
 from tests.factories import StoreFactory
 

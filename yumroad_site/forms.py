@@ -1,0 +1,38 @@
+"""Form fields more than one app uses."""
+
+from django import forms
+
+from yumroad_site import pictures
+from yumroad_site.validators import EMAIL_MAX_LENGTH, normalize_email
+
+EMAIL_LENGTH_MESSAGE = f"An email address has at most {EMAIL_MAX_LENGTH} characters."
+
+
+class EmailField(forms.EmailField):
+    """An email as we store it, normalized before the checks: lower-casing can make an
+    address longer ("İ" becomes two characters), so the length is checked after it.
+    At most EMAIL_MAX_LENGTH characters on every form, login included."""
+
+    def __init__(self, **kwargs):
+        kwargs["max_length"] = min(kwargs.get("max_length") or EMAIL_MAX_LENGTH, EMAIL_MAX_LENGTH)
+        super().__init__(**kwargs)
+        self.error_messages["max_length"] = EMAIL_LENGTH_MESSAGE
+
+    def to_python(self, value):
+        return normalize_email(super().to_python(value))
+
+
+class PictureField(forms.ImageField):
+    """A JPEG, PNG, WebP or GIF of at most 5 MB and 40 megapixels, cleaned to the
+    picture we store: re-encoded without its metadata, under a generated name."""
+
+    def to_python(self, data):
+        upload = forms.FileField.to_python(self, data)
+        if upload is None:
+            return None
+        pictures.picture_check(upload)
+        try:
+            return pictures.picture_encode(upload)
+        except Exception as error:
+            # Pillow raises many kinds of errors for a broken or hostile file.
+            raise forms.ValidationError(pictures.INVALID_MESSAGE, code="invalid_image") from error
