@@ -1,7 +1,6 @@
 import logging
 
 from django.contrib import messages
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.http import FileResponse, HttpResponseRedirect
@@ -11,16 +10,17 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from orders import services
-from orders.models import Order
+from orders.models import DownloadRefusal, Order
 
 logger = logging.getLogger(__name__)
 
-INVALID_LINK = ("This download link is not valid", "Check the link.", 403)
+# What each refusal shows: a title, a message and the status.
 REFUSALS = {
-    "refunded": ("This purchase was refunded", "Its file is not available.", 410),
-    "unpaid": ("This order is not paid", "Its file is not available.", 403),
-    "gone": ("This file is no longer available", "Its creator removed it.", 410),
-    "expired": (
+    DownloadRefusal.FORGED: ("This download link is not valid", "Check the link.", 403),
+    DownloadRefusal.REFUNDED: ("This purchase was refunded", "Its file is not available.", 410),
+    DownloadRefusal.UNPAID: ("This order is not paid", "Its file is not available.", 403),
+    DownloadRefusal.REMOVED: ("This file is no longer available", "Its creator removed it.", 410),
+    DownloadRefusal.EXPIRED: (
         "This download link has expired",
         "Links work for a limited time. We can email a new one to the buyer.",
         410,
@@ -28,34 +28,10 @@ REFUSALS = {
 }
 
 
-def _order_of_link(token):
-    """The order a download link is for, and whether the link is too old to use.
-    None for a forged link or a deleted order."""
-    try:
-        return Order.from_download_token(token), False
-    except signing.SignatureExpired:
-        try:
-            return Order.from_download_token(token, fresh=False), True
-        except Order.DoesNotExist:
-            return None, True
-    except (signing.BadSignature, Order.DoesNotExist):
-        return None, False
-
-
-def _refusal(order, expired):
-    """Why this order's file can't be had through this link, or None."""
-    if order.status == Order.Status.REFUNDED:
-        return "refunded"
-    if order.status != Order.Status.PAID:
-        return "unpaid"
-    if order.product is None or not order.product.file:
-        return "gone"
-    return "expired" if expired else None
-
-
-def _download_refused(request, token, reason):
-    title, message, status = REFUSALS.get(reason, INVALID_LINK)
-    context = {"title": title, "message": message, "token": token, "resend": reason == "expired"}
+def _download_refused(request, token, refusal):
+    title, message, status = REFUSALS[refusal]
+    resend = refusal == DownloadRefusal.EXPIRED
+    context = {"title": title, "message": message, "token": token, "resend": resend}
     return render(request, "orders/download_refused.html", context, status=status)
 
 
@@ -66,16 +42,14 @@ class DownloadView(View):
     http_method_names = ["get", "head"]
 
     def get(self, request, token):
-        order, expired = _order_of_link(token)
-        reason = "invalid" if order is None else _refusal(order, expired)
-        if reason:
-            return _download_refused(request, token, reason)
-        product = order.product
+        order, refusal = Order.of_download_link(token)
+        if refusal:
+            return _download_refused(request, token, refusal)
         try:
-            response = _file_response(product)
+            response = _file_response(order.product)
         except OSError:
             logger.warning("The file of order %s is missing", order.pk)
-            return _download_refused(request, token, "gone")
+            return _download_refused(request, token, DownloadRefusal.REMOVED)
         if request.method == "GET":  # a HEAD (a link checker, say) gets no file
             Order.objects.filter(pk=order.pk).update(download_count=F("download_count") + 1)
         return response
@@ -104,12 +78,12 @@ class DownloadResendView(View):
     http_method_names = ["post"]
 
     def post(self, request, token):
-        order, expired = _order_of_link(token)
+        order, _ = Order.of_download_link(token)
         if order is None:
             raise PermissionDenied("This download link is not valid.")
-        reason = _refusal(order, expired)
-        if reason not in (None, "expired"):
-            return _download_refused(request, token, reason)
+        refusal = order.download_refusal()  # a link's age is what a new one mends
+        if refusal:
+            return _download_refused(request, token, refusal)
         services.receipt_resend(order=order)
         messages.success(request, "We sent a new download link to the buyer's email address.")
         return redirect("products:index")
