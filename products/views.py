@@ -48,6 +48,10 @@ class ProductDetailView(DetailView):
     queryset = Product.objects.select_related("store")
     template_name = "products/detail.html"
 
+    def get_context_data(self, **kwargs):
+        is_owner = self.object.store.is_owned_by(self.request.user)
+        return super().get_context_data(is_owner=is_owner, **kwargs)
+
 
 class ProductCreateView(LoginRequiredMixin, SuccessMessageMixin, CreateView):
     form_class = ProductForm
@@ -103,7 +107,7 @@ class OwnerOnlyMixin(LoginRequiredMixin):
 
     def get_object(self, queryset=None):
         product = super().get_object(queryset)
-        if product.store.owner_id != self.request.user.pk:
+        if not product.store.is_owned_by(self.request.user):
             raise PermissionDenied("Only the creator of this product can change it.")
         return product
 

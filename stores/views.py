@@ -63,7 +63,12 @@ class StoreDetailView(CachedListMixin, PaginatedMixin, ListView):
         return Product.objects.for_store(self.store)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(store=self.store, show_store=False, **kwargs)
+        return super().get_context_data(
+            store=self.store,
+            is_owner=self.store.is_owned_by(self.request.user),
+            show_store=False,
+            **kwargs,
+        )
 
 
 class StoreCreateView(LoginRequiredMixin, SafeNextMixin, FormView):

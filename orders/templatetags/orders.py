@@ -11,7 +11,7 @@ register = template.Library()
 def buy_box(context, product):
     """What a product's page offers: buy, get it free, coming soon, or already yours."""
     user = context["request"].user
-    is_owner = user.pk == product.store.owner_id
+    is_owner = product.store.is_owned_by(user)
     return {
         "product": product,
         "user": user,

@@ -61,7 +61,7 @@ class BuyView(View):
         if not product.file:
             messages.error(request, f"{product.name} is coming soon: it can't be bought yet.")
             return redirect(product)
-        if user and user.pk == product.store.owner_id:
+        if product.store.is_owned_by(request.user):
             messages.error(request, "You can't buy your own product.")
             return redirect(product)
         if user and Order.objects.owned_by(user, product).exists():
