@@ -1,5 +1,6 @@
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.messages.views import SuccessMessageMixin
@@ -7,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
 from products.forms import ProductForm, ProductSearchForm
@@ -49,8 +51,15 @@ class ProductDetailView(DetailView):
     template_name = "products/detail.html"
 
     def get_context_data(self, **kwargs):
-        is_owner = self.object.store.is_owned_by(self.request.user)
-        return super().get_context_data(is_owner=is_owner, **kwargs)
+        # The buy box belongs to the app that sells products, which this one may not
+        # import: settings.PRODUCT_PAGE_CONTEXT names its function.
+        buy_box_context = import_string(settings.PRODUCT_PAGE_CONTEXT)
+        user = self.request.user
+        return super().get_context_data(
+            is_owner=self.object.store.is_owned_by(user),
+            **buy_box_context(self.object, user),
+            **kwargs,
+        )
 
 
 class ProductCreateView(LoginRequiredMixin, SuccessMessageMixin, CreateView):

@@ -12,6 +12,7 @@ from accounts.ratelimits import CHECKOUTS, EMAILS, limit_count
 from orders import payments, services
 from orders.forms import BuyerEmailForm
 from orders.models import Order
+from orders.purchase import PurchaseOption, purchase_option
 from products.models import Product
 from yumroad_site.views import service_unavailable
 
@@ -50,6 +51,17 @@ def _guest_key(request):
     return key
 
 
+def buy_box_context(product, user, *, claim_form=None):
+    """The product page's buy box (orders/_buy.html): what `user` may do with `product`,
+    and for a visitor, the form that asks where a free product goes. The product page's
+    view, in products, which may not import orders, gets it through
+    settings.PRODUCT_PAGE_CONTEXT."""
+    return {
+        "purchase_option": purchase_option(product, user),
+        "claim_form": None if user.is_authenticated else claim_form or BuyerEmailForm(),
+    }
+
+
 class BuyView(View):
     """POST: buy a paid product through the checkout, or get a free one by email."""
 
@@ -58,20 +70,25 @@ class BuyView(View):
     def post(self, request, pk):
         product = get_object_or_404(Product.objects.select_related("store"), pk=pk)
         user = request.user if request.user.is_authenticated else None
-        if not product.file:
-            messages.error(request, f"{product.name} is coming soon: it can't be bought yet.")
-            return redirect(product)
-        if product.store.is_owned_by(request.user):
-            messages.error(request, "You can't buy your own product.")
-            return redirect(product)
-        if user and Order.objects.owned_by(user, product).exists():
-            messages.info(request, f"You already own {product.name}: it is in your library.")
-            return redirect("orders:library")
-        if product.is_free:
-            return self.claim_free(request, product, user)
-        if payments.checkout_mode() is None:
-            messages.error(request, "Checkout is not available right now.")
-            return redirect(product)
+        match purchase_option(product, request.user):
+            case PurchaseOption.COMING_SOON:
+                messages.error(request, f"{product.name} is coming soon: it can't be bought yet.")
+                return redirect(product)
+            case PurchaseOption.OWN_PRODUCT:
+                messages.error(request, "You can't buy your own product.")
+                return redirect(product)
+            case PurchaseOption.OWNED:
+                messages.info(request, f"You already own {product.name}: it is in your library.")
+                return redirect("orders:library")
+            case PurchaseOption.CLAIM_FREE:
+                return self.claim_free(request, product, user)
+            case PurchaseOption.CHECKOUT_OFF:
+                messages.error(request, "Checkout is not available right now.")
+                return redirect(product)
+            case PurchaseOption.BUY:  # pragma: no branch (the last of the options)
+                return self.checkout(request, product, user)
+
+    def checkout(self, request, product, user):
         limit_count(request=request, group=CHECKOUTS)
         try:
             url = services.checkout_start(
@@ -99,7 +116,11 @@ class BuyView(View):
         else:
             form = BuyerEmailForm(request.POST)
             if not form.is_valid():
-                context = {"product": product, "object": product, "claim_form": form}
+                context = {
+                    "product": product,
+                    "object": product,
+                    **buy_box_context(product, request.user, claim_form=form),
+                }
                 return render(request, "products/detail.html", context, status=400)
             email = form.cleaned_data["email"]
         order, _ = services.order_claim_free(product=product, buyer=user, email=email)
