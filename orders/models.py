@@ -1,3 +1,5 @@
+import enum
+
 from django.conf import settings
 from django.core import signing
 from django.db import models
@@ -69,6 +71,16 @@ def with_sales(products):
         sales_count=Count("orders", filter=paid),
         revenue_cents=Sum("orders__amount_cents", filter=paid, default=0),
     )
+
+
+class DownloadRefusal(enum.StrEnum):
+    """Why a download link gives no file."""
+
+    FORGED = "forged"  # not a link Yumroad signed, or its order is gone
+    EXPIRED = "expired"  # older than DOWNLOAD_LINK_MAX_AGE
+    UNPAID = "unpaid"
+    REFUNDED = "refunded"
+    REMOVED = "removed"  # the creator removed the product or its file
 
 
 class Order(models.Model):
@@ -176,13 +188,38 @@ class Order(models.Model):
         return reverse("orders:download", args=[token])
 
     @classmethod
-    def from_download_token(cls, token, *, fresh=True):
-        """The order a download link is for. signing.BadSignature when the link is forged,
-        its subclass SignatureExpired when it is too old (unless `fresh` is False);
-        DoesNotExist when the order is gone."""
-        max_age = settings.DOWNLOAD_LINK_MAX_AGE if fresh else None
-        order_id = signing.loads(token, salt=DOWNLOAD_SALT, max_age=max_age)
-        return cls.objects.select_related("product").get(pk=order_id)
+    def of_download_link(cls, token):
+        """The order a download link is for, and why its file can't be had through the
+        link (a DownloadRefusal), or None when it can. The order is None when the link
+        is forged or its order is gone."""
+        try:
+            order_id = signing.loads(
+                token, salt=DOWNLOAD_SALT, max_age=settings.DOWNLOAD_LINK_MAX_AGE
+            )
+            expired = False
+        except signing.SignatureExpired:
+            order_id = signing.loads(token, salt=DOWNLOAD_SALT)
+            expired = True
+        except signing.BadSignature:
+            return None, DownloadRefusal.FORGED
+        try:
+            order = cls.objects.select_related("product").get(pk=order_id)
+        except cls.DoesNotExist:
+            return None, DownloadRefusal.FORGED
+        refusal = order.download_refusal()
+        if refusal is None and expired:
+            refusal = DownloadRefusal.EXPIRED
+        return order, refusal
+
+    def download_refusal(self):
+        """Why this order's file can't be had, however fresh the link, or None."""
+        if self.status == OrderStatus.REFUNDED:
+            return DownloadRefusal.REFUNDED
+        if self.status != OrderStatus.PAID:
+            return DownloadRefusal.UNPAID
+        if self.product is None or not self.product.file:
+            return DownloadRefusal.REMOVED
+        return None
 
 
 class StripeEvent(models.Model):

@@ -2,7 +2,7 @@
 
 Views never import the SDK; tests point STRIPE_API_BASE at a fake Stripe server.
 Without STRIPE_SECRET_KEY and with DEBUG on, a local test checkout stands in for
-Stripe's page (orders.views.TestCheckoutView), so that development can buy things.
+Stripe's page (orders.views.checkout.TestCheckoutView), so that development can buy things.
 """
 
 import json

@@ -1,18 +1,22 @@
 from django.urls import path
 
-from orders import views
+from orders.views import checkout, downloads, pages, webhook
 
 app_name = "orders"
 
 urlpatterns = [
-    path("products/<int:pk>/buy/", views.BuyView.as_view(), name="buy"),
-    path("checkout/success/", views.CheckoutSuccessView.as_view(), name="success"),
-    path("checkout/cancel/", views.CheckoutCancelView.as_view(), name="cancel"),
-    path("checkout/test/<str:session_id>/", views.TestCheckoutView.as_view(), name="test_checkout"),
-    path("webhooks/stripe/", views.StripeWebhookView.as_view(), name="stripe_webhook"),
-    path("downloads/<str:token>/", views.DownloadView.as_view(), name="download"),
-    path("downloads/<str:token>/resend/", views.DownloadResendView.as_view(), name="resend"),
-    path("library/", views.LibraryView.as_view(), name="library"),
-    path("sales/", views.SalesView.as_view(), name="sales"),
-    path("sales/export.csv", views.SalesExportView.as_view(), name="sales_export"),
+    path("products/<int:pk>/buy/", checkout.BuyView.as_view(), name="buy"),
+    path("checkout/success/", checkout.CheckoutSuccessView.as_view(), name="success"),
+    path("checkout/cancel/", checkout.CheckoutCancelView.as_view(), name="cancel"),
+    path(
+        "checkout/test/<str:session_id>/",
+        checkout.TestCheckoutView.as_view(),
+        name="test_checkout",
+    ),
+    path("webhooks/stripe/", webhook.StripeWebhookView.as_view(), name="stripe_webhook"),
+    path("downloads/<str:token>/", downloads.DownloadView.as_view(), name="download"),
+    path("downloads/<str:token>/resend/", downloads.DownloadResendView.as_view(), name="resend"),
+    path("library/", pages.LibraryView.as_view(), name="library"),
+    path("sales/", pages.SalesView.as_view(), name="sales"),
+    path("sales/export.csv", pages.SalesExportView.as_view(), name="sales_export"),
 ]

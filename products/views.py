@@ -1,5 +1,6 @@
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.messages.views import SuccessMessageMixin
@@ -8,6 +9,7 @@ from django.db import IntegrityError
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
 from products.forms import ProductForm, ProductSearchForm
@@ -48,6 +50,17 @@ class ProductListView(CachedListMixin, PaginatedMixin, ListView):
 class ProductDetailView(DetailView):
     queryset = Product.objects.select_related("store")
     template_name = "products/detail.html"
+
+    def get_context_data(self, **kwargs):
+        # The buy box belongs to the app that sells products, which this one may not
+        # import: settings.PRODUCT_PAGE_CONTEXT names its function.
+        buy_box_context = import_string(settings.PRODUCT_PAGE_CONTEXT)
+        user = self.request.user
+        return super().get_context_data(
+            is_owner=self.object.store.is_owned_by(user),
+            **buy_box_context(self.object, user),
+            **kwargs,
+        )
 
 
 class ProductCreateView(LoginRequiredMixin, SuccessMessageMixin, CreateView):
@@ -104,7 +117,7 @@ class OwnerOnlyMixin(LoginRequiredMixin):
 
     def get_object(self, queryset=None):
         product = super().get_object(queryset)
-        if product.store.owner_id != self.request.user.pk:
+        if not product.store.is_owned_by(self.request.user):
             raise PermissionDenied("Only the creator of this product can change it.")
         return product
 
@@ -164,4 +177,9 @@ class StoreDetailView(CachedListMixin, PaginatedMixin, ListView):
         return Product.objects.for_store(self.store)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(store=self.store, show_store=False, **kwargs)
+        return super().get_context_data(
+            store=self.store,
+            is_owner=self.store.is_owned_by(self.request.user),
+            show_store=False,
+            **kwargs,
+        )

@@ -114,6 +114,11 @@ class Store(models.Model):
     def get_absolute_url(self):
         return reverse("products:store", args=[self.slug])
 
+    def is_owned_by(self, user):
+        """Whether `user` (a visitor too) owns this store: may change it and its
+        products, and may not buy them."""
+        return user.is_authenticated and user.pk == self.owner_id
+
     def clean(self):
         super().clean()
         self.name = collapse_spaces(self.name or "")

@@ -419,6 +419,9 @@ STRIPE_MAX_CONCURRENT = env_int("STRIPE_MAX_CONCURRENT", 4, minimum=1)
 CURRENCY = os.environ.get("CURRENCY", "usd").strip().lower()
 if not re.fullmatch(r"[a-z]{3}", CURRENCY):
     raise ImproperlyConfigured("CURRENCY must be a three-letter ISO code, like usd.")
+# The product page's buy box comes from the orders app, which the products app may not
+# import: its view calls this function for the box's context.
+PRODUCT_PAGE_CONTEXT = "orders.views.checkout.buy_box_context"
 # How long a download link works, in seconds.
 DOWNLOAD_LINK_MAX_AGE = int(os.environ.get("DOWNLOAD_LINK_MAX_AGE", str(7 * 24 * 3600)))
 # How long a checkout can be paid, in minutes: Stripe allows 30 minutes to 24 hours

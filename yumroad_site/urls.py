@@ -3,7 +3,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
-from orders.views import DashboardView
+from orders.views.pages import DashboardView
 from stores.views import HomeView
 from yumroad_site.cache import cacheable_page
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import Order
-from orders.views import GUEST_KEY
+from orders.views.checkout import GUEST_KEY
 from tests.factories import OrderFactory, SellableProductFactory, UserFactory
 from tests.orders.fake_stripe import SESSION_URL, completed_session, stripe_event, stripe_signature
 from tests.utils import messages_of

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import ProductFactory, StoreFactory
+from tests.factories import ProductFactory, StoreFactory, UserFactory
 
 STORES_URL = reverse("products:stores")
 
@@ -91,6 +91,27 @@ class TestStorePage:
         assert response.status_code == 404
         assert "We couldn't find that store" in body
         assert f'href="{STORES_URL}"' in body
+
+    def test_the_owner_sees_the_links_to_add_products_and_change_the_store(self, client, store):
+        client.force_login(store.owner)
+
+        body = client.get(store.get_absolute_url()).content.decode()
+
+        assert f'class="btn btn-primary" href="{reverse("products:create")}"' in body
+        assert f'href="{reverse("stores:settings")}">Store settings</a>' in body
+        assert f'<a href="{reverse("products:create")}">Add your first product</a>' in body
+
+    @pytest.mark.parametrize("viewer", ["visitor", "another member"])
+    def test_others_see_no_owners_links(self, client, store, viewer):
+        if viewer == "another member":
+            client.force_login(UserFactory())
+
+        body = client.get(store.get_absolute_url()).content.decode()
+
+        assert "No products yet." in body
+        assert f'class="btn btn-primary" href="{reverse("products:create")}"' not in body
+        assert "Add your first product" not in body
+        assert reverse("stores:settings") not in body
 
     @pytest.mark.parametrize("products", [1, 30])
     def test_query_count_does_not_grow_with_products(

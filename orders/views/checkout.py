@@ -1,0 +1,211 @@
+import logging
+import re
+import secrets
+
+from django.contrib import messages
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views import View
+
+from orders import payments, services
+from orders.forms import BuyerEmailForm
+from orders.models import Order
+from orders.purchase import PurchaseOption, purchase_option
+from products.models import Product
+from yumroad_site.ratelimits import CHECKOUTS, EMAILS, limit_count
+from yumroad_site.views import service_unavailable
+
+logger = logging.getLogger(__name__)
+
+CHECKOUT_FAILED_MESSAGE = "We couldn't start the checkout. Please try again."
+CHECKOUT_STARTING_MESSAGE = "Your checkout is starting. Please try again in a moment."
+CHECKOUT_BUSY_MESSAGE = "Checkout is busy, try again in a moment."
+GUEST_KEY = "orders:guest_key"
+GUEST_KEY_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24)
+CANCELLED_MESSAGE = (
+    "There was an error while attempting to purchase this product. Please try again."
+)
+
+
+class HttpResponseSeeOther(HttpResponseRedirect):
+    """After a POST, the browser follows with a GET (Stripe's checkout page, say)."""
+
+    status_code = 303
+
+
+def _return_url(request, name):
+    # Stripe puts the session id where the placeholder is.
+    return request.build_absolute_uri(reverse(name)) + "?session_id={CHECKOUT_SESSION_ID}"
+
+
+def _image_url(request, product):
+    return request.build_absolute_uri(product.picture_link) if product.picture_link else ""
+
+
+def _guest_key(request):
+    """A random key kept in a guest's session: a second Buy finds their checkout by it."""
+    key = request.session.get(GUEST_KEY)
+    if not (isinstance(key, str) and GUEST_KEY_SHAPE.fullmatch(key)):
+        key = request.session[GUEST_KEY] = secrets.token_urlsafe(24)
+    return key
+
+
+def buy_box_context(product, user, *, claim_form=None):
+    """The product page's buy box (orders/_buy.html): what `user` may do with `product`,
+    and for a visitor, the form that asks where a free product goes. The product page's
+    view, in products, which may not import orders, gets it through
+    settings.PRODUCT_PAGE_CONTEXT."""
+    return {
+        "purchase_option": purchase_option(product, user),
+        "claim_form": None if user.is_authenticated else claim_form or BuyerEmailForm(),
+    }
+
+
+class BuyView(View):
+    """POST: buy a paid product through the checkout, or get a free one by email."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        product = get_object_or_404(Product.objects.select_related("store"), pk=pk)
+        user = request.user if request.user.is_authenticated else None
+        match purchase_option(product, request.user):
+            case PurchaseOption.COMING_SOON:
+                messages.error(request, f"{product.name} is coming soon: it can't be bought yet.")
+                return redirect(product)
+            case PurchaseOption.OWN_PRODUCT:
+                messages.error(request, "You can't buy your own product.")
+                return redirect(product)
+            case PurchaseOption.OWNED:
+                messages.info(request, f"You already own {product.name}: it is in your library.")
+                return redirect("orders:library")
+            case PurchaseOption.CLAIM_FREE:
+                return self.claim_free(request, product, user)
+            case PurchaseOption.CHECKOUT_OFF:
+                messages.error(request, "Checkout is not available right now.")
+                return redirect(product)
+            case PurchaseOption.BUY:  # pragma: no branch (the last of the options)
+                return self.checkout(request, product, user)
+
+    def checkout(self, request, product, user):
+        limit_count(request=request, group=CHECKOUTS)
+        try:
+            url = services.checkout_start(
+                product=product,
+                buyer=user,
+                guest_key="" if user else _guest_key(request),
+                image_url=_image_url(request, product),
+                success_url=_return_url(request, "orders:success"),
+                cancel_url=_return_url(request, "orders:cancel"),
+            )
+        except services.CheckoutStarting:
+            messages.info(request, CHECKOUT_STARTING_MESSAGE)
+            return redirect(product)
+        except payments.CheckoutBusy:
+            return service_unavailable(request, CHECKOUT_BUSY_MESSAGE, retry_after=5)
+        except payments.CheckoutError:
+            messages.error(request, CHECKOUT_FAILED_MESSAGE)
+            return redirect(product)
+        return HttpResponseSeeOther(url)
+
+    def claim_free(self, request, product, user):
+        limit_count(request=request, group=EMAILS)
+        if user:
+            email = user.email
+        else:
+            form = BuyerEmailForm(request.POST)
+            if not form.is_valid():
+                context = {
+                    "product": product,
+                    "object": product,
+                    **buy_box_context(product, request.user, claim_form=form),
+                }
+                return render(request, "products/detail.html", context, status=400)
+            email = form.cleaned_data["email"]
+        order, _ = services.order_claim_free(product=product, buyer=user, email=email)
+        if user and order.buyer_id == user.pk:
+            messages.success(
+                request, f"{product.name} is in your library. We also emailed you the link."
+            )
+            return redirect("orders:library")
+        messages.success(
+            request, f"Check your email: we sent the link to {product.name} to {email}."
+        )
+        return redirect(product)
+
+
+class CheckoutReturnView(View):
+    """Where the checkout sends the buyer back: a message on the product's page. The
+    order's status is the webhook's business, not this page's."""
+
+    level = None
+    message = None
+
+    def get(self, request):
+        session_id = request.GET.get("session_id", "")
+        order = (
+            Order.objects.select_related("product").filter(stripe_session_id=session_id).first()
+            if payments.SESSION_ID.fullmatch(session_id)
+            else None
+        )
+        if order is None:
+            raise Http404("No checkout has that session.")
+        messages.add_message(request, self.level, self.get_message(order))
+        return redirect(order.product or "products:index")
+
+
+class CheckoutSuccessView(CheckoutReturnView):
+    level = messages.SUCCESS
+
+    def get_message(self, order):
+        return f"Thanks for purchasing {order.product_name}. You will receive an email shortly."
+
+
+class CheckoutCancelView(CheckoutReturnView):
+    level = messages.ERROR
+
+    def get_message(self, order):
+        return CANCELLED_MESSAGE
+
+
+class TestCheckoutView(View):
+    """The local stand-in for Stripe's checkout page (DEBUG on, no Stripe key): Pay runs
+    the same fulfilment as Stripe's webhook, and no money moves."""
+
+    template_name = "orders/test_checkout.html"
+
+    def dispatch(self, request, session_id):
+        is_test = payments.checkout_mode() == payments.TEST
+        if not is_test or not payments.SESSION_ID.fullmatch(session_id):
+            raise Http404("There is no test checkout.")
+        self.order = get_object_or_404(
+            Order.objects.select_related("product"), stripe_session_id=session_id
+        )
+        self.session_id = session_id
+        return super().dispatch(request)
+
+    def return_to(self, name):
+        return redirect(f"{reverse(name)}?session_id={self.session_id}")
+
+    def get(self, request):
+        if self.order.status != Order.Status.PENDING:
+            return self.return_to("orders:success")
+        return self.render(BuyerEmailForm(initial={"email": self.order.email}))
+
+    def post(self, request):
+        if request.POST.get("action") == "cancel":
+            return self.return_to("orders:cancel")
+        form = BuyerEmailForm(request.POST)
+        if not form.is_valid():
+            return self.render(form, status=400)
+        services.order_mark_paid(
+            session_id=self.session_id,
+            payment_intent=f"pi_test_{self.order.pk}",
+            email=form.cleaned_data["email"],
+        )
+        return self.return_to("orders:success")
+
+    def render(self, form, status=200):
+        context = {"order": self.order, "form": form}
+        return render(self.request, self.template_name, context, status=status)

@@ -1,0 +1,113 @@
+import csv
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.http import StreamingHttpResponse
+from django.views import View
+from django.views.generic import ListView
+
+from orders.models import Order, with_sales
+from products.models import Product
+from stores.models import Store
+from yumroad_site.money import cents_to_decimal, format_money
+from yumroad_site.views import PaginatedMixin
+
+# The sales the dashboard shows; the sales page has them all.
+RECENT_SALES = 5
+
+
+class LibraryView(LoginRequiredMixin, PaginatedMixin, ListView):
+    """What the logged-in user bought, with fresh download links."""
+
+    paginate_by = 20
+    template_name = "orders/library.html"
+
+    def get_queryset(self):
+        return Order.objects.library_of(self.request.user)
+
+
+class DashboardView(LoginRequiredMixin, PaginatedMixin, ListView):
+    """A creator's home: their store's link, its products with their sales, the last
+    few sales. Without a store: the invitation to open one."""
+
+    paginate_by = 25
+    template_name = "orders/dashboard.html"
+
+    def get_queryset(self):
+        self.store = Store.objects.of(self.request.user)
+        if self.store is None:
+            return Product.objects.none()
+        return with_sales(Product.objects.for_store(self.store))
+
+    def get_context_data(self, **kwargs):
+        recent_sales = (
+            Order.objects.sales_of(self.store)[:RECENT_SALES] if self.store is not None else []
+        )
+        return super().get_context_data(store=self.store, recent_sales=recent_sales, **kwargs)
+
+
+class StoreOwnerMixin(LoginRequiredMixin):
+    """Sales are for the logged-in owner of a store; anyone else gets the 403 page."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.store = Store.objects.of(request.user)
+            if self.store is None:
+                raise PermissionDenied("Sales are for store owners.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class SalesView(StoreOwnerMixin, PaginatedMixin, ListView):
+    paginate_by = 25
+    template_name = "orders/sales.html"
+
+    def get_queryset(self):
+        return Order.objects.sales_of(self.store)
+
+    def get_context_data(self, **kwargs):
+        totals = Order.objects.filter(store=self.store).totals()
+        return super().get_context_data(
+            store=self.store,
+            totals=totals,
+            revenue=format_money(totals["revenue_cents"]),
+            refunded=format_money(totals["refunded_cents"]),
+            **kwargs,
+        )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_cell(value):
+    # A spreadsheet would run a cell that starts like a formula.
+    value = str(value)
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+class SalesExportView(StoreOwnerMixin, View):
+    """The sales page's rows as CSV, streamed, however many there are."""
+
+    def get(self, request):
+        writer = csv.writer(_Echo())
+        header = ["date", "order", "product", "buyer email", "amount", "currency", "status"]
+
+        def rows():
+            yield writer.writerow(header)
+            for order in Order.objects.sales_of(self.store).iterator(chunk_size=500):
+                yield writer.writerow(
+                    [
+                        order.paid_at.isoformat(),
+                        order.number,
+                        _csv_cell(order.product_name),
+                        _csv_cell(order.email),
+                        cents_to_decimal(order.amount_cents),
+                        order.currency.upper(),
+                        order.status,
+                    ]
+                )
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="yumroad-sales.csv"'
+        return response
