@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 def search_vector():
     """What search reads of a product, as PostgreSQL indexes it (product_search, a GIN
-    index on this very expression: migration 0005)."""
+    index on this very expression: migration 0007, which keeps its own copy)."""
     return SearchVector("name", "description", config=SEARCH_CONFIG)
 
 

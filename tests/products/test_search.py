@@ -1,3 +1,6 @@
+import importlib
+import inspect
+
 import pytest
 from django.db import connection
 from django.urls import reverse
@@ -122,3 +125,14 @@ class TestFullTextSearch:
             cursor.execute("SET enable_seqscan = on")
 
         assert "product_search" in plan
+
+
+def test_the_index_migration_freezes_the_expression_search_reads():
+    """The migration keeps its own copy; if search reads another expression, the GIN
+    index no longer serves it, and a new migration must rebuild the index."""
+    from products.models import search_vector
+
+    migration = importlib.import_module("products.migrations.0007_product_search_index")
+
+    assert "import search_vector" not in inspect.getsource(migration)
+    assert migration.search_vector() == search_vector()
