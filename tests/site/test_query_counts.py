@@ -1,4 +1,4 @@
-"""Every page that lists rows takes the same number of queries for one row as for many."""
+"""Every page that lists rows takes as many queries for one row as for many."""
 
 import csv
 import io
@@ -39,9 +39,12 @@ def products_and_sales_of_the_store(size, buyer, store):
         OrderFactory(product=made[number % products])
 
 
-def stores_of_four_products(size, buyer, store):
-    for other in StoreFactory.create_batch(size):
-        ProductFactory.create_batch(4, store=other)
+def stores_of(products):
+    def make(size, buyer, store):
+        for other in StoreFactory.create_batch(size):
+            ProductFactory.create_batch(products, store=other)
+
+    return make
 
 
 def products_of_the_store(size, buyer, store):
@@ -97,8 +100,10 @@ PAGES = {
     # 1: the session; 2: the user; 3: the store; 4: count its products; 5: the page of
     # products with their sales counted and summed; 6: the last few sales.
     "dashboard": ListPage("owner", products_and_sales_of_the_store, get("dashboard"), 6),
+    # 1: the example stores with their product counts (then cached).
+    "home": ListPage("visitor", stores_of(2), get("home"), 1),
     # 1: count the stores; 2: the page of stores; 3: up to 3 products for each.
-    "stores": ListPage("visitor", stores_of_four_products, get("stores:index"), 3),
+    "stores": ListPage("visitor", stores_of(4), get("stores:index"), 3),
     # 1: the store; 2: count its products; 3: the page of products.
     "store-page": ListPage(
         "visitor",
@@ -121,6 +126,8 @@ SIZES = [
     ("sales-export", "30-sales", 30),
     ("dashboard", "1-product-1-sale", (1, 1)),
     ("dashboard", "20-products-60-sales", (20, 60)),
+    ("home", "1-store", 1),
+    ("home", "10-stores", 10),
     ("stores", "1-store", 1),
     ("stores", "12-stores", 12),
     ("store-page", "1-product", 1),
