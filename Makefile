@@ -4,15 +4,29 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: install run serve test test-browser test-scale test-faults scale-demo lint format check bench clean
+.PHONY: install requirements run serve test test-browser test-scale test-faults scale-demo lint format check bench clean
 
+# The site's requirements and, on top of them, the tests' and tools' (requirements-dev.txt
+# starts with `-r requirements.txt`). Both pin every package with its hashes, so pip
+# checks each download against them.
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
+
+# requirements.txt from requirements.in, requirements-dev.txt from requirements-dev.in:
+# every package pinned, with its hashes, for Python 3.11 on any platform. Versions
+# pinned already stay as they are; change one in its .in file, then run this.
+COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make requirements"
+
+requirements: install
+	$(COMPILE) requirements.in -o requirements.txt
+	$(COMPILE) requirements-dev.in -o requirements-dev.txt
+	sed -i '3i -r requirements.txt' requirements-dev.txt
 
 run: install
 	$(MANAGE) migrate --noinput

@@ -171,11 +171,15 @@ class Order(models.Model):
         ]
 
     def __str__(self):
+        if self.pk is None:
+            return f"Unsaved order: {self.product_name}"
         return f"Order {self.number}: {self.product_name}"
 
     @property
     def number(self):
-        return f"{self.pk:06d}"
+        """The number a buyer and a seller see: the row's id, six digits at least; an
+        unsaved order has none yet (None)."""
+        return None if self.pk is None else f"{self.pk:06d}"
 
     @property
     def display_amount(self):

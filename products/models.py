@@ -44,7 +44,7 @@ SEARCH_CONFIG = "english"
 
 def search_vector():
     """What search reads of a product, as PostgreSQL indexes it (product_search, a GIN
-    index on this very expression: migration 0005)."""
+    index on this very expression: migration 0007, which keeps its own copy)."""
     return SearchVector("name", "description", config=SEARCH_CONFIG)
 
 

@@ -19,11 +19,22 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+ENV_TRUE = {"1", "true", "yes", "on"}
+ENV_FALSE = {"0", "false", "no", "off"}
+
+
 def env_bool(name, default):
-    value = os.environ.get(name)
-    if value is None:
+    """A yes or no from the environment: a typo stops the start rather than reading as no."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value in ENV_TRUE:
+        return True
+    if value in ENV_FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name} must be one of true/false, 1/0, yes/no or on/off, not {os.environ[name]!r}."
+    )
 
 
 def env_list(name, default):

@@ -98,12 +98,6 @@ class TestLogout:
         assert response.status_code == 403
         assert get_user(client).is_authenticated
 
-    def test_anonymous_visitor_is_sent_to_log_in(self, client):
-        response = client.post(LOGOUT_URL)
-
-        assert response.status_code == 302
-        assert response["Location"] == LOGIN_URL
-
     def test_navigation_shows_a_log_out_button_in_a_post_form(self, auth_client, user):
         body = auth_client.get(PRODUCTS_URL).content.decode()
 

@@ -24,12 +24,6 @@ def change_password(client, old=PASSWORD, new=NEW_PASSWORD, confirm=None):
 
 @pytest.mark.django_db
 class TestSettingsPage:
-    def test_needs_a_login(self, client):
-        response = client.get(SETTINGS_URL)
-
-        assert response.status_code == 302
-        assert response["Location"].startswith(reverse("accounts:login"))
-
     def test_shows_both_forms_and_is_linked_from_the_email_in_the_navigation(
         self, auth_client, user
     ):

@@ -20,7 +20,6 @@ from tests.factories import (
 LIBRARY_URL = reverse("orders:library")
 SALES_URL = reverse("orders:sales")
 EXPORT_URL = reverse("orders:sales_export")
-LOGIN_URL = reverse("accounts:login")
 
 
 def days_ago(days):
@@ -49,12 +48,6 @@ def buyer_client(client, buyer):
 
 @pytest.mark.django_db
 class TestTheLibrary:
-    def test_is_for_logged_in_users(self, client):
-        response = client.get(LIBRARY_URL)
-
-        assert response.status_code == 302
-        assert response["Location"] == f"{LOGIN_URL}?next={LIBRARY_URL}"
-
     def test_lists_the_users_paid_orders_newest_first(self, buyer_client, buyer):
         OrderFactory(buyer=buyer, product_name="Old Guide", paid_at=days_ago(3))
         OrderFactory(buyer=buyer, product_name="New Guide", paid_at=days_ago(1))
@@ -99,19 +92,6 @@ class TestTheLibrary:
 
         assert "Nothing here yet." in response.content.decode()
 
-    @pytest.mark.parametrize("orders", [1, 30])
-    def test_takes_the_same_queries_for_any_number_of_orders(
-        self, buyer_client, buyer, django_assert_num_queries, orders
-    ):
-        product = SellableProductFactory()
-        OrderFactory.create_batch(orders, buyer=buyer, product=product)
-
-        # The session, the user, the count of orders, one page of them with their stores.
-        with django_assert_num_queries(4):
-            response = buyer_client.get(LIBRARY_URL)
-
-        assert len(response.context["object_list"]) == min(orders, 20)
-
 
 @pytest.fixture
 def store(db):
@@ -126,17 +106,6 @@ def owner_client(client, store):
 
 @pytest.mark.django_db
 class TestTheSalesPage:
-    def test_is_for_logged_in_users(self, client):
-        response = client.get(SALES_URL)
-
-        assert response.status_code == 302
-        assert response["Location"] == f"{LOGIN_URL}?next={SALES_URL}"
-
-    def test_is_forbidden_to_a_user_without_a_store(self, buyer_client):
-        response = buyer_client.get(SALES_URL)
-
-        assert response.status_code == 403
-
     def test_shows_totals_with_refunds_apart(self, owner_client, store):
         product = SellableProductFactory(store=store, price_cents=1200)
         OrderFactory.create_batch(2, product=product)
@@ -216,34 +185,9 @@ class TestTheSalesPage:
 
         assert response.status_code == 404
 
-    @pytest.mark.parametrize("orders", [1, 40])
-    def test_takes_the_same_queries_for_any_number_of_orders(
-        self, owner_client, store, django_assert_num_queries, orders
-    ):
-        product = SellableProductFactory(store=store)
-        OrderFactory.create_batch(orders, product=product)
-
-        # The session, the user, their store, the totals, the count of sales, one page
-        # of them.
-        with django_assert_num_queries(6):
-            response = owner_client.get(SALES_URL)
-
-        assert len(response.context["object_list"]) == min(orders, 25)
-
 
 @pytest.mark.django_db
 class TestTheSalesExport:
-    def test_is_for_logged_in_users(self, client):
-        response = client.get(EXPORT_URL)
-
-        assert response.status_code == 302
-        assert response["Location"] == f"{LOGIN_URL}?next={EXPORT_URL}"
-
-    def test_is_forbidden_to_a_user_without_a_store(self, buyer_client):
-        response = buyer_client.get(EXPORT_URL)
-
-        assert response.status_code == 403
-
     def test_streams_a_csv_attachment(self, owner_client, store):
         response = owner_client.get(EXPORT_URL)
 
@@ -304,15 +248,3 @@ class TestTheSalesExport:
 
         assert row[2] == f"'{start}HYPERLINK(1)"
         assert row[3] == f"'{start}cmd@example.com"
-
-    def test_takes_the_same_queries_for_any_number_of_orders(
-        self, owner_client, store, django_assert_num_queries
-    ):
-        product = SellableProductFactory(store=store)
-        OrderFactory.create_batch(30, product=product)
-
-        # The session, the user, their store, then the sales as the rows stream.
-        with django_assert_num_queries(4):
-            rows = rows_of(owner_client.get(EXPORT_URL))
-
-        assert len(rows) == 31

@@ -3,10 +3,12 @@ import sys
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from django.urls import reverse
 
 from tests.factories import ProductFactory
+from yumroad_site.settings import env_bool
 
 
 @pytest.mark.django_db
@@ -274,6 +276,88 @@ def run_manage(environment, *args):
         cwd=settings.BASE_DIR,
     )
     return result.returncode, result.stdout + result.stderr
+
+
+PRODUCTION = {"DEBUG": "false", "SECRET_KEY": "k" * 30 + "-not-a-real-secret-key-0123456789"}
+
+
+@pytest.mark.parametrize("value", ["ture", "flase", "2", "enabled"])
+def test_a_misspelt_yes_or_no_stops_the_start_naming_the_variable(value):
+    returncode, output = run_manage({**PRODUCTION, "SECURE_SSL_REDIRECT": value}, "check")
+
+    assert returncode != 0
+    assert "ImproperlyConfigured" in output
+    assert (
+        f"SECURE_SSL_REDIRECT must be one of true/false, 1/0, yes/no or on/off, not {value!r}."
+        in output
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        *[(value, True) for value in ["true", "TRUE", "True", "1", "yes", "Yes", "on", " ON "]],
+        *[(value, False) for value in ["false", "FALSE", "0", "no", "NO", "off", "Off", "\toff\n"]],
+        # Empty or blank means the default.
+        ("", "default"),
+        ("  ", "default"),
+    ],
+)
+def test_every_accepted_spelling_of_yes_or_no_is_read(monkeypatch, value, expected):
+    monkeypatch.setenv("YUMROAD_TEST_SWITCH", value)
+
+    assert env_bool("YUMROAD_TEST_SWITCH", "default") is expected
+
+
+@pytest.mark.parametrize("value", ["ture", "y", "n", "2", "-1", "truee", "on off", "nein"])
+def test_anything_else_is_refused_naming_the_variable(monkeypatch, value):
+    monkeypatch.setenv("YUMROAD_TEST_SWITCH", value)
+
+    with pytest.raises(ImproperlyConfigured, match=r"^YUMROAD_TEST_SWITCH must be one of "):
+        env_bool("YUMROAD_TEST_SWITCH", True)
+
+
+def test_an_unset_yes_or_no_is_its_default(monkeypatch):
+    monkeypatch.delenv("YUMROAD_TEST_SWITCH", raising=False)
+
+    assert env_bool("YUMROAD_TEST_SWITCH", True) is True
+    assert env_bool("YUMROAD_TEST_SWITCH", False) is False
+
+
+def test_the_https_redirect_can_be_turned_off_by_a_real_spelling():
+    returncode, output, stderr = settings_with(
+        {**PRODUCTION, "SECURE_SSL_REDIRECT": "Off"}, "settings.SECURE_SSL_REDIRECT"
+    )
+
+    assert returncode == 0, stderr
+    assert output == "False"
+
+
+def test_an_unset_yes_or_no_takes_its_default():
+    returncode, output, stderr = settings_with(
+        PRODUCTION, "(settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_PRELOAD)"
+    )
+
+    assert returncode == 0, stderr
+    assert output == "(True, False)"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "DEBUG",
+        "EMAIL_USE_TLS",
+        "EMAIL_USE_SSL",
+        "EMAIL_USE_LOCALTIME",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SECURE_HSTS_PRELOAD",
+    ],
+)
+def test_every_yes_or_no_variable_refuses_a_typo(name):
+    returncode, _, stderr = settings_with({**PRODUCTION, name: "maybe"}, "settings.DEBUG")
+
+    assert returncode != 0
+    assert f"{name} must be one of true/false, 1/0, yes/no or on/off, not 'maybe'." in stderr
 
 
 def test_the_deployment_checks_pass_with_only_debug_off_and_a_secret_key():

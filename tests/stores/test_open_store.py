@@ -74,11 +74,6 @@ class TestOpenStore:
         assert response.redirect_chain == [(store.get_absolute_url(), 302)]
         assert "You already have a store." in messages_of(response)
 
-    def test_anonymous_visitor_is_sent_to_log_in(self, client):
-        response = client.get(CREATE_STORE_URL)
-
-        assert response["Location"] == f"{reverse('accounts:login')}?next={CREATE_STORE_URL}"
-
     def test_a_store_opened_meanwhile_in_another_tab_is_where_you_land(
         self, auth_client, user, monkeypatch
     ):

@@ -21,12 +21,6 @@ def settings_data(store, **changes):
 
 @pytest.mark.django_db
 class TestStoreSettingsPage:
-    def test_needs_a_login(self, client):
-        response = client.get(SETTINGS_URL)
-
-        assert response.status_code == 302
-        assert response["Location"].startswith(reverse("accounts:login"))
-
     def test_a_user_without_a_store_is_asked_to_open_one(self, auth_client):
         response = auth_client.get(SETTINGS_URL)
 
