@@ -1,9 +1,14 @@
+import contextlib
 import os
+import socket
+import threading
 import time
+from urllib.parse import urlsplit
 
 import pytest
 import redis
 
+from yumroad_site import redis_cache
 from yumroad_site.redis_cache import RedisCache
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -22,6 +27,44 @@ def test_every_call_shares_one_redis_client_over_the_connection_pool():
     assert backend._cache.get_client("some-key") is client
     assert backend._cache.get_client(write=True) is client
     assert client.connection_pool is backend._cache._get_connection_pool(write=True)
+
+
+class Route:
+    """A TCP route to Redis that can go silent: bytes stop flowing both ways, and no
+    side is told (no FIN, no RST), as when a network path drops."""
+
+    def __init__(self, url):
+        parts = urlsplit(url)
+        self.target = (parts.hostname, parts.port or 6379)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"redis://127.0.0.1:{self.listener.getsockname()[1]}{parts.path}"
+        self.flowing = threading.Event()
+        self.flowing.set()
+        self.sockets = [self.listener]
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        with contextlib.suppress(OSError):  # Closed.
+            while True:
+                near, _ = self.listener.accept()
+                far = socket.create_connection(self.target)
+                self.sockets += [near, far]
+                for source, sink in ((near, far), (far, near)):
+                    threading.Thread(target=self.pipe, args=(source, sink), daemon=True).start()
+
+    def pipe(self, source, sink):
+        with contextlib.suppress(OSError):  # Closed.
+            while data := source.recv(65536):
+                self.flowing.wait()
+                sink.sendall(data)
+
+    def go_silent(self):
+        self.flowing.clear()
+
+    def close(self):
+        for sock in self.sockets:
+            sock.close()
+        self.flowing.set()
 
 
 @needs_redis
@@ -148,6 +191,32 @@ class TestNearCopies:
 
         assert second.get_many_near(["version"]) == {"version": "changed while reconnecting"}
         assert "Redis failed" not in caplog.text
+
+    def test_copies_are_not_trusted_long_after_the_route_to_redis_went_silent(
+        self, backends, monkeypatch
+    ):
+        # A process cut off from Redis without a word (no FIN: a dropped route) hears
+        # no announcement and no error, while other servers delete through their own
+        # routes and the epoch stays. Its copies are trusted HEARD_SECONDS at most.
+        # (redis-py's own client-side cache fails this: it has no such bound.)
+        monkeypatch.setattr(redis_cache, "HEARD_SECONDS", 0.5)
+        first, _ = backends
+        route = Route(REDIS_URL)
+        options = {"socket_timeout": 0.25, "socket_connect_timeout": 0.25}
+        cut_off = RedisCache(route.url, {"OPTIONS": options})
+        try:
+            first.set("version", "v1")
+            assert cut_off.get_many_near(["version"]) == {"version": "v1"}
+
+            route.go_silent()
+            first.delete_announced("version")
+            time.sleep(0.6)
+
+            assert cut_off.get_many_near(["version"]) == {}
+        finally:
+            cut_off._copies.unsubscribe()
+            route.close()
+            redis_cache._trusts.pop(route.url, None)
 
     def test_copies_are_bounded(self, backends, monkeypatch):
         monkeypatch.setattr("yumroad_site.redis_cache.MAX_COPIES", 2)
