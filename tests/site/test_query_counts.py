@@ -103,7 +103,7 @@ PAGES = {
     # 1: the example stores with their product counts (then cached).
     "home": ListPage("visitor", stores_of(2), get("home"), 1),
     # 1: count the stores; 2: the page of stores; 3: up to 3 products for each.
-    "stores": ListPage("visitor", stores_of(4), get("stores:index"), 3),
+    "stores": ListPage("visitor", stores_of(4), get("products:stores"), 3),
     # 1: the store; 2: count its products; 3: the page of products.
     "store-page": ListPage(
         "visitor",
