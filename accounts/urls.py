@@ -1,10 +1,20 @@
 from django.contrib.auth.decorators import login_required
-from django.urls import path
+from django.urls import include, path
 
 from accounts import views
 from yumroad_site.cache import cacheable_page
 
 app_name = "accounts"
+
+password_reset_patterns = [
+    path("", views.PasswordResetView.as_view(), name="password_reset"),
+    path("sent/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+]
+settings_patterns = [
+    path("", views.SettingsView.as_view(), name="settings"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("email/", views.EmailChangeView.as_view(), name="email_change"),
+]
 
 urlpatterns = [
     path("login/", cacheable_page(views.LoginView.as_view()), name="login"),
@@ -15,14 +25,13 @@ urlpatterns = [
         login_required(views.LogoutView.as_view(), redirect_field_name=None),
         name="logout",
     ),
-    path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
-    path("password-reset/sent/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    # A forgotten password: ask for a link, hear that it is sent, follow it.
+    path("password-reset/", include(password_reset_patterns)),
     path(
         "reset/<uidb64>/<token>/",
         views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
-    path("settings/", views.SettingsView.as_view(), name="settings"),
-    path("settings/password/", views.PasswordChangeView.as_view(), name="password_change"),
-    path("settings/email/", views.EmailChangeView.as_view(), name="email_change"),
+    # The settings page, and its two forms, which post to their own addresses.
+    path("settings/", include(settings_patterns)),
 ]

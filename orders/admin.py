@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from orders.models import EarlyRefund, Order, StripeEvent
+from yumroad_site.admin_columns import column
 
 
 @admin.register(Order)
@@ -38,13 +39,8 @@ class OrderAdmin(admin.ModelAdmin):
         "updated_at",
     ]
 
-    @admin.display(description="order", ordering="pk")
-    def number(self, order):
-        return order.number
-
-    @admin.display(description="amount", ordering="amount_cents")
-    def display_amount(self, order):
-        return order.display_amount
+    number = column("number", description="order", ordering="pk")
+    display_amount = column("display_amount", description="amount", ordering="amount_cents")
 
 
 @admin.register(StripeEvent)

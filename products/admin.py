@@ -6,6 +6,7 @@ from django.db import models
 
 from products.forms import ProductFileField
 from products.models import Product
+from yumroad_site.admin_columns import column
 from yumroad_site.forms import PictureField
 
 
@@ -43,10 +44,5 @@ class ProductAdmin(admin.ModelAdmin):
         # The list never shows descriptions; a product's page loads its own.
         return super().get_queryset(request).defer("description")
 
-    @admin.display(description="price", ordering="price_cents")
-    def display_price(self, product):
-        return product.display_price
-
-    @admin.display(description="creator", ordering="store__owner__email")
-    def creator(self, product):
-        return product.creator
+    display_price = column("display_price", description="price", ordering="price_cents")
+    creator = column("creator", description="creator", ordering="store__owner__email")

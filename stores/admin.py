@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from stores.models import Store, StoreSlug
+from yumroad_site.admin_columns import column
 
 
 class OldSlugInline(admin.TabularInline):
@@ -36,6 +37,4 @@ class StoreAdmin(admin.ModelAdmin):
         url = reverse("admin:accounts_user_change", args=[store.owner_id])
         return format_html('<a href="{}">{}</a>', url, store.owner.email)
 
-    @admin.display(description="products", ordering="product_count")
-    def product_count(self, store):
-        return store.product_count
+    product_count = column("product_count", description="products", ordering="product_count")

@@ -53,6 +53,20 @@ class TestTheOrderList:
         assert "ann@example.com" in body
         assert "Bread Shop" in body
 
+    def test_shows_the_amount_under_its_header_and_sorts_by_it(self, admin_client, orders):
+        # The newer order costs more, so that the default order (newest first) cannot pass.
+        orders["paid"].amount_cents, orders["refunded"].amount_cents = 100, 900
+        Order.objects.bulk_update([orders["paid"], orders["refunded"]], ["amount_cents"])
+        orders["pending"].delete()
+
+        # "display_amount" is the fifth column of list_display.
+        response = admin_client.get(ORDERS_URL, {"o": "5"})
+
+        body = response.content.decode()
+        assert 'class="sortable column-display_amount sorted ascending"' in body
+        assert '<a href="?o=-5">Amount</a>' in body
+        assert body.index("$1.00") < body.index("$9.00")
+
     def test_filters_by_status(self, admin_client, orders):
         response = admin_client.get(ORDERS_URL, {"status__exact": "refunded"})
 
