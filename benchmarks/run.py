@@ -6,10 +6,12 @@ loads every page with wrk in turn, several rounds, and prints one table of each
 page's best figures over the rounds (other work on the machine only ever slows a
 round, and a cost that grows with the data shows in every round): page, size,
 req/s, p50, p99, SQL queries per request (counted in-process, once warm) and req/s as
-a share of /healthz, the ceiling under the same server. Visitors send no cookie, as on
-a first visit; members send the session and CSRF cookies that logging in set. Timings
-vary with the machine: nothing here fails on them. The tests pin what does not vary,
-the query counts.
+a share of /healthz, the ceiling under the same server. wrk opens a connection per
+request, as a proxy does. Visitors send no cookie, as on a first visit; members send the
+session and CSRF cookies that logging in set. At the largest size, a second table:
+/products/ and a store page under 0, 5, 20 and 100 product edits a second. Timings vary
+with the machine: nothing here fails on them. The tests pin what does not vary, the
+query counts.
 """
 
 import argparse
