@@ -44,7 +44,9 @@ def member_version(user_pk):
 
 def _key(parts):
     digest = hashlib.blake2b("\0".join(map(str, parts)).encode(), digest_size=16).hexdigest()
-    return f"page-cache:{digest}"
+    # The layout of an entry, (keys, versions, value): a new layout takes new keys, so
+    # that what an older release left in Redis is never read as it.
+    return f"page-cache:2:{digest}"
 
 
 def store_version(slug):

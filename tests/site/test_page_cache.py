@@ -1,8 +1,10 @@
+import hashlib
 import re
 from collections import Counter
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, _unmask_cipher_token
 from django.test import Client
 from django.urls import reverse
@@ -443,3 +445,17 @@ def test_both_site_backends_pass_the_start_up_check(settings, tmp_path, backend,
     settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": location}}
 
     assert site_cache_check() == []
+
+
+@pytest.mark.django_db
+def test_a_copy_an_older_release_left_in_the_cache_is_never_read(product):
+    # Before copies named their version keys, an entry was (versions, value), under
+    # "page-cache:<digest>": a release still reading those keys would unpack it wrongly.
+    path = product.get_absolute_url()
+    digest = hashlib.blake2b(f"visitor page\0{path}".encode(), digest_size=16).hexdigest()
+    cache.set(f"page-cache:{digest}", (("old",), ("an old page",)))
+
+    response = Client().get(path)
+
+    assert response.status_code == 200
+    assert product.name in response.content.decode()
