@@ -8,7 +8,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
 from products.models import DESCRIPTION_MAX_LENGTH, MAX_PRICE_CENTS, MIN_PRICE_CENTS, Product
-from yumroad_site.forms import PictureField
+from yumroad_site.forms import PictureField, PictureInput
 from yumroad_site.validators import NAME_LENGTH_MESSAGE
 
 MAX_PRICE = Decimal(MAX_PRICE_CENTS) / 100
@@ -62,9 +62,7 @@ class ProductForm(forms.ModelForm):
     )
     image = PictureField(
         required=False,
-        widget=forms.ClearableFileInput(
-            attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}
-        ),
+        widget=PictureInput(alt="The current picture"),
         help_text="JPEG, PNG, WebP or GIF, at most 5 MB and 40 megapixels.",
     )
     picture_url = forms.URLField(
@@ -90,6 +88,8 @@ class ProductForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["price"].initial = self.instance.price
             del self.fields["submission"]
+            if self.instance.picture_sizes:
+                self.fields["image"].widget.thumbnail_url = self.instance.picture_sizes[0][0]
         else:
             self.fields["submission"].initial = uuid.uuid4()
         rules = (

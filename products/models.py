@@ -269,14 +269,7 @@ class Product(models.Model):
     def picture_sizes(self):
         """Each size of the uploaded picture as (url, width, height), smallest first,
         one per width; empty for a picture stored before pictures had sizes."""
-        if not self.image or not self.image_width:
-            return []
-        sizes = {}
-        for size in pictures.SIZES:
-            width, height = pictures.size_dimensions(self.image_width, self.image_height, size)
-            url = self.image.storage.url(pictures.size_name(self.image.name, size))
-            sizes.setdefault(width, (url, width, height))
-        return list(sizes.values())
+        return pictures.size_urls(self.image, self.image_width, self.image_height)
 
 
 def delete_picture_on_commit(storage, name):
