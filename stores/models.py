@@ -26,7 +26,6 @@ from yumroad_site.validators import (
 DUPLICATE_NAME_MESSAGE = "That store name is taken."
 # Addresses under /stores/ that are pages of the site, not stores.
 RESERVED_SLUGS = ["create", "settings"]
-FEATURED_COUNT = 6
 DESCRIPTION_MAX_LENGTH = 500
 # A store keeps its newest old addresses only, so renames can't hoard addresses.
 OLD_SLUGS_KEPT = 5
@@ -41,14 +40,6 @@ class StoreQuerySet(RetiringQuerySet):
 
     def with_product_count(self):
         return self.annotate(product_count=models.Count("products"))
-
-    def featured(self):
-        """The stores the landing page shows: those with the most products."""
-        return (
-            self.with_product_count()
-            .filter(product_count__gt=0)
-            .order_by("-product_count", "created_at")[:FEATURED_COUNT]
-        )
 
     def name_taken(self, name):
         """Whether a store has this name, or one that looks alike."""
