@@ -3,6 +3,9 @@ box and for Buy (orders.views.checkout)."""
 
 import enum
 
+from django.db.models import Q
+from django.utils import timezone
+
 from orders import payments
 from orders.models import Order
 
@@ -51,3 +54,15 @@ def _unlisted_option(product, user):
     ):
         return PurchaseOption.OWNED
     return PurchaseOption.HIDDEN
+
+
+def buyers_keep(product):
+    """Whether people keep `product`: it has a paid order, or a checkout open now, whose
+    payment may land at any moment. Deleting it archives it instead
+    (products.services.product_delete, through settings.PRODUCT_KEPT_BY_BUYERS)."""
+    open_checkout = Q(status=Order.Status.PENDING, expires_at__gt=timezone.now())
+    return (
+        Order.objects.filter(product=product)
+        .filter(Q(status=Order.Status.PAID) | open_checkout)
+        .exists()
+    )

@@ -1,6 +1,10 @@
-"""A product's moves between its statuses (Product.Status)."""
+"""A product's moves between its statuses (Product.Status), and its deletion, which
+archives it when people bought it."""
 
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from products.models import Product
 
@@ -24,3 +28,34 @@ def product_move(*, product, action):
     )
     product.refresh_from_db(fields=["status", "updated_at"])
     return bool(moved)
+
+
+def product_is_kept(*, product):
+    """Whether people bought `product`, or are paying for it now: the orders app says
+    (settings.PRODUCT_KEPT_BY_BUYERS), as this one may not import it."""
+    return import_string(settings.PRODUCT_KEPT_BY_BUYERS)(product)
+
+
+def product_delete(*, product):
+    """Delete `product`; or, when people bought it or are paying for it now, archive it:
+    no longer listed nor for sale, its file kept for their downloads. Returns whether
+    it was archived.
+
+    The product's row is locked while this is decided. An order can't be made for it
+    meanwhile (on PostgreSQL, inserting one waits for the lock: its foreign key; SQLite
+    runs one writing transaction at a time), so a deleted product never gets a paid
+    order; a checkout open when it was decided keeps it, and the webhook fulfils its
+    payment as usual.
+    """
+    with transaction.atomic():
+        locked = Product.objects.select_for_update().filter(pk=product.pk).first()
+        if locked is None:
+            return False
+        if product_is_kept(product=locked):
+            Product.objects.filter(pk=locked.pk).update(
+                status=Status.ARCHIVED, updated_at=timezone.now()
+            )
+            product.status = Status.ARCHIVED
+            return True
+        locked.delete()
+        return False

@@ -17,7 +17,7 @@ from django.views.generic import CreateView, DeleteView, DetailView, ListView, U
 
 from products.forms import ProductForm, ProductSearchForm
 from products.models import Product, stores_selling
-from products.services import product_move
+from products.services import product_delete, product_is_kept, product_move
 from stores.models import Store, StoreSlug
 from yumroad_site.cache import CachedListMixin
 from yumroad_site.views import DeferredJoinPaginator, PaginatedMixin, SafeNextMixin
@@ -160,14 +160,25 @@ class ProductUpdateView(OwnerOnlyMixin, SuccessMessageMixin, UpdateView):
 
 
 class ProductDeleteView(OwnerOnlyMixin, DeleteView):
+    """Deletes a product; one that people bought is archived instead, and the page says
+    so before (products.services.product_delete)."""
+
     template_name = "products/confirm_delete.html"
 
-    def get_success_url(self):
-        return self.object.store.get_absolute_url()
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(kept=product_is_kept(product=self.object), **kwargs)
 
     def form_valid(self, form):
-        messages.success(self.request, f"Deleted {self.object.name}.")
-        return super().form_valid(form)
+        product = self.object
+        if product_delete(product=product):
+            messages.success(
+                self.request,
+                f"Archived {product.name}: it is no longer listed or for sale, and people "
+                "who bought it keep their downloads.",
+            )
+            return redirect("dashboard")
+        messages.success(self.request, f"Deleted {product.name}.")
+        return redirect(product.store)
 
 
 class ProductStatusView(LoginRequiredMixin, SafeNextMixin, View):

@@ -76,6 +76,16 @@ class TestStatusChangesRetireCopies:
         for url, shown in list_pages(product):
             assert shown not in Client().get(url).content.decode(), url
 
+    def test_an_archived_product_leaves_every_cached_list(self, product):
+        OrderFactory(product=product)
+        for url, _ in list_pages(product):
+            Client().get(url)
+
+        logged_in(product.store.owner).post(reverse("products:delete", args=[product.pk]))
+
+        for url, shown in list_pages(product):
+            assert shown not in Client().get(url).content.decode(), url
+
     def test_a_published_draft_shows_at_once_where_its_absence_was_cached(self, product):
         Product.objects.filter(pk=product.pk).update(status=Status.DRAFT)
         for url, _ in list_pages(product):
