@@ -22,9 +22,9 @@ class ProductChangeList(ChangeList):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["name", "display_price", "store", "creator", "created_at"]
+    list_display = ["name", "display_price", "status", "store", "creator", "created_at"]
     list_select_related = ["store__owner"]
-    list_filter = ["created_at", "store"]
+    list_filter = ["status", "created_at", "store"]
     search_fields = ["name"]
     date_hierarchy = "created_at"
     autocomplete_fields = ["store"]

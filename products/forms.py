@@ -8,7 +8,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
 from products.models import DESCRIPTION_MAX_LENGTH, MAX_PRICE_CENTS, MIN_PRICE_CENTS, Product
-from yumroad_site.forms import PictureField
+from yumroad_site.forms import PictureField, PictureInput
 from yumroad_site.validators import NAME_LENGTH_MESSAGE
 
 MAX_PRICE = Decimal(MAX_PRICE_CENTS) / 100
@@ -16,6 +16,7 @@ MIN_PRICE = Decimal(MIN_PRICE_CENTS) / 100
 PRICE_MESSAGE = f"Enter a price in dollars from 0 to {MAX_PRICE:,.0f}, like 5 or 4.99."
 MIN_PRICE_MESSAGE = f"Free, or at least ${MIN_PRICE:.2f}."
 RELOAD_MESSAGE = "This form is out of date. Reload the page to add a product."
+STATUS_MESSAGE = "Choose to publish it now or to save it as a draft."
 DESCRIPTION_LENGTH_MESSAGE = (
     f"Keep the description to {DESCRIPTION_MAX_LENGTH:,} characters (it has %(show_value)s)."
 )
@@ -62,9 +63,7 @@ class ProductForm(forms.ModelForm):
     )
     image = PictureField(
         required=False,
-        widget=forms.ClearableFileInput(
-            attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}
-        ),
+        widget=PictureInput(alt="The current picture"),
         help_text="JPEG, PNG, WebP or GIF, at most 5 MB and 40 megapixels.",
     )
     picture_url = forms.URLField(
@@ -76,10 +75,22 @@ class ProductForm(forms.ModelForm):
     file = ProductFileField(label="File to sell", required=False)
     # A new product's form only: see Product.submission.
     submission = forms.CharField(required=False, widget=forms.HiddenInput)
+    # A new product's form only: later, the dashboard's and its page's buttons move it.
+    status = forms.ChoiceField(
+        label="When you save it",
+        choices=[
+            (Product.Status.PUBLISHED, "Publish it: listed, and for sale once it has a file"),
+            (Product.Status.DRAFT, "Save it as a draft: only you can see it"),
+        ],
+        initial=Product.Status.PUBLISHED,
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": STATUS_MESSAGE},
+    )
 
     class Meta:
         model = Product
-        fields = ["name", "description", "price", "file", "image", "picture_url"]
+        fields = ["name", "description", "price", "file", "image", "picture_url", "status"]
         error_messages = {
             "name": {"max_length": NAME_LENGTH_MESSAGE},
             "description": {"max_length": DESCRIPTION_LENGTH_MESSAGE},
@@ -89,7 +100,9 @@ class ProductForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["price"].initial = self.instance.price
-            del self.fields["submission"]
+            del self.fields["submission"], self.fields["status"]
+            if self.instance.picture_sizes:
+                self.fields["image"].widget.thumbnail_url = self.instance.picture_sizes[0][0]
         else:
             self.fields["submission"].initial = uuid.uuid4()
         rules = (
@@ -116,6 +129,10 @@ class ProductForm(forms.ModelForm):
         except ValueError:
             self.add_error(None, RELOAD_MESSAGE)
             return None
+
+    def clean_status(self):
+        # Sent without it (a script, an older page): published, as products were.
+        return self.cleaned_data["status"] or Product.Status.PUBLISHED
 
     def clean_price(self):
         price = self.cleaned_data["price"]

@@ -35,6 +35,8 @@ DESCRIPTION_MAX_LENGTH = 5000
 EXCERPT_LENGTH = 200
 # The newest products of each store that the list of stores shows.
 PREVIEW_PRODUCTS = 3
+# The stores the landing page shows.
+FEATURED_STORES = 6
 FILE_NAME_MAX_LENGTH = 255
 # Characters that would garble or disguise a file name: controls and direction overrides.
 HIDDEN_NAME_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
@@ -64,7 +66,26 @@ def clean_file_name(name):
     return name
 
 
+class ProductStatus(models.TextChoices):
+    """Only a published product is listed, found by search and bought. A draft is seen
+    by its owner alone; an archived one (a deleted product that people bought) by its
+    owner and its buyers, who keep their downloads."""
+
+    PUBLISHED = "published", "Published"
+    DRAFT = "draft", "Draft"
+    ARCHIVED = "archived", "Archived"
+
+
 class ProductQuerySet(RetiringQuerySet):
+    def listed(self):
+        """What visitors may find: published products. Every public list, search and
+        count starts here (a product's own page: orders.purchase.purchase_option)."""
+        return self.filter(status=ProductStatus.PUBLISHED)
+
+    def unlisted(self):
+        """Drafts and archived products: their owner's dashboard lists them apart."""
+        return self.filter(status__in=[ProductStatus.DRAFT, ProductStatus.ARCHIVED])
+
     def for_cards(self):
         """What a product card shows: the start of the description as `excerpt`, never
         the whole of it."""
@@ -75,6 +96,8 @@ class ProductQuerySet(RetiringQuerySet):
         return self.for_cards().select_related("store").order_by("-created_at", "-pk")
 
     def for_store(self, store):
+        """`store`'s products as for_listing(), whatever their status: listed() first
+        for its public pages."""
         return self.for_listing().filter(store=store)
 
     def search(self, words):
@@ -121,26 +144,41 @@ class Product(models.Model):
     file_name = models.CharField(max_length=FILE_NAME_MAX_LENGTH, blank=True, editable=False)
     file_size = models.PositiveBigIntegerField(default=0, editable=False)
     file_type = models.CharField(max_length=100, blank=True, editable=False)
-    # Indexed by product_store_newest_first, which starts with the store.
+    # Indexed by product_store_status_newest, which starts with the store.
     store = models.ForeignKey(
         "stores.Store", on_delete=models.CASCADE, related_name="products", db_index=False
     )
     # The one-use token of the form that created it: the same submission sent again
     # (a retry after a dropped connection) finds this product instead of making another.
     submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    status = models.CharField(max_length=10, choices=ProductStatus, default=ProductStatus.PUBLISHED)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    Status = ProductStatus
     objects = ProductQuerySet.as_manager()
     _loaded_image = _loaded_file = None
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [
-            models.Index(fields=["-created_at", "-id"], name="product_newest_first"),
-            models.Index(fields=["store", "-created_at", "-id"], name="product_store_newest_first"),
+            # /products/ and its count: the published products alone.
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=models.Q(status=ProductStatus.PUBLISHED),
+                name="product_listed_newest_first",
+            ),
+            # A store's page (published), its dashboard (each status), and the store's
+            # foreign key.
+            models.Index(
+                fields=["store", "status", "-created_at", "-id"],
+                name="product_store_status_newest",
+            ),
         ]
         constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=ProductStatus.values), name="product_status_known"
+            ),
             models.CheckConstraint(
                 condition=models.Q(price_cents=0)
                 | models.Q(price_cents__gte=MIN_PRICE_CENTS, price_cents__lte=MAX_PRICE_CENTS),
@@ -269,14 +307,11 @@ class Product(models.Model):
     def picture_sizes(self):
         """Each size of the uploaded picture as (url, width, height), smallest first,
         one per width; empty for a picture stored before pictures had sizes."""
-        if not self.image or not self.image_width:
-            return []
-        sizes = {}
-        for size in pictures.SIZES:
-            width, height = pictures.size_dimensions(self.image_width, self.image_height, size)
-            url = self.image.storage.url(pictures.size_name(self.image.name, size))
-            sizes.setdefault(width, (url, width, height))
-        return list(sizes.values())
+        return pictures.size_urls(self.image, self.image_width, self.image_height)
+
+    @property
+    def is_listed(self):
+        return self.status == ProductStatus.PUBLISHED
 
 
 def delete_picture_on_commit(storage, name):
@@ -284,9 +319,21 @@ def delete_picture_on_commit(storage, name):
 
 
 def stores_selling():
-    """The stores with at least one product, those worth listing, each with its newest
-    products as `preview_products`, in one more query."""
-    newest = Product.objects.for_cards().order_by("-created_at", "-pk")[:PREVIEW_PRODUCTS]
+    """The stores with at least one listed product, those worth listing, each with its
+    newest listed products as `preview_products`, in one more query."""
+    listed = Product.objects.listed()
+    newest = listed.for_cards().order_by("-created_at", "-pk")[:PREVIEW_PRODUCTS]
     return Store.objects.filter(
-        models.Exists(Product.objects.filter(store=models.OuterRef("pk")))
+        models.Exists(listed.filter(store=models.OuterRef("pk")))
     ).prefetch_related(models.Prefetch("products", queryset=newest, to_attr="preview_products"))
+
+
+def stores_featured():
+    """The stores the landing page shows: those with the most listed products, each
+    with their count as `product_count`."""
+    # listed(), through the relation: the filter comes first, so the count is of those.
+    return (
+        Store.objects.filter(products__status=ProductStatus.PUBLISHED)
+        .annotate(product_count=models.Count("products"))
+        .order_by("-product_count", "created_at")[:FEATURED_STORES]
+    )

@@ -17,6 +17,21 @@ urlpatterns = [
     path("products/<int:pk>/", cacheable_page(views.ProductDetailView.as_view()), name="detail"),
     path("products/<int:pk>/edit/", views.ProductUpdateView.as_view(), name="edit"),
     path("products/<int:pk>/delete/", views.ProductDeleteView.as_view(), name="delete"),
+    path(
+        "products/<int:pk>/publish/",
+        views.ProductStatusView.as_view(action="publish"),
+        name="publish",
+    ),
+    path(
+        "products/<int:pk>/unpublish/",
+        views.ProductStatusView.as_view(action="unpublish"),
+        name="unpublish",
+    ),
+    path(
+        "products/<int:pk>/restore/",
+        views.ProductStatusView.as_view(action="restore"),
+        name="restore",
+    ),
     path("stores/", cacheable_page(views.StoreListView.as_view()), name="stores"),
     path(
         "stores/<store_slug:slug>/",

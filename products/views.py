@@ -1,24 +1,33 @@
+import copy
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.http import Http404, HttpResponsePermanentRedirect
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.module_loading import import_string
+from django.views import View
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
 from products.forms import ProductForm, ProductSearchForm
 from products.models import Product, stores_selling
+from products.services import product_delete, product_is_kept, product_move
 from stores.models import Store, StoreSlug
 from yumroad_site.cache import CachedListMixin
-from yumroad_site.views import DeferredJoinPaginator, PaginatedMixin
+from yumroad_site.views import DeferredJoinPaginator, PaginatedMixin, SafeNextMixin
 
 SUBMITTED_MESSAGE = "This form was sent already. Reload the page to add a product."
+STATUS_WORDS = {
+    Product.Status.PUBLISHED: "published",
+    Product.Status.DRAFT: "a draft",
+    Product.Status.ARCHIVED: "archived",
+}
 
 
 class ProductListView(CachedListMixin, PaginatedMixin, ListView):
@@ -38,7 +47,7 @@ class ProductListView(CachedListMixin, PaginatedMixin, ListView):
         return response
 
     def get_queryset(self):
-        products = Product.objects.for_listing()
+        products = Product.objects.listed().for_listing()
         if self.search_form.errors:
             return products.none()
         return products.search(self.q) if self.q else products
@@ -48,18 +57,35 @@ class ProductListView(CachedListMixin, PaginatedMixin, ListView):
 
 
 class ProductDetailView(DetailView):
+    """A product's page. Who may see a draft or an archived product is the buy box's
+    rule (a 404 for anyone else), and such a page is never cached: each viewer sees it
+    differently. Its owner may see it as a buyer would (`?as=buyer`)."""
+
     queryset = Product.objects.select_related("store")
     template_name = "products/detail.html"
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        if not self.object.is_listed:
+            response.cacheable = False
+        return response
 
     def get_context_data(self, **kwargs):
         # The buy box belongs to the app that sells products, which this one may not
         # import: settings.PRODUCT_PAGE_CONTEXT names its function.
         buy_box_context = import_string(settings.PRODUCT_PAGE_CONTEXT)
         user = self.request.user
+        is_owner = self.object.store.is_owned_by(user)
+        if is_owner and self.request.GET.get("as") == "buyer":
+            # As a visitor sees it; a draft as they will once it is published.
+            shown = copy.copy(self.object)
+            shown.status = Product.Status.PUBLISHED
+            kwargs.update(object=shown, product=shown, as_buyer=True)
+            return super().get_context_data(
+                status_now=self.object.status, **buy_box_context(shown, AnonymousUser()), **kwargs
+            )
         return super().get_context_data(
-            is_owner=self.object.store.is_owned_by(user),
-            **buy_box_context(self.object, user),
-            **kwargs,
+            is_owner=is_owner, **buy_box_context(self.object, user), **kwargs
         )
 
 
@@ -68,6 +94,11 @@ class ProductCreateView(LoginRequiredMixin, SuccessMessageMixin, CreateView):
     template_name = "products/form.html"
 
     def get_success_message(self, cleaned_data):
+        if self.object.status == Product.Status.DRAFT:
+            return (
+                f"Saved {self.object.name} as a draft: only you can see it. Publish it "
+                "from its page or your dashboard when it is ready."
+            )
         if self.object.file:
             return f"{self.object.name} is ready to sell."
         return f"Saved {self.object.name}. Add the file to sell to put it on sale."
@@ -129,14 +160,59 @@ class ProductUpdateView(OwnerOnlyMixin, SuccessMessageMixin, UpdateView):
 
 
 class ProductDeleteView(OwnerOnlyMixin, DeleteView):
+    """Deletes a product; one that people bought is archived instead, and the page says
+    so before (products.services.product_delete)."""
+
     template_name = "products/confirm_delete.html"
 
-    def get_success_url(self):
-        return self.object.store.get_absolute_url()
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(kept=product_is_kept(product=self.object), **kwargs)
 
     def form_valid(self, form):
-        messages.success(self.request, f"Deleted {self.object.name}.")
-        return super().form_valid(form)
+        product = self.object
+        if product_delete(product=product):
+            messages.success(
+                self.request,
+                f"Archived {product.name}: it is no longer listed or for sale, and people "
+                "who bought it keep their downloads.",
+            )
+            return redirect("dashboard")
+        messages.success(self.request, f"Deleted {product.name}.")
+        return redirect(product.store)
+
+
+class ProductStatusView(LoginRequiredMixin, SafeNextMixin, View):
+    """POST: Publish a draft, Unpublish a published product (back to draft), Restore an
+    archived one (published again): for the product's owner (anyone else gets a 404),
+    then back to `next` (a page of this site) or the dashboard."""
+
+    http_method_names = ["post"]
+    action = None  # a key of products.services.MOVES
+
+    def post(self, request, pk):
+        product = get_object_or_404(
+            Product.objects.select_related("store"), pk=pk, store__owner=request.user
+        )
+        if product_move(product=product, action=self.action):
+            messages.success(request, self.moved_message(product))
+        else:
+            messages.info(
+                request,
+                f"Nothing changed: {product.name} is {STATUS_WORDS[product.status]}.",
+            )
+        return redirect(self.next_url() or "dashboard")
+
+    def moved_message(self, product):
+        if product.status == Product.Status.DRAFT:
+            return f"{product.name} is a draft again: only you can see it."
+        verb = "Restored" if self.action == "restore" else "Published"
+        if product.file:
+            return f"{verb} {product.name}: it is listed and for sale."
+        return f"{verb} {product.name}. It shows as coming soon until it has a file to sell."
+
+    def next_url(self):
+        url = self.get_redirect_url()
+        return url if url.startswith("/") else ""
 
 
 class StoreListView(CachedListMixin, PaginatedMixin, ListView):
@@ -174,7 +250,7 @@ class StoreDetailView(CachedListMixin, PaginatedMixin, ListView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return Product.objects.for_store(self.store)
+        return Product.objects.listed().for_store(self.store)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(

@@ -1,10 +1,12 @@
 from django.contrib import admin
+from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.html import format_html
 
 from stores.models import Store, StoreSlug
 from yumroad_site.admin_columns import column
+from yumroad_site.forms import PictureField
 
 
 class OldSlugInline(admin.TabularInline):
@@ -27,6 +29,8 @@ class StoreAdmin(admin.ModelAdmin):
     autocomplete_fields = ["owner"]
     readonly_fields = ["created_at"]
     inlines = [OldSlugInline]
+    # An avatar is re-encoded as the settings page does it.
+    formfield_overrides = {models.ImageField: {"form_class": PictureField}}
 
     def get_queryset(self, request):
         # Counting groups the rows, which drops the model's ordering: order them again.

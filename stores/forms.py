@@ -5,7 +5,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from accounts.forms import BLANK_PASSWORD_MESSAGE
 from accounts.models import User
 from stores.models import DESCRIPTION_MAX_LENGTH, DUPLICATE_NAME_MESSAGE, Store
-from yumroad_site.forms import EmailField, PictureField
+from yumroad_site.forms import EmailField, PictureField, PictureInput
 from yumroad_site.validators import NAME_LENGTH_MESSAGE, NAME_MAX_LENGTH, collapse_spaces
 
 
@@ -89,9 +89,7 @@ class StoreSettingsForm(forms.ModelForm):
     avatar = PictureField(
         label="Avatar",
         required=False,
-        widget=forms.ClearableFileInput(
-            attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}
-        ),
+        widget=PictureInput(alt="Your store's current avatar"),
         help_text="A square picture looks best. JPEG, PNG, WebP or GIF, at most 5 MB.",
     )
 
@@ -113,6 +111,11 @@ class StoreSettingsForm(forms.ModelForm):
             },
         }
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.avatar_sizes:
+            self.fields["avatar"].widget.thumbnail_url = self.instance.avatar_sizes[-1][0]
 
     def _post_clean(self):
         super()._post_clean()

@@ -3,12 +3,15 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Length, Lower, Trim
 from django.db.models.lookups import GreaterThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
+from PIL import Image
 
+from yumroad_site import pictures
 from yumroad_site.retirement import RetiringQuerySet
 from yumroad_site.validators import (
     NAME_MAX_LENGTH,
@@ -23,7 +26,6 @@ from yumroad_site.validators import (
 DUPLICATE_NAME_MESSAGE = "That store name is taken."
 # Addresses under /stores/ that are pages of the site, not stores.
 RESERVED_SLUGS = ["create", "settings"]
-FEATURED_COUNT = 6
 DESCRIPTION_MAX_LENGTH = 500
 # A store keeps its newest old addresses only, so renames can't hoard addresses.
 OLD_SLUGS_KEPT = 5
@@ -39,17 +41,14 @@ class StoreQuerySet(RetiringQuerySet):
     def with_product_count(self):
         return self.annotate(product_count=models.Count("products"))
 
-    def featured(self):
-        """The stores the landing page shows: those with the most products."""
-        return (
-            self.with_product_count()
-            .filter(product_count__gt=0)
-            .order_by("-product_count", "created_at")[:FEATURED_COUNT]
-        )
-
     def name_taken(self, name):
         """Whether a store has this name, or one that looks alike."""
         return self.filter(name_key=name_key(name)).exists()
+
+
+def delete_avatar_on_commit(storage, name):
+    """Once committed, remove the avatar stored as `name` and its sizes."""
+    transaction.on_commit(lambda: pictures.avatar_delete(storage, name), robust=True)
 
 
 def name_key(name):
@@ -83,8 +82,13 @@ class Store(models.Model):
         blank=True,
         validators=[FileExtensionValidator(["jpg", "jpeg", "png", "webp", "gif"])],
     )
+    # The avatar's size; empty for one stored before avatars had sizes (pages show it
+    # as it is; `manage.py reencode_pictures` makes them).
+    avatar_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    avatar_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     objects = StoreQuerySet.as_manager()
+    _avatar_sizes_due = False
 
     class Meta:
         ordering = [Lower("name")]
@@ -104,15 +108,38 @@ class Store(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
+        """Save; a new avatar gets its sizes (pictures.AVATAR_SIZES). Replacing or
+        removing the stored one is the caller's (stores.services.store_update)."""
         self.name = collapse_spaces(self.name)
         self.name_key = name_key(self.name)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "name" in update_fields:
             kwargs["update_fields"] = {*update_fields, "name_key"}
+        if self.avatar and not self.avatar._committed:
+            with Image.open(self.avatar) as image:
+                self.avatar_width, self.avatar_height = image.size
+            # Until its sizes are made: a save that failed stored the avatar already,
+            # and its retry makes them.
+            self._avatar_sizes_due = True
+        elif not self.avatar:
+            self.avatar_width = self.avatar_height = None
+        if update_fields is not None and "avatar" in update_fields:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "avatar_width", "avatar_height"}
         super().save(*args, **kwargs)
+        if self._avatar_sizes_due:
+            pictures.sizes_save(self.avatar.storage, self.avatar.name, pictures.AVATAR_SIZES)
+            self._avatar_sizes_due = False
 
     def get_absolute_url(self):
         return reverse("products:store", args=[self.slug])
+
+    @cached_property
+    def avatar_sizes(self):
+        """Each size of the avatar as (url, width, height), smallest first; empty for
+        one stored before avatars had sizes."""
+        return pictures.size_urls(
+            self.avatar, self.avatar_width, self.avatar_height, pictures.AVATAR_SIZES
+        )
 
     def is_owned_by(self, user):
         """Whether `user` (a visitor too) owns this store: may change it and its

@@ -6,9 +6,10 @@ from django.db.models import Q
 from django.utils.text import slugify
 
 from accounts.models import User
-from stores.models import OLD_SLUGS_KEPT, RESERVED_SLUGS, Store, StoreSlug
+from stores.models import OLD_SLUGS_KEPT, RESERVED_SLUGS, Store, StoreSlug, delete_avatar_on_commit
 from stores.tasks import welcome_email_send
-from yumroad_site.files import delete_file_on_commit, file_delete, uploads_removed_on_error
+from yumroad_site import pictures
+from yumroad_site.files import uploads_removed_on_error
 
 SLUG_ATTEMPTS = 10
 
@@ -84,10 +85,10 @@ def store_update(*, store):
     fails. IntegrityError when another store took the name meanwhile; a slug taken
     meanwhile (Store.slug is unique) is chosen again.
     """
-    with uploads_removed_on_error((store.avatar, file_delete)):
+    with uploads_removed_on_error((store.avatar, pictures.avatar_delete)):
         current = _store_save(store)
     if current.avatar and current.avatar.name != store.avatar.name:
-        delete_file_on_commit(current.avatar.storage, current.avatar.name)
+        delete_avatar_on_commit(current.avatar.storage, current.avatar.name)
     return store
 
 

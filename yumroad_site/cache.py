@@ -160,7 +160,8 @@ def form_token(request):
 def cacheable_page(view, versions=catalogue_pages):
     """Let PageCacheMiddleware keep this view's pages, at their own address only (not
     /products/0001/ for /products/1/), under the versions `versions(kwargs)` names. A
-    view without pagination keeps only its address without a query."""
+    view without pagination keeps only its address without a query. A view that sets
+    `response.cacheable = False` (a page that differs per viewer) keeps none."""
     paginated = bool(getattr(getattr(view, "view_class", None), "paginate_by", None))
 
     @wraps(view)
@@ -173,9 +174,11 @@ def cacheable_page(view, versions=catalogue_pages):
         # reverse() gives the address percent-encoded (/stores/%C3%A4rger-laden/), as
         # get_full_path() does, where request.path is decoded.
         address = reverse(match.view_name, args=match.args, kwargs=match.kwargs)
-        response.cacheable = (paginated or not request.GET) and escape_uri_path(
-            request.path
-        ) == address
+        response.cacheable = (
+            getattr(response, "cacheable", True)
+            and (paginated or not request.GET)
+            and escape_uri_path(request.path) == address
+        )
         return response
 
     return marked_view

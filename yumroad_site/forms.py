@@ -36,3 +36,27 @@ class PictureField(forms.ImageField):
         except Exception as error:
             # Pillow raises many kinds of errors for a broken or hostile file.
             raise forms.ValidationError(pictures.INVALID_MESSAGE, code="invalid_image") from error
+
+
+class PictureInput(forms.ClearableFileInput):
+    """A picture's upload that shows the stored picture as a thumbnail with the box that
+    removes it, where Django shows its storage path (templates/bootstrap5/layout/
+    field_file.html draws it). The form sets `thumbnail_url` to a small size of the
+    picture when it has one; otherwise the picture itself is shown, scaled down."""
+
+    clear_checkbox_label = "Remove"
+    thumbnail_url = ""
+
+    def __init__(self, attrs=None, *, alt):
+        attrs = {"accept": "image/jpeg,image/png,image/webp,image/gif", **(attrs or {})}
+        super().__init__(attrs)
+        self.alt = alt
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        if context["widget"]["is_initial"]:
+            context["widget"]["thumbnail"] = {
+                "url": self.thumbnail_url or value.url,
+                "alt": self.alt,
+            }
+        return context

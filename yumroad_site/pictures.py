@@ -1,14 +1,16 @@
 """Uploaded pictures, a product's or a store's avatar: checked before they are decoded,
-re-encoded, and (a product's) served in sizes.
+re-encoded, and served in sizes.
 
 An upload is stored as Pillow re-encodes it (orientation applied, EXIF, GPS, XMP and
-comments dropped) under a generated name; a product's, beside a card size and a page
-size in WebP that pages serve, so that a product grid never loads a full picture.
+comments dropped) under a generated name, beside its sizes in WebP that pages serve: a
+product's card and page sizes, so that a product grid never loads a full picture; a
+store avatar's square crops, for the circle pages show it in.
 """
 
 import io
 import uuid
 import warnings
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from django.core.exceptions import ValidationError
@@ -30,8 +32,25 @@ STORED_AS = {
 }
 # Pillow's JPEG opener reads MPO files too.
 OPENERS = ["JPEG", "PNG", "WEBP", "GIF"]
-# The widths pages ask for: a product card, and a product page.
-SIZES = {"card": 480, "page": 1200}
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """The sizes pages ask for of one kind of picture: each size's name and width;
+    `square` ones are centred square crops (an avatar, shown in a circle)."""
+
+    widths: dict
+    square: bool = False
+
+    def __iter__(self):
+        return iter(self.widths)
+
+
+# A product card, and a product page.
+PRODUCT_SIZES = Sizes({"card": 480, "page": 1200})
+# A store's avatar: 6rem on its page, smaller in lists; once and twice as sharp.
+AVATAR_SIZES = Sizes({"avatar": 96, "avatar-2x": 192}, square=True)
+SIZES = PRODUCT_SIZES
 
 INVALID_MESSAGE = "Upload a JPEG, PNG, WebP or GIF image."
 TOO_LARGE_MESSAGE = "The image must be 5 MB or smaller."
@@ -121,26 +140,54 @@ def size_name(name, size):
     return str(path.with_name(f"{path.stem}-{size}.webp"))
 
 
-def size_dimensions(width, height, size):
-    """The width and height of a size: the picture scaled down to fit, never up."""
-    if width <= SIZES[size]:
+def size_dimensions(width, height, size, sizes=PRODUCT_SIZES):
+    """The width and height of a size: the picture scaled down to fit, never up; for
+    square sizes, its centred square, scaled down so."""
+    target = sizes.widths[size]
+    if sizes.square:
+        side = min(width, height, target)
+        return side, side
+    if width <= target:
         return width, height
-    return SIZES[size], max(1, round(height * SIZES[size] / width))
+    return target, max(1, round(height * target / width))
 
 
-def sizes_save(storage, name):
+def size_urls(file, width, height, sizes=PRODUCT_SIZES):
+    """Each size of the stored picture `file` (a field's file, `width` by `height`) as
+    (url, width, height), smallest first, one per width; empty for a picture stored
+    before it had sizes (no width)."""
+    if not file or not width:
+        return []
+    urls = {}
+    for size in sizes:
+        size_width, size_height = size_dimensions(width, height, size, sizes)
+        url = file.storage.url(size_name(file.name, size))
+        urls.setdefault(size_width, (url, size_width, size_height))
+    return list(urls.values())
+
+
+def sizes_save(storage, name, sizes=PRODUCT_SIZES):
     """Make and store every size of the picture stored as `name`."""
     with storage.open(name) as file, Image.open(file) as image:
         image.load()
-        for size in SIZES:
-            resized = image.resize(size_dimensions(*image.size, size), Image.Resampling.LANCZOS)
+        for size in sizes:
+            dimensions = size_dimensions(*image.size, size, sizes)
+            if sizes.square:
+                resized = ImageOps.fit(image, dimensions, Image.Resampling.LANCZOS)
+            else:
+                resized = image.resize(dimensions, Image.Resampling.LANCZOS)
             resized.info = image.info
             output = io.BytesIO()
             _save(resized, output, "WEBP", quality=80, method=4)
             storage.save(size_name(name, size), ContentFile(output.getvalue()))
 
 
-def picture_delete(storage, name):
+def picture_delete(storage, name, sizes=PRODUCT_SIZES):
     """Remove a stored picture and every size of it."""
-    for path in [name, *(size_name(name, size) for size in SIZES)]:
+    for path in [name, *(size_name(name, size) for size in sizes)]:
         storage.delete(path)
+
+
+def avatar_delete(storage, name):
+    """Remove a stored avatar and every size of it."""
+    picture_delete(storage, name, AVATAR_SIZES)

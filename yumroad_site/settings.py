@@ -433,6 +433,9 @@ if not re.fullmatch(r"[a-z]{3}", CURRENCY):
 # The product page's buy box comes from the orders app, which the products app may not
 # import: its view calls this function for the box's context.
 PRODUCT_PAGE_CONTEXT = "orders.views.checkout.buy_box_context"
+# Whether people bought a product (or are paying for it now), so that deleting it
+# archives it instead, for the same reason.
+PRODUCT_KEPT_BY_BUYERS = "orders.purchase.buyers_keep"
 # How long a download link works, in seconds.
 DOWNLOAD_LINK_MAX_AGE = int(os.environ.get("DOWNLOAD_LINK_MAX_AGE", str(7 * 24 * 3600)))
 # How long a checkout can be paid, in minutes: Stripe allows 30 minutes to 24 hours

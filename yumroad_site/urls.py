@@ -4,17 +4,19 @@ from django.contrib import admin
 from django.urls import include, path
 
 from orders.views.pages import DashboardView
+from products.models import stores_featured
 from stores.views import HomeView
 from yumroad_site.cache import cacheable_page
 
 # The one module that may import every app (.importlinter). Here by name: the home page
-# (a stores view) and the dashboard (an orders view: a store's products with their
-# sales). Each app's urls.py but accounts' writes its paths whole, so a page is found in
-# the urls.py of its app: stores/urls.py has sign-up and the owner's store pages;
+# (a stores view, given the products app's stores_featured) and the dashboard (an orders
+# view: a store's products with their sales). Each app's urls.py but accounts' writes
+# its paths whole, so a page is found in the urls.py of its app: stores/urls.py has
+# sign-up and the owner's store pages;
 # products/urls.py the product pages and the stores' public pages; orders/urls.py buying
 # (/products/<id>/buy/), checkout, the Stripe webhook, downloads, the library and sales.
 urlpatterns = [
-    path("", cacheable_page(HomeView.as_view()), name="home"),
+    path("", cacheable_page(HomeView.as_view(featured=stores_featured)), name="home"),
     path("dashboard/", DashboardView.as_view(), name="dashboard"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),

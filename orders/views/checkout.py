@@ -55,9 +55,12 @@ def buy_box_context(product, user, *, claim_form=None):
     """The product page's buy box (orders/_buy.html): what `user` may do with `product`,
     and for a visitor, the form that asks where a free product goes. The product page's
     view, in products, which may not import orders, gets it through
-    settings.PRODUCT_PAGE_CONTEXT."""
+    settings.PRODUCT_PAGE_CONTEXT. Raises Http404 when `user` may not see `product`."""
+    option = purchase_option(product, user)
+    if option == PurchaseOption.HIDDEN:
+        raise Http404("No product here.")
     return {
-        "purchase_option": purchase_option(product, user),
+        "purchase_option": option,
         "claim_form": None if user.is_authenticated else claim_form or BuyerEmailForm(),
     }
 
@@ -71,6 +74,8 @@ class BuyView(View):
         product = get_object_or_404(Product.objects.select_related("store"), pk=pk)
         user = request.user if request.user.is_authenticated else None
         match purchase_option(product, request.user):
+            case PurchaseOption.HIDDEN:
+                raise Http404("No product here.")
             case PurchaseOption.COMING_SOON:
                 messages.error(request, f"{product.name} is coming soon: it can't be bought yet.")
                 return redirect(product)

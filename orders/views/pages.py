@@ -14,6 +14,8 @@ from yumroad_site.views import PaginatedMixin
 
 # The sales the dashboard shows; the sales page has them all.
 RECENT_SALES = 5
+# The drafts and archived products the dashboard shows (newest first), together.
+UNLISTED_SHOWN = 100
 
 
 class LibraryView(LoginRequiredMixin, PaginatedMixin, ListView):
@@ -27,8 +29,9 @@ class LibraryView(LoginRequiredMixin, PaginatedMixin, ListView):
 
 
 class DashboardView(LoginRequiredMixin, PaginatedMixin, ListView):
-    """A creator's home: their store's link, its products with their sales, the last
-    few sales. Without a store: the invitation to open one."""
+    """A creator's home: their store's link, its published products with their sales,
+    its drafts and archived products apart, the last few sales. Without a store: the
+    invitation to open one."""
 
     paginate_by = 25
     template_name = "orders/dashboard.html"
@@ -37,13 +40,22 @@ class DashboardView(LoginRequiredMixin, PaginatedMixin, ListView):
         self.store = Store.objects.of(self.request.user)
         if self.store is None:
             return Product.objects.none()
-        return with_sales(Product.objects.for_store(self.store))
+        return with_sales(Product.objects.listed().for_store(self.store))
 
     def get_context_data(self, **kwargs):
-        recent_sales = (
-            Order.objects.sales_of(self.store)[:RECENT_SALES] if self.store is not None else []
+        recent_sales = unlisted = []
+        if self.store is not None:
+            recent_sales = Order.objects.sales_of(self.store)[:RECENT_SALES]
+            unlisted = with_sales(Product.objects.unlisted().for_store(self.store))
+            unlisted = list(unlisted[:UNLISTED_SHOWN])
+        return super().get_context_data(
+            store=self.store,
+            recent_sales=recent_sales,
+            drafts=[p for p in unlisted if p.status == Product.Status.DRAFT],
+            archived=[p for p in unlisted if p.status == Product.Status.ARCHIVED],
+            unlisted_cut=len(unlisted) == UNLISTED_SHOWN,
+            **kwargs,
         )
-        return super().get_context_data(store=self.store, recent_sales=recent_sales, **kwargs)
 
 
 class StoreOwnerMixin(LoginRequiredMixin):

@@ -136,6 +136,7 @@ class TestProductAdmin:
                 "name": "Admin Product",
                 "description": "Made by staff.",
                 "price_cents": "500",
+                "status": "published",
                 "store": store.pk,
                 "file": SimpleUploadedFile("Staff Notes.pdf", b"%PDF staff"),
             },
@@ -152,6 +153,7 @@ class TestProductAdmin:
             "name": "Admin Product",
             "description": "x" * 5001,
             "price_cents": "500",
+            "status": "published",
             "store": store.pk,
         }
         url = reverse("admin:products_product_add")

@@ -314,8 +314,12 @@ class TestOldImagesAreRemoved:
 
         body = creator_client.get(reverse("products:edit", args=[product.pk])).content.decode()
 
-        assert "The current picture" in body
-        assert f'src="{pictures.size_name(product.image.url, "card")}"' in body
+        card = pictures.size_name(product.image.url, "card")
+        assert f'<img src="{card}" alt="The current picture"' in body
+        # Django's "Currently: <the storage path>" is not shown; the box to remove it is.
+        assert "Currently" not in body
+        assert f">{product.image.name}<" not in body
+        assert 'name="image-clear"' in body
 
     def test_replacing_the_image_removes_the_old_file_and_its_sizes(self, creator_client, settings):
         creator_client.post(CREATE_URL, product_data(image=image_file("first.png")))

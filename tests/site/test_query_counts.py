@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 from django.urls import reverse
 
+from products.models import Product
 from tests.factories import OrderFactory, ProductFactory, SellableProductFactory, StoreFactory
 
 
@@ -37,6 +38,12 @@ def products_and_sales_of_the_store(size, buyer, store):
     made = SellableProductFactory.create_batch(products, store=store)
     for number in range(sales):
         OrderFactory(product=made[number % products])
+
+
+def products_of_every_status(size, buyer, store):
+    for status in Product.Status:
+        for product in SellableProductFactory.create_batch(size, store=store, status=status):
+            OrderFactory(product=product)
 
 
 def stores_of(products):
@@ -97,9 +104,19 @@ PAGES = {
         # A header, then one row a sale.
         shown=lambda response, size: len(response.rows) == size + 1,
     ),
-    # 1: the session; 2: the user; 3: the store; 4: count its products; 5: the page of
-    # products with their sales counted and summed; 6: the last few sales.
-    "dashboard": ListPage("owner", products_and_sales_of_the_store, get("dashboard"), 6),
+    # 1: the session; 2: the user; 3: the store; 4: count its published products; 5: the
+    # page of them with their sales counted and summed; 6: the last few sales; 7: its
+    # drafts and archived products, with their sales, for their sections.
+    "dashboard": ListPage("owner", products_and_sales_of_the_store, get("dashboard"), 7),
+    "dashboard-every-status": ListPage(
+        "owner",
+        products_of_every_status,
+        get("dashboard"),
+        7,
+        shown=lambda response, size: (
+            len(response.context["drafts"]) == len(response.context["archived"]) == size
+        ),
+    ),
     # 1: the example stores with their product counts (then cached).
     "home": ListPage("visitor", stores_of(2), get("home"), 1),
     # 1: count the stores; 2: the page of stores; 3: up to 3 products for each.
@@ -126,6 +143,8 @@ SIZES = [
     ("sales-export", "30-sales", 30),
     ("dashboard", "1-product-1-sale", (1, 1)),
     ("dashboard", "20-products-60-sales", (20, 60)),
+    ("dashboard-every-status", "1-of-each", 1),
+    ("dashboard-every-status", "10-of-each", 10),
     ("home", "1-store", 1),
     ("home", "10-stores", 10),
     ("stores", "1-store", 1),

@@ -11,6 +11,7 @@ from stores.models import Store, StoreSlug
 from tests.factories import ProductFactory, StoreFactory, UserFactory
 from tests.products.test_images import image_file
 from tests.utils import messages_of
+from yumroad_site import pictures
 
 SETTINGS_URL = reverse("stores:settings")
 
@@ -184,7 +185,8 @@ class TestDescriptionAndAvatar:
         assert store.avatar.name.startswith("stores/")
         assert (settings.MEDIA_ROOT / store.avatar.name).is_file()
         body = client.get(store.get_absolute_url()).content.decode()
-        assert f'<img src="{store.avatar.url}"' in body
+        # Its smallest size (tests/stores/test_avatar_sizes.py).
+        assert f'<img src="{pictures.size_name(store.avatar.url, "avatar")}"' in body
         assert "2 products" in body
 
     def test_the_avatar_follows_the_product_picture_rules(self, creator_client, store):

@@ -78,7 +78,10 @@ def _stored_names(storage, folder):
 
 
 def _pictures_kept():
-    kept = set(Store.objects.exclude(avatar="").values_list("avatar", flat=True))
+    kept = set()
+    for name in Store.objects.exclude(avatar="").values_list("avatar", flat=True).iterator():
+        kept.add(name)
+        kept.update(pictures.size_name(name, size) for size in pictures.AVATAR_SIZES)
     for name in Product.objects.exclude(image="").values_list("image", flat=True).iterator():
         kept.add(name)
         kept.update(pictures.size_name(name, size) for size in pictures.SIZES)
