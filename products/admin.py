@@ -1,11 +1,12 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.db import models
 
 from products.forms import ProductFileField
 from products.models import Product
+from products.services import product_delete
 from yumroad_site.admin_columns import column
 from yumroad_site.forms import PictureField
 
@@ -39,6 +40,21 @@ class ProductAdmin(admin.ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return ProductChangeList
+
+    # Staff delete as creators do (products.services.product_delete): a product people
+    # bought is archived, its file kept for their downloads.
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, [obj])
+
+    def delete_queryset(self, request, queryset):
+        archived = [product.name for product in queryset if product_delete(product=product)]
+        if archived:
+            names = ", ".join(archived)
+            self.message_user(
+                request,
+                f"Archived, not deleted, as people bought them: {names}.",
+                messages.WARNING,
+            )
 
     def get_queryset(self, request):
         # The list never shows descriptions; a product's page loads its own.

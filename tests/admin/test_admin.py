@@ -4,7 +4,12 @@ from django.urls import reverse
 
 from accounts.models import User
 from products.models import Product
-from tests.factories import ProductFactory, SellableProductFactory, UserFactory
+from tests.factories import (
+    OrderFactory,
+    ProductFactory,
+    SellableProductFactory,
+    UserFactory,
+)
 from tests.products.test_images import GENERATED_NAME, image_bytes
 
 
@@ -104,6 +109,24 @@ class TestProductAdmin:
         response = admin_client.get(reverse("admin:products_product_change", args=[product.pk]))
 
         assert response.status_code == 200
+
+    def test_deleting_a_bought_product_archives_it_and_keeps_the_file(self, admin_client):
+        bought, unsold = SellableProductFactory(name="Bought"), SellableProductFactory()
+        order = OrderFactory(product=bought)
+
+        response = admin_client.post(
+            reverse("admin:products_product_delete", args=[bought.pk]), {"post": "yes"}, follow=True
+        )
+
+        bought.refresh_from_db()
+        assert bought.status == Product.Status.ARCHIVED
+        assert order.download_refusal() is None
+        assert "Archived, not deleted, as people bought them: Bought." in response.content.decode()
+        admin_client.post(
+            reverse("admin:products_product_changelist"),
+            {"action": "delete_selected", "_selected_action": [unsold.pk], "post": "yes"},
+        )
+        assert not Product.objects.filter(pk=unsold.pk).exists()
 
     def test_adding_a_product_applies_the_sites_picture_rules(self, admin_client, store):
         fake = SimpleUploadedFile("evil.png", b"<script>alert(1)</script>")
