@@ -2,6 +2,7 @@
 box and for Buy (orders.views.checkout)."""
 
 import enum
+from typing import NamedTuple
 
 from orders import payments
 from orders.models import Order
@@ -17,17 +18,23 @@ class PurchaseOption(enum.StrEnum):
     CHECKOUT_OFF = "checkout_off"
 
 
+class Purchase(NamedTuple):
+    option: PurchaseOption
+    # OWNED: the viewer's paid order of it (their library's entry), for its download.
+    owned_order: Order | None = None
+
+
 def purchase_option(product, user):
-    """What `user` (a visitor too) may do with `product`, whose store is loaded. One
-    query, for a member who could buy it: whether they own it already."""
+    """What `user` (a visitor too) may do with `product`, whose store is loaded: a
+    Purchase. One query, for a member who could buy it: their paid order of it."""
     if not product.file:
-        return PurchaseOption.COMING_SOON
+        return Purchase(PurchaseOption.COMING_SOON)
     if product.store.is_owned_by(user):
-        return PurchaseOption.OWN_PRODUCT
-    if user.is_authenticated and Order.objects.owned_by(user, product).exists():
-        return PurchaseOption.OWNED
+        return Purchase(PurchaseOption.OWN_PRODUCT)
+    if user.is_authenticated and (order := Order.objects.owned_by(user, product).first()):
+        return Purchase(PurchaseOption.OWNED, order)
     if product.is_free:
-        return PurchaseOption.CLAIM_FREE
+        return Purchase(PurchaseOption.CLAIM_FREE)
     if payments.checkout_mode() is None:
-        return PurchaseOption.CHECKOUT_OFF
-    return PurchaseOption.BUY
+        return Purchase(PurchaseOption.CHECKOUT_OFF)
+    return Purchase(PurchaseOption.BUY)

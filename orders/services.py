@@ -89,10 +89,11 @@ def _order_new(*, product, buyer, email, **fields):
     )
 
 
-def checkout_start(*, product, buyer, guest_key="", image_url, success_url, cancel_url):
+def checkout_start(*, product, buyer, guest_key="", image_url, site_url):
     """Where to send a buyer to pay for `product`: their open checkout of it (a member's,
     or a guest's, whose session holds `guest_key`), else a new pending order and its
-    checkout, which closes after CHECKOUT_EXPIRY_MINUTES.
+    checkout, which closes after CHECKOUT_EXPIRY_MINUTES and returns the buyer to
+    `site_url`, on the order's receipt page.
 
     Raises CheckoutStarting while another request of theirs starts it,
     payments.CheckoutBusy, before any order is made, when this process waits on Stripe
@@ -120,7 +121,7 @@ def checkout_start(*, product, buyer, guest_key="", image_url, success_url, canc
         # Nothing is locked while Stripe answers: the order is committed, pending.
         try:
             session_id, url = payments.checkout_session_create(
-                order=order, image_url=image_url, success_url=success_url, cancel_url=cancel_url
+                order=order, image_url=image_url, site_url=site_url
             )
         except payments.CheckoutError:
             Order.objects.filter(pk=order.pk).update(
@@ -412,3 +413,34 @@ def stripe_event_handle(*, event):
             return "duplicate"
         handler(event["data"]["object"])
     return "processed"
+
+
+def checkout_check(*, order):
+    """Ask Stripe how the checkout of a pending `order` went, once, for its receipt page
+    while the webhook has not come: paid, the order is paid as the webhook pays it
+    (order_mark_paid: a webhook at the same moment pays it once); expired, it expires.
+    Returns whether the order moved. Stripe slow, down or busy, or a session the webhook
+    would refuse: nothing moves, and the page asks again at its next view."""
+    if not (
+        order.status == Status.PENDING
+        and order.stripe_session_id
+        and payments.checkout_mode() == payments.STRIPE
+    ):
+        return False
+    try:
+        with payments.stripe_permit():
+            session = payments.checkout_session_retrieve(order.stripe_session_id)
+    except (payments.CheckoutBusy, payments.CheckoutError):
+        return False
+    try:
+        if session.get("id") != order.stripe_session_id:
+            raise UnknownCheckout(session.get("id"))
+        with transaction.atomic():
+            match _field(session, "status", str):
+                case "complete":
+                    return _session_completed(session)
+                case "expired":
+                    return _session_ended(session, status=Status.EXPIRED)
+    except RefusedEvent as error:
+        logger.warning("Stripe's checkout session of order %s is refused: %s", order.pk, error)
+    return False

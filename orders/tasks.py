@@ -28,6 +28,8 @@ def _context(order):
         "order": order,
         "store_name": order.store.name if order.store else "Yumroad",
         "download_url": settings.SITE_URL + order.download_url,
+        "receipt_url": settings.SITE_URL + order.receipt_url,
+        "free": _claimed_free(order),
         "link_days": max(1, settings.DOWNLOAD_LINK_MAX_AGE // 86400),
         "sales_url": settings.SITE_URL + reverse("orders:sales"),
     }

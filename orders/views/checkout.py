@@ -23,20 +23,13 @@ CHECKOUT_STARTING_MESSAGE = "Your checkout is starting. Please try again in a mo
 CHECKOUT_BUSY_MESSAGE = "Checkout is busy, try again in a moment."
 GUEST_KEY = "orders:guest_key"
 GUEST_KEY_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24)
-CANCELLED_MESSAGE = (
-    "There was an error while attempting to purchase this product. Please try again."
-)
+CANCELLED_MESSAGE = "Checkout cancelled. You have not been charged."
 
 
 class HttpResponseSeeOther(HttpResponseRedirect):
     """After a POST, the browser follows with a GET (Stripe's checkout page, say)."""
 
     status_code = 303
-
-
-def _return_url(request, name):
-    # Stripe puts the session id where the placeholder is.
-    return request.build_absolute_uri(reverse(name)) + "?session_id={CHECKOUT_SESSION_ID}"
 
 
 def _image_url(request, product):
@@ -56,10 +49,22 @@ def buy_box_context(product, user, *, claim_form=None):
     and for a visitor, the form that asks where a free product goes. The product page's
     view, in products, which may not import orders, gets it through
     settings.PRODUCT_PAGE_CONTEXT."""
+    option, owned_order = purchase_option(product, user)
     return {
-        "purchase_option": purchase_option(product, user),
+        "purchase_option": option,
+        "owned_order": owned_order,
         "claim_form": None if user.is_authenticated else claim_form or BuyerEmailForm(),
     }
+
+
+def _product_page(request, product, *, status=200, claim_form=None):
+    """The product's page, as an answer to Buy."""
+    context = {
+        "product": product,
+        "object": product,
+        **buy_box_context(product, request.user, claim_form=claim_form),
+    }
+    return render(request, "products/detail.html", context, status=status)
 
 
 class BuyView(View):
@@ -70,7 +75,7 @@ class BuyView(View):
     def post(self, request, pk):
         product = get_object_or_404(Product.objects.select_related("store"), pk=pk)
         user = request.user if request.user.is_authenticated else None
-        match purchase_option(product, request.user):
+        match purchase_option(product, request.user).option:
             case PurchaseOption.COMING_SOON:
                 messages.error(request, f"{product.name} is coming soon: it can't be bought yet.")
                 return redirect(product)
@@ -78,8 +83,10 @@ class BuyView(View):
                 messages.error(request, "You can't buy your own product.")
                 return redirect(product)
             case PurchaseOption.OWNED:
-                messages.info(request, f"You already own {product.name}: it is in your library.")
-                return redirect("orders:library")
+                # What buying it again would give them: its page, with their download.
+                # 200: nothing is wrong, and no order or checkout is made.
+                messages.info(request, f"You already own {product.name}.")
+                return _product_page(request, product)
             case PurchaseOption.CLAIM_FREE:
                 return self.claim_free(request, product, user)
             case PurchaseOption.CHECKOUT_OFF:
@@ -96,8 +103,7 @@ class BuyView(View):
                 buyer=user,
                 guest_key="" if user else _guest_key(request),
                 image_url=_image_url(request, product),
-                success_url=_return_url(request, "orders:success"),
-                cancel_url=_return_url(request, "orders:cancel"),
+                site_url=request.build_absolute_uri("/").removesuffix("/"),
             )
         except services.CheckoutStarting:
             messages.info(request, CHECKOUT_STARTING_MESSAGE)
@@ -151,22 +157,8 @@ class CheckoutReturnView(View):
         )
         if order is None:
             raise Http404("No checkout has that session.")
-        messages.add_message(request, self.level, self.get_message(order))
+        messages.info(request, CANCELLED_MESSAGE)
         return redirect(order.product or "products:index")
-
-
-class CheckoutSuccessView(CheckoutReturnView):
-    level = messages.SUCCESS
-
-    def get_message(self, order):
-        return f"Thanks for purchasing {order.product_name}. You will receive an email shortly."
-
-
-class CheckoutCancelView(CheckoutReturnView):
-    level = messages.ERROR
-
-    def get_message(self, order):
-        return CANCELLED_MESSAGE
 
 
 class TestCheckoutView(View):
@@ -185,17 +177,14 @@ class TestCheckoutView(View):
         self.session_id = session_id
         return super().dispatch(request)
 
-    def return_to(self, name):
-        return redirect(f"{reverse(name)}?session_id={self.session_id}")
-
     def get(self, request):
         if self.order.status != Order.Status.PENDING:
-            return self.return_to("orders:success")
+            return redirect(self.order.receipt_url)
         return self.render(BuyerEmailForm(initial={"email": self.order.email}))
 
     def post(self, request):
         if request.POST.get("action") == "cancel":
-            return self.return_to("orders:cancel")
+            return redirect(f"{reverse('orders:cancel')}?session_id={self.session_id}")
         form = BuyerEmailForm(request.POST)
         if not form.is_valid():
             return self.render(form, status=400)
@@ -204,7 +193,7 @@ class TestCheckoutView(View):
             payment_intent=f"pi_test_{self.order.pk}",
             email=form.cleaned_data["email"],
         )
-        return self.return_to("orders:success")
+        return redirect(self.order.receipt_url)
 
     def render(self, form, status=200):
         context = {"order": self.order, "form": form}
