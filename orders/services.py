@@ -6,7 +6,9 @@ event or two deliveries at once end with one paid order and one set of emails.
 """
 
 import logging
+import math
 import re
+import time
 import uuid
 from datetime import timedelta
 from functools import partial
@@ -167,18 +169,20 @@ def _order_end_unpaid(order, status):
 
 def order_claim_free(*, product, buyer, email):
     """A free product for `email`: paid at once, delivered by email. Returns the order
-    and whether it is new; a second claim for the same address resends the link."""
+    and whether its link was emailed: a second claim for the same address resends it,
+    as receipt_resend allows."""
     order = _order_new(
         product=product, buyer=buyer, email=email, status=Status.PAID, paid_at=timezone.now()
     )
     try:
         with transaction.atomic():
             order.save()
+            # Before the commit: a claim racing this one sees the order only once it is
+            # committed, and then finds the interval running, so it sends nothing more.
+            _resend_interval_start(order.pk)
     except IntegrityError:
         order = Order.objects.get(product=product, email=email, amount_cents=0)
-        receipt_resend(order=order)
-        return order, False
-    _resend_interval_start(order.pk)
+        return order, receipt_resend(order=order)
     _fulfil_on_commit(order.pk)
     return order, True
 
@@ -186,7 +190,7 @@ def order_claim_free(*, product, buyer, email):
 def receipt_resend(*, order):
     """Email the buyer their receipt again, with a fresh link: at most once every few
     minutes for an order (counting its first email), so no form can flood an inbox.
-    Returns whether it was sent."""
+    Returns whether it was sent; receipt_resend_wait says when it may be asked again."""
     if not _resend_interval_start(order.pk):
         return False
     resend = partial(tasks.purchase_receipt_send.enqueue, order.pk, key=uuid.uuid4().hex)
@@ -194,8 +198,22 @@ def receipt_resend(*, order):
     return True
 
 
+def receipt_resend_wait(*, order):
+    """Seconds until receipt_resend may send `order`'s receipt again; 0: now."""
+    started = cache.get(_resend_key(order.pk))
+    if started is None:
+        return 0
+    if type(started) is not float:  # an interval started before it held its start
+        return RESEND_INTERVAL_SECONDS
+    return max(0, math.ceil(started + RESEND_INTERVAL_SECONDS - time.time()))
+
+
+def _resend_key(order_id):
+    return f"orders:resend:{order_id}"
+
+
 def _resend_interval_start(order_id):
-    return cache.add(f"orders:resend:{order_id}", True, RESEND_INTERVAL_SECONDS)
+    return cache.add(_resend_key(order_id), time.time(), RESEND_INTERVAL_SECONDS)
 
 
 def order_mark_paid(*, session_id, payment_intent="", email=""):

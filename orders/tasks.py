@@ -14,6 +14,8 @@ from yumroad_site.tasks import reconnected_on_failure, retried_on_failure
 
 logger = logging.getLogger(__name__)
 
+FREE_DOWNLOAD_SUBJECT = "Here is your free download"
+
 
 def _paid_order(order_id):
     return (
@@ -97,8 +99,8 @@ def purchase_receipt_send(order_id, attempt=1, key=""):
         return
     context = _context(order)
     subject = (
-        "Your download from Yumroad"
-        if _claimed_free(order)
+        FREE_DOWNLOAD_SUBJECT
+        if context["free"]
         else f"Your purchase of {order.product_name} from {context['store_name']}"
     )
     kwargs = {"key": key} if key else {}

@@ -12,6 +12,7 @@ from orders import payments, services
 from orders.forms import BuyerEmailForm
 from orders.models import Order
 from orders.purchase import PurchaseOption, purchase_option
+from orders.views.downloads import ask_again
 from products.models import Product
 from yumroad_site.ratelimits import CHECKOUTS, EMAILS, limit_count
 from yumroad_site.views import service_unavailable
@@ -122,31 +123,30 @@ class BuyView(View):
         else:
             form = BuyerEmailForm(request.POST)
             if not form.is_valid():
-                context = {
-                    "product": product,
-                    "object": product,
-                    **buy_box_context(product, request.user, claim_form=form),
-                }
-                return render(request, "products/detail.html", context, status=400)
+                return _product_page(request, product, status=400, claim_form=form)
             email = form.cleaned_data["email"]
-        order, _ = services.order_claim_free(product=product, buyer=user, email=email)
-        if user and order.buyer_id == user.pk:
+        order, emailed = services.order_claim_free(product=product, buyer=user, email=email)
+        if not emailed:  # a claim again, within the interval between two emails
+            messages.info(
+                request,
+                f"We sent the link to {product.name} to {email} a short while ago. "
+                + ask_again(order),
+            )
+        elif user and order.buyer_id == user.pk:
             messages.success(
                 request, f"{product.name} is in your library. We also emailed you the link."
             )
             return redirect("orders:library")
-        messages.success(
-            request, f"Check your email: we sent the link to {product.name} to {email}."
-        )
+        else:
+            messages.success(
+                request, f"Check your email: we sent the link to {product.name} to {email}."
+            )
         return redirect(product)
 
 
-class CheckoutReturnView(View):
-    """Where the checkout sends the buyer back: a message on the product's page. The
-    order's status is the webhook's business, not this page's."""
-
-    level = None
-    message = None
+class CheckoutCancelView(View):
+    """Where the checkout sends the buyer who cancelled: the product's page, saying so.
+    The order stays pending until its checkout expires."""
 
     def get(self, request):
         session_id = request.GET.get("session_id", "")
