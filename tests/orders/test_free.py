@@ -8,6 +8,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.urls import reverse
 
+from orders import services
 from orders.models import Order
 from tests.factories import SellableProductFactory, StoreFactory, UserFactory
 from tests.utils import messages_of
@@ -266,6 +267,22 @@ class TestAGuest:
         response = client.post(buy_url(product), {"email": "ann@example.com"}, follow=True)
 
         assert messages_of(response)[-1].endswith("You can ask again in 1 minute.")
+
+    def test_an_interval_an_older_release_started_counts_as_whole(
+        self, client, product, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(buy_url(product), {"email": "ann@example.com"}, follow=True)
+        order = Order.objects.get()
+        # Before the interval kept its start, its entry held True.
+        cache.set(f"orders:resend:{order.pk}", True, 600)
+
+        response = client.post(buy_url(product), {"email": "ann@example.com"}, follow=True)
+
+        assert messages_of(response)[-1].endswith("You can ask again in 10 minutes.")
+        assert services.receipt_resend_wait(order=order) == 600
+        cache.clear()
+        assert services.receipt_resend_wait(order=order) == 0
 
     def test_a_claim_after_the_interval_resends_again(
         self, client, product, django_capture_on_commit_callbacks
