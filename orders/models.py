@@ -1,4 +1,6 @@
 import enum
+import re
+import secrets
 
 from django.conf import settings
 from django.core import signing
@@ -7,9 +9,16 @@ from django.db.models import Count, Q, Sum
 from django.urls import reverse
 
 from yumroad_site.money import format_money
-from yumroad_site.validators import NAME_MAX_LENGTH
+from yumroad_site.validators import NAME_MAX_LENGTH, normalize_email
 
 DOWNLOAD_SALT = "orders.download"
+# The shape of a receipt's key (receipt_key_new): anything else is no receipt.
+RECEIPT_KEY = re.compile(r"[A-Za-z0-9_-]{32}")
+
+
+def receipt_key_new():
+    """A receipt page's key: 192 random bits, so no one finds a receipt by guessing."""
+    return secrets.token_urlsafe(24)
 
 
 class OrderQuerySet(models.QuerySet):
@@ -37,6 +46,18 @@ class OrderQuerySet(models.QuerySet):
             refunded_count=Count("pk", filter=refunded),
             refunded_cents=Sum("amount_cents", filter=refunded, default=0),
         )
+
+    def paid_before(self, order):
+        """Paid orders of `order`'s product for its email (in any case) that were paid
+        before it, the first first: a buyer who paid twice is told so on the receipt."""
+        if not (order.paid_at and order.email and order.product_id):
+            return self.none()
+        return self.filter(
+            product_id=order.product_id,
+            status=Order.Status.PAID,
+            email__iexact=normalize_email(order.email),
+            paid_at__lt=order.paid_at,
+        ).order_by("paid_at", "pk")
 
     def owned_by(self, user, product):
         return self.filter(buyer=user, product=product, status=Order.Status.PAID)
@@ -124,6 +145,13 @@ class Order(models.Model):
         help_text="For a guest's checkout: a random key kept in their session.",
     )
     download_count = models.PositiveIntegerField(default=0)
+    receipt_key = models.CharField(
+        max_length=32,
+        unique=True,
+        default=receipt_key_new,
+        editable=False,
+        help_text="The receipt page's address: /orders/<key>/, for whoever holds it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -184,6 +212,10 @@ class Order(models.Model):
     @property
     def display_amount(self):
         return format_money(self.amount_cents, self.currency) if self.amount_cents else "Free"
+
+    @property
+    def receipt_url(self):
+        return reverse("orders:receipt", args=[self.receipt_key])
 
     @property
     def download_url(self):

@@ -26,7 +26,8 @@ SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,255}")
 
 
 class CheckoutError(Exception):
-    """Stripe refused, failed or could not be reached: no checkout was started."""
+    """Stripe refused, failed or could not be reached: no checkout was started, or
+    nothing was learnt of one."""
 
 
 class CheckoutBusy(Exception):
@@ -74,12 +75,13 @@ def _client():
     )
 
 
-def checkout_session_create(*, order, image_url, success_url, cancel_url):
+def checkout_session_create(*, order, image_url, site_url):
     """A checkout session for `order`, open until its expires_at: (session id, the
-    address to send the buyer to).
+    address to send the buyer to). Stripe sends the buyer back to `site_url` (the
+    origin they came from): to the order's receipt page once they paid, to the cancel
+    page if they cancel.
 
-    The URLs carry Stripe's {CHECKOUT_SESSION_ID} placeholder. Call it within
-    stripe_permit(). Raises CheckoutError.
+    Call it within stripe_permit(). Raises CheckoutError.
     """
     if checkout_mode() == TEST:
         session_id = TEST_SESSION_PREFIX + secrets.token_urlsafe(24)
@@ -101,8 +103,9 @@ def checkout_session_create(*, order, image_url, success_url, cancel_url):
         ],
         "client_reference_id": str(order.pk),
         "metadata": {"order_id": str(order.pk)},
-        "success_url": success_url,
-        "cancel_url": cancel_url,
+        "success_url": site_url + order.receipt_url,
+        # Stripe puts the session id where the placeholder is.
+        "cancel_url": f"{site_url}{reverse('orders:cancel')}?session_id={{CHECKOUT_SESSION_ID}}",
         # Stripe closes the session then, and its checkout.session.expired event follows.
         "expires_at": int(order.expires_at.timestamp()),
     }
@@ -115,6 +118,16 @@ def checkout_session_create(*, order, image_url, success_url, cancel_url):
         return session["id"], session["url"]
     except (stripe.StripeError, KeyError, TypeError) as error:
         logger.error("Stripe refused a checkout session for order %s: %r", order.pk, error)
+        raise CheckoutError(str(error)) from error
+
+
+def checkout_session_retrieve(session_id):
+    """Checkout session `session_id` as Stripe has it now, a dict of the shape a webhook
+    event's object has. Call it within stripe_permit(). Raises CheckoutError."""
+    try:
+        return _client().v1.checkout.sessions.retrieve(session_id).to_dict()
+    except (stripe.StripeError, AttributeError) as error:
+        logger.warning("Stripe did not say how checkout session %s went: %r", session_id, error)
         raise CheckoutError(str(error)) from error
 
 

@@ -2,6 +2,7 @@
 box and for Buy (orders.views.checkout)."""
 
 import enum
+from typing import NamedTuple
 
 from django.db.models import Q
 from django.utils import timezone
@@ -23,37 +24,43 @@ class PurchaseOption(enum.StrEnum):
     CHECKOUT_OFF = "checkout_off"
 
 
+class Purchase(NamedTuple):
+    option: PurchaseOption
+    # OWNED: the viewer's paid order of it (their library's entry), for its download.
+    owned_order: Order | None = None
+
+
 def purchase_option(product, user):
-    """What `user` (a visitor too) may do with `product`, whose store is loaded; whether
-    they may see it at all (HIDDEN: not). One query, for a member who could buy it or
-    who may have bought an archived product: whether they own it already."""
+    """What `user` (a visitor too) may do with `product`, whose store is loaded: a
+    Purchase; whether they may see it at all (HIDDEN: not). One query, for a member who
+    could buy it or who may have bought an archived product: their paid order of it."""
     if not product.is_listed:
         return _unlisted_option(product, user)
     if not product.file:
-        return PurchaseOption.COMING_SOON
+        return Purchase(PurchaseOption.COMING_SOON)
     if product.store.is_owned_by(user):
-        return PurchaseOption.OWN_PRODUCT
-    if user.is_authenticated and Order.objects.owned_by(user, product).exists():
-        return PurchaseOption.OWNED
+        return Purchase(PurchaseOption.OWN_PRODUCT)
+    if user.is_authenticated and (order := Order.objects.owned_by(user, product).first()):
+        return Purchase(PurchaseOption.OWNED, order)
     if product.is_free:
-        return PurchaseOption.CLAIM_FREE
+        return Purchase(PurchaseOption.CLAIM_FREE)
     if payments.checkout_mode() is None:
-        return PurchaseOption.CHECKOUT_OFF
-    return PurchaseOption.BUY
+        return Purchase(PurchaseOption.CHECKOUT_OFF)
+    return Purchase(PurchaseOption.BUY)
 
 
 def _unlisted_option(product, user):
     """A draft is its owner's alone; an archived product is its owner's and its buyers'
     (who keep their downloads), and for sale to no one."""
     if product.store.is_owned_by(user):
-        return PurchaseOption.OWN_PRODUCT if product.file else PurchaseOption.COMING_SOON
+        return Purchase(PurchaseOption.OWN_PRODUCT if product.file else PurchaseOption.COMING_SOON)
     if (
         product.status == product.Status.ARCHIVED
         and user.is_authenticated
-        and Order.objects.owned_by(user, product).exists()
+        and (order := Order.objects.owned_by(user, product).first())
     ):
-        return PurchaseOption.OWNED
-    return PurchaseOption.HIDDEN
+        return Purchase(PurchaseOption.OWNED, order)
+    return Purchase(PurchaseOption.HIDDEN)
 
 
 def buyers_keep(product):

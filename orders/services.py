@@ -6,7 +6,9 @@ event or two deliveries at once end with one paid order and one set of emails.
 """
 
 import logging
+import math
 import re
+import time
 import uuid
 from datetime import timedelta
 from functools import partial
@@ -89,10 +91,11 @@ def _order_new(*, product, buyer, email, **fields):
     )
 
 
-def checkout_start(*, product, buyer, guest_key="", image_url, success_url, cancel_url):
+def checkout_start(*, product, buyer, guest_key="", image_url, site_url):
     """Where to send a buyer to pay for `product`: their open checkout of it (a member's,
     or a guest's, whose session holds `guest_key`), else a new pending order and its
-    checkout, which closes after CHECKOUT_EXPIRY_MINUTES.
+    checkout, which closes after CHECKOUT_EXPIRY_MINUTES and returns the buyer to
+    `site_url`, on the order's receipt page.
 
     Raises CheckoutStarting while another request of theirs starts it,
     payments.CheckoutBusy, before any order is made, when this process waits on Stripe
@@ -120,7 +123,7 @@ def checkout_start(*, product, buyer, guest_key="", image_url, success_url, canc
         # Nothing is locked while Stripe answers: the order is committed, pending.
         try:
             session_id, url = payments.checkout_session_create(
-                order=order, image_url=image_url, success_url=success_url, cancel_url=cancel_url
+                order=order, image_url=image_url, site_url=site_url
             )
         except payments.CheckoutError:
             Order.objects.filter(pk=order.pk).update(
@@ -166,18 +169,20 @@ def _order_end_unpaid(order, status):
 
 def order_claim_free(*, product, buyer, email):
     """A free product for `email`: paid at once, delivered by email. Returns the order
-    and whether it is new; a second claim for the same address resends the link."""
+    and whether its link was emailed: a second claim for the same address resends it,
+    as receipt_resend allows."""
     order = _order_new(
         product=product, buyer=buyer, email=email, status=Status.PAID, paid_at=timezone.now()
     )
     try:
         with transaction.atomic():
             order.save()
+            # Before the commit: a claim racing this one sees the order only once it is
+            # committed, and then finds the interval running, so it sends nothing more.
+            _resend_interval_start(order.pk)
     except IntegrityError:
         order = Order.objects.get(product=product, email=email, amount_cents=0)
-        receipt_resend(order=order)
-        return order, False
-    _resend_interval_start(order.pk)
+        return order, receipt_resend(order=order)
     _fulfil_on_commit(order.pk)
     return order, True
 
@@ -185,7 +190,7 @@ def order_claim_free(*, product, buyer, email):
 def receipt_resend(*, order):
     """Email the buyer their receipt again, with a fresh link: at most once every few
     minutes for an order (counting its first email), so no form can flood an inbox.
-    Returns whether it was sent."""
+    Returns whether it was sent; receipt_resend_wait says when it may be asked again."""
     if not _resend_interval_start(order.pk):
         return False
     resend = partial(tasks.purchase_receipt_send.enqueue, order.pk, key=uuid.uuid4().hex)
@@ -193,8 +198,22 @@ def receipt_resend(*, order):
     return True
 
 
+def receipt_resend_wait(*, order):
+    """Seconds until receipt_resend may send `order`'s receipt again; 0: now."""
+    started = cache.get(_resend_key(order.pk))
+    if started is None:
+        return 0
+    if type(started) is not float:  # an interval started before it held its start
+        return RESEND_INTERVAL_SECONDS
+    return max(0, math.ceil(started + RESEND_INTERVAL_SECONDS - time.time()))
+
+
+def _resend_key(order_id):
+    return f"orders:resend:{order_id}"
+
+
 def _resend_interval_start(order_id):
-    return cache.add(f"orders:resend:{order_id}", True, RESEND_INTERVAL_SECONDS)
+    return cache.add(_resend_key(order_id), time.time(), RESEND_INTERVAL_SECONDS)
 
 
 def order_mark_paid(*, session_id, payment_intent="", email=""):
@@ -412,3 +431,34 @@ def stripe_event_handle(*, event):
             return "duplicate"
         handler(event["data"]["object"])
     return "processed"
+
+
+def checkout_check(*, order):
+    """Ask Stripe how the checkout of a pending `order` went, once, for its receipt page
+    while the webhook has not come: paid, the order is paid as the webhook pays it
+    (order_mark_paid: a webhook at the same moment pays it once); expired, it expires.
+    Returns whether the order moved. Stripe slow, down or busy, or a session the webhook
+    would refuse: nothing moves, and the page asks again at its next view."""
+    if not (
+        order.status == Status.PENDING
+        and order.stripe_session_id
+        and payments.checkout_mode() == payments.STRIPE
+    ):
+        return False
+    try:
+        with payments.stripe_permit():
+            session = payments.checkout_session_retrieve(order.stripe_session_id)
+    except (payments.CheckoutBusy, payments.CheckoutError):
+        return False
+    try:
+        if session.get("id") != order.stripe_session_id:
+            raise UnknownCheckout(session.get("id"))
+        with transaction.atomic():
+            match _field(session, "status", str):
+                case "complete":
+                    return _session_completed(session)
+                case "expired":
+                    return _session_ended(session, status=Status.EXPIRED)
+    except RefusedEvent as error:
+        logger.warning("Stripe's checkout session of order %s is refused: %s", order.pk, error)
+    return False

@@ -14,6 +14,8 @@ from yumroad_site.tasks import reconnected_on_failure, retried_on_failure
 
 logger = logging.getLogger(__name__)
 
+FREE_DOWNLOAD_SUBJECT = "Here is your free download"
+
 
 def _paid_order(order_id):
     return (
@@ -28,6 +30,8 @@ def _context(order):
         "order": order,
         "store_name": order.store.name if order.store else "Yumroad",
         "download_url": settings.SITE_URL + order.download_url,
+        "receipt_url": settings.SITE_URL + order.receipt_url,
+        "free": _claimed_free(order),
         "link_days": max(1, settings.DOWNLOAD_LINK_MAX_AGE // 86400),
         "sales_url": settings.SITE_URL + reverse("orders:sales"),
     }
@@ -95,8 +99,8 @@ def purchase_receipt_send(order_id, attempt=1, key=""):
         return
     context = _context(order)
     subject = (
-        "Your download from Yumroad"
-        if _claimed_free(order)
+        FREE_DOWNLOAD_SUBJECT
+        if context["free"]
         else f"Your purchase of {order.product_name} from {context['store_name']}"
     )
     kwargs = {"key": key} if key else {}

@@ -1,18 +1,18 @@
 from django.urls import path
 
-from orders.views import checkout, downloads, pages, webhook
+from orders.views import checkout, downloads, pages, receipt, webhook
 
 app_name = "orders"
 
 urlpatterns = [
     path("products/<int:pk>/buy/", checkout.BuyView.as_view(), name="buy"),
-    path("checkout/success/", checkout.CheckoutSuccessView.as_view(), name="success"),
     path("checkout/cancel/", checkout.CheckoutCancelView.as_view(), name="cancel"),
     path(
         "checkout/test/<str:session_id>/",
         checkout.TestCheckoutView.as_view(),
         name="test_checkout",
     ),
+    path("orders/<str:key>/", receipt.ReceiptView.as_view(), name="receipt"),
     path("webhooks/stripe/", webhook.StripeWebhookView.as_view(), name="stripe_webhook"),
     path("downloads/<str:token>/", downloads.DownloadView.as_view(), name="download"),
     path("downloads/<str:token>/resend/", downloads.DownloadResendView.as_view(), name="resend"),

@@ -465,6 +465,7 @@ SILENCED_SYSTEM_CHECKS = [
 
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# No Referer to other sites: a receipt's address (/orders/<key>/) opens the receipt.
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:

@@ -11,6 +11,7 @@ from django.urls import reverse
 NOT_FOUND = {
     "products:store": ("store", "products:stores", "See all stores"),
     "products": ("product", "products:index", "See all products"),
+    "orders:receipt": ("receipt", "products:index", "See all products"),
 }
 NOT_FOUND_DEFAULT = ("page", "products:stores", "See all stores")
 

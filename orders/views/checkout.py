@@ -12,6 +12,7 @@ from orders import payments, services
 from orders.forms import BuyerEmailForm
 from orders.models import Order
 from orders.purchase import PurchaseOption, purchase_option
+from orders.views.downloads import ask_again
 from products.models import Product
 from yumroad_site.ratelimits import CHECKOUTS, EMAILS, limit_count
 from yumroad_site.views import service_unavailable
@@ -23,20 +24,13 @@ CHECKOUT_STARTING_MESSAGE = "Your checkout is starting. Please try again in a mo
 CHECKOUT_BUSY_MESSAGE = "Checkout is busy, try again in a moment."
 GUEST_KEY = "orders:guest_key"
 GUEST_KEY_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24)
-CANCELLED_MESSAGE = (
-    "There was an error while attempting to purchase this product. Please try again."
-)
+CANCELLED_MESSAGE = "Checkout cancelled. You have not been charged."
 
 
 class HttpResponseSeeOther(HttpResponseRedirect):
     """After a POST, the browser follows with a GET (Stripe's checkout page, say)."""
 
     status_code = 303
-
-
-def _return_url(request, name):
-    # Stripe puts the session id where the placeholder is.
-    return request.build_absolute_uri(reverse(name)) + "?session_id={CHECKOUT_SESSION_ID}"
 
 
 def _image_url(request, product):
@@ -56,13 +50,24 @@ def buy_box_context(product, user, *, claim_form=None):
     and for a visitor, the form that asks where a free product goes. The product page's
     view, in products, which may not import orders, gets it through
     settings.PRODUCT_PAGE_CONTEXT. Raises Http404 when `user` may not see `product`."""
-    option = purchase_option(product, user)
+    option, owned_order = purchase_option(product, user)
     if option == PurchaseOption.HIDDEN:
         raise Http404("No product here.")
     return {
         "purchase_option": option,
+        "owned_order": owned_order,
         "claim_form": None if user.is_authenticated else claim_form or BuyerEmailForm(),
     }
+
+
+def _product_page(request, product, *, status=200, claim_form=None):
+    """The product's page, as an answer to Buy."""
+    context = {
+        "product": product,
+        "object": product,
+        **buy_box_context(product, request.user, claim_form=claim_form),
+    }
+    return render(request, "products/detail.html", context, status=status)
 
 
 class BuyView(View):
@@ -73,7 +78,7 @@ class BuyView(View):
     def post(self, request, pk):
         product = get_object_or_404(Product.objects.select_related("store"), pk=pk)
         user = request.user if request.user.is_authenticated else None
-        match purchase_option(product, request.user):
+        match purchase_option(product, request.user).option:
             case PurchaseOption.HIDDEN:
                 raise Http404("No product here.")
             case PurchaseOption.COMING_SOON:
@@ -83,8 +88,10 @@ class BuyView(View):
                 messages.error(request, "You can't buy your own product.")
                 return redirect(product)
             case PurchaseOption.OWNED:
-                messages.info(request, f"You already own {product.name}: it is in your library.")
-                return redirect("orders:library")
+                # What buying it again would give them: its page, with their download.
+                # 200: nothing is wrong, and no order or checkout is made.
+                messages.info(request, f"You already own {product.name}.")
+                return _product_page(request, product)
             case PurchaseOption.CLAIM_FREE:
                 return self.claim_free(request, product, user)
             case PurchaseOption.CHECKOUT_OFF:
@@ -101,8 +108,7 @@ class BuyView(View):
                 buyer=user,
                 guest_key="" if user else _guest_key(request),
                 image_url=_image_url(request, product),
-                success_url=_return_url(request, "orders:success"),
-                cancel_url=_return_url(request, "orders:cancel"),
+                site_url=request.build_absolute_uri("/").removesuffix("/"),
             )
         except services.CheckoutStarting:
             messages.info(request, CHECKOUT_STARTING_MESSAGE)
@@ -121,31 +127,30 @@ class BuyView(View):
         else:
             form = BuyerEmailForm(request.POST)
             if not form.is_valid():
-                context = {
-                    "product": product,
-                    "object": product,
-                    **buy_box_context(product, request.user, claim_form=form),
-                }
-                return render(request, "products/detail.html", context, status=400)
+                return _product_page(request, product, status=400, claim_form=form)
             email = form.cleaned_data["email"]
-        order, _ = services.order_claim_free(product=product, buyer=user, email=email)
-        if user and order.buyer_id == user.pk:
+        order, emailed = services.order_claim_free(product=product, buyer=user, email=email)
+        if not emailed:  # a claim again, within the interval between two emails
+            messages.info(
+                request,
+                f"We sent the link to {product.name} to {email} a short while ago. "
+                + ask_again(order),
+            )
+        elif user and order.buyer_id == user.pk:
             messages.success(
                 request, f"{product.name} is in your library. We also emailed you the link."
             )
             return redirect("orders:library")
-        messages.success(
-            request, f"Check your email: we sent the link to {product.name} to {email}."
-        )
+        else:
+            messages.success(
+                request, f"Check your email: we sent the link to {product.name} to {email}."
+            )
         return redirect(product)
 
 
-class CheckoutReturnView(View):
-    """Where the checkout sends the buyer back: a message on the product's page. The
-    order's status is the webhook's business, not this page's."""
-
-    level = None
-    message = None
+class CheckoutCancelView(View):
+    """Where the checkout sends the buyer who cancelled: the product's page, saying so.
+    The order stays pending until its checkout expires."""
 
     def get(self, request):
         session_id = request.GET.get("session_id", "")
@@ -156,22 +161,8 @@ class CheckoutReturnView(View):
         )
         if order is None:
             raise Http404("No checkout has that session.")
-        messages.add_message(request, self.level, self.get_message(order))
+        messages.info(request, CANCELLED_MESSAGE)
         return redirect(order.product or "products:index")
-
-
-class CheckoutSuccessView(CheckoutReturnView):
-    level = messages.SUCCESS
-
-    def get_message(self, order):
-        return f"Thanks for purchasing {order.product_name}. You will receive an email shortly."
-
-
-class CheckoutCancelView(CheckoutReturnView):
-    level = messages.ERROR
-
-    def get_message(self, order):
-        return CANCELLED_MESSAGE
 
 
 class TestCheckoutView(View):
@@ -190,17 +181,14 @@ class TestCheckoutView(View):
         self.session_id = session_id
         return super().dispatch(request)
 
-    def return_to(self, name):
-        return redirect(f"{reverse(name)}?session_id={self.session_id}")
-
     def get(self, request):
         if self.order.status != Order.Status.PENDING:
-            return self.return_to("orders:success")
+            return redirect(self.order.receipt_url)
         return self.render(BuyerEmailForm(initial={"email": self.order.email}))
 
     def post(self, request):
         if request.POST.get("action") == "cancel":
-            return self.return_to("orders:cancel")
+            return redirect(f"{reverse('orders:cancel')}?session_id={self.session_id}")
         form = BuyerEmailForm(request.POST)
         if not form.is_valid():
             return self.render(form, status=400)
@@ -209,7 +197,7 @@ class TestCheckoutView(View):
             payment_intent=f"pi_test_{self.order.pk}",
             email=form.cleaned_data["email"],
         )
-        return self.return_to("orders:success")
+        return redirect(self.order.receipt_url)
 
     def render(self, form, status=200):
         context = {"order": self.order, "form": form}

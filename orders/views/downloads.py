@@ -1,4 +1,5 @@
 import logging
+import math
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -26,6 +27,12 @@ REFUSALS = {
         410,
     ),
 }
+
+
+def ask_again(order):
+    """When the buyer of `order` may have its link emailed again (services.receipt_resend)."""
+    minutes = max(1, math.ceil(services.receipt_resend_wait(order=order) / 60))
+    return f"You can ask again in {minutes} minute{'s' if minutes > 1 else ''}."
 
 
 def _download_refused(request, token, refusal):
@@ -84,6 +91,10 @@ class DownloadResendView(View):
         refusal = order.download_refusal()  # a link's age is what a new one mends
         if refusal:
             return _download_refused(request, token, refusal)
-        services.receipt_resend(order=order)
-        messages.success(request, "We sent a new download link to the buyer's email address.")
+        if services.receipt_resend(order=order):
+            messages.success(request, "We sent a new download link to the buyer's email address.")
+        else:
+            messages.info(
+                request, "We sent the buyer a link a short while ago. " + ask_again(order)
+            )
         return redirect("products:index")

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import pytest
+from django.core import mail
 from django.db.models.signals import post_init, pre_save
 from django.urls import reverse
 
@@ -16,12 +17,14 @@ from products.models import Product
 from stores.models import Store
 from tests.factories import (
     PASSWORD,
+    OrderFactory,
     ProductFactory,
     SellableProductFactory,
     StoreFactory,
     UserFactory,
 )
 from tests.live import Browser
+from tests.orders.fake_stripe import completed_session, stripe_event, stripe_signature
 from tests.products.test_images import image_bytes, stored_files
 from tests.utils import signup_data
 
@@ -186,3 +189,77 @@ def test_one_product_form_sent_twice_at_once_makes_one_product(live_server, sett
         (200, product.get_absolute_url())
     ] * 2
     assert all("Twice Sent" in body for _, _, body in results)
+
+
+def post_webhook(base_url, payload):
+    """Send the webhook a signed event as Stripe does; returns the answer's status."""
+    request = urllib.request.Request(
+        base_url + reverse("orders:stripe_webhook"),
+        data=payload.encode(),
+        headers={"Content-Type": "application/json", "Stripe-Signature": stripe_signature(payload)},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.status
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_receipt_and_the_webhook_at_once_pay_the_order_once(
+    live_server, stripe_server, httpserver
+):
+    product = SellableProductFactory(price_cents=900)
+    for round_number in range(3):
+        order = OrderFactory(
+            product=product,
+            email="",
+            status=Order.Status.PENDING,
+            paid_at=None,
+            payment_intent_id="",
+            stripe_session_id=f"cs_test_race_{round_number}",
+        )
+        session = completed_session(order, customer_details={"email": "ann@example.com"})
+        httpserver.clear_all_handlers()
+        stripe_server.answer_retrieve(session)
+        payload = stripe_event("checkout.session.completed", session, f"evt_race_{round_number}")
+        mail.outbox.clear()
+
+        (status, _, body), webhook_status = race(
+            partial(Browser(live_server.url).get, order.receipt_url),
+            partial(post_webhook, live_server.url, payload),
+        )
+
+        assert (status, webhook_status) == (200, 200)
+        assert "Download</a>" in body
+        order.refresh_from_db()
+        assert order.status == Order.Status.PAID
+        assert sorted(email.to[0] for email in mail.outbox) == sorted(
+            ["ann@example.com", product.store.owner.email]
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_claims_of_a_free_product_at_once_send_one_email(live_server):
+    product = SellableProductFactory(name="Free Notes", price_cents=0)
+    browsers = [Browser(live_server.url), Browser(live_server.url)]
+    for browser in browsers:
+        browser.get(product.get_absolute_url())
+    # Each save waits for the other to get there too (as in the product form's race).
+    barrier = threading.Barrier(2, timeout=2)
+
+    def both_saving(**kwargs):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()
+
+    buy = reverse("orders:buy", args=[product.pk])
+    pre_save.connect(both_saving, sender=Order)
+    try:
+        results = race(
+            *[partial(browser.post, buy, {"email": "ann@example.com"}) for browser in browsers]
+        )
+    finally:
+        pre_save.disconnect(both_saving, sender=Order)
+
+    assert [status for status, _, _ in results] == [200, 200]
+    assert Order.objects.count() == 1
+    assert [email.to for email in mail.outbox].count(["ann@example.com"]) == 1
+    said = sorted("You can ask again in" in body for _, _, body in results)
+    assert said == [False, True]

@@ -16,6 +16,7 @@ STRIPE_KEY = "sk_test_yumroad_fake"
 WEBHOOK_SECRET = "whsec_yumroad_test_secret"
 SESSION_URL = "https://checkout.stripe.test/c/pay/cs_test_fake"
 PAY_PAGE = re.compile(r"/c/pay/(cs_test_fake_[0-9]+)$")
+SESSION_PATH = re.compile(r"/v1/checkout/sessions/[^/]+$")
 
 
 class FakeStripe:
@@ -48,6 +49,24 @@ class FakeStripe:
         self.server.expect_request("/v1/checkout/sessions", method="POST").respond_with_handler(
             handle
         )
+
+    def answer_retrieve(self, session=None, *, status=200, body=None, delay=0):
+        """A checkout session as Stripe has it (GET /v1/checkout/sessions/<id>):
+        `session`, or an error, `delay` seconds late."""
+
+        def handle(request):
+            self.requests.append(request)
+            time.sleep(delay)
+            if status != 200:
+                return error(body, status)
+            return Response(json.dumps(session), content_type="application/json")
+
+        self.server.expect_request(SESSION_PATH, method="GET").respond_with_handler(handle)
+
+    @property
+    def retrievals(self):
+        """The session retrievals asked of this server, in order."""
+        return [request for request in self.requests if request.method == "GET"]
 
     def serve_checkout(self, *, webhook_url):
         """Stripe Checkout on this server's own origin, for a browser: a session's `url`

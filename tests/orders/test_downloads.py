@@ -203,11 +203,14 @@ class TestEmailingANewLink:
         url = link_made_ago(order, WEEK + 60, monkeypatch)
         resend_url = reverse("orders:resend", args=[url.split("/")[-2]])
         with django_capture_on_commit_callbacks(execute=True):
-            client.post(resend_url)
+            client.post(resend_url, follow=True)
 
-            response = client.post(resend_url)
+            response = client.post(resend_url, follow=True)
 
-        assert response.status_code == 302
+        assert response.redirect_chain == [(reverse("products:index"), 302)]
+        assert messages_of(response) == [
+            "We sent the buyer a link a short while ago. You can ask again in 10 minutes."
+        ]
         assert len(mail.outbox) == 1
 
     def test_a_forged_token_sends_nothing(self, client, order):

@@ -1,12 +1,14 @@
 """Get it free: a free product is paid at once (amount 0) and delivered by email."""
 
 import re
+import time
 
 import pytest
 from django.core import mail
 from django.core.cache import cache
 from django.urls import reverse
 
+from orders import services
 from orders.models import Order
 from tests.factories import SellableProductFactory, StoreFactory, UserFactory
 from tests.utils import messages_of
@@ -66,7 +68,9 @@ class TestALoggedInBuyer:
             client.post(buy_url(product))
 
         [receipt] = emails_to("ann@example.com")
-        assert receipt.subject == "Your download from Yumroad"
+        assert receipt.subject == "Here is your free download"
+        assert "Here is your free download." in receipt.body
+        assert "purchase" not in receipt.body.lower()
         [link] = DOWNLOAD_LINK.findall(receipt.body)
         # The link's signature carries the second it was made: compare what it opens.
         token = link.removesuffix("/").rpartition("/")[2]
@@ -115,7 +119,7 @@ class TestALoggedInBuyer:
             callback()
         assert len(mail.outbox) == 2
 
-    def test_claiming_again_sends_them_to_their_library_and_writes_nothing(
+    def test_claiming_again_shows_their_download_and_writes_nothing(
         self, client, product, django_capture_on_commit_callbacks
     ):
         client.force_login(UserFactory(email="ann@example.com"))
@@ -123,11 +127,12 @@ class TestALoggedInBuyer:
             client.post(buy_url(product), follow=True)
 
         with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(buy_url(product), follow=True)
+            response = client.post(buy_url(product))
 
-        assert response.redirect_chain == [(reverse("orders:library"), 302)]
-        assert messages_of(response) == ["You already own Starter Notes: it is in your library."]
-        assert Order.objects.count() == 1
+        assert response.status_code == 200
+        assert messages_of(response) == ["You already own Starter Notes."]
+        assert "You own this." in response.content.decode()
+        assert response.context["owned_order"] == Order.objects.get()
         assert len(mail.outbox) == 2
 
 
@@ -173,7 +178,7 @@ class TestAGuest:
             client.post(buy_url(product), {"email": "victim@example.com"})
 
         [receipt] = emails_to("victim@example.com")
-        assert receipt.subject == "Your download from Yumroad"
+        assert receipt.subject == "Here is your free download"
         assert "Claim Your Prize Now from Cheap Pills Club" in receipt.body
 
     def test_the_seller_notice_points_no_reply_at_the_typed_address(
@@ -230,7 +235,7 @@ class TestAGuest:
         assert not Order.objects.exists()
         assert mail.outbox == []
 
-    def test_claims_within_the_interval_write_no_order_and_send_nothing_more(
+    def test_claims_within_the_interval_write_no_order_and_say_when_to_ask_again(
         self, client, product, django_capture_on_commit_callbacks
     ):
         with django_capture_on_commit_callbacks(execute=True):
@@ -240,14 +245,44 @@ class TestAGuest:
         for _ in range(3):
             with django_capture_on_commit_callbacks(execute=True):
                 response = client.post(buy_url(product), {"email": "ANN@example.com"}, follow=True)
+            assert response.redirect_chain == [(product.get_absolute_url(), 302)]
             assert messages_of(response) == [
-                "Check your email: we sent the link to Starter Notes to ann@example.com."
+                "We sent the link to Starter Notes to ann@example.com a short while ago. "
+                "You can ask again in 10 minutes."
             ]
 
         assert Order.objects.count() == 1
         # The first claim's receipt starts the interval; no second notice to the seller.
         assert len(emails_to("ann@example.com")) == 1
         assert len(emails_to("baker@example.com")) == 1
+
+    def test_the_wait_counts_down_from_the_last_email(
+        self, client, product, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(buy_url(product), {"email": "ann@example.com"})
+        later = time.time() + 9 * 60 + 1  # 59 seconds before the interval ends
+        monkeypatch.setattr(time, "time", lambda: later)
+
+        response = client.post(buy_url(product), {"email": "ann@example.com"}, follow=True)
+
+        assert messages_of(response)[-1].endswith("You can ask again in 1 minute.")
+
+    def test_an_interval_an_older_release_started_counts_as_whole(
+        self, client, product, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(buy_url(product), {"email": "ann@example.com"}, follow=True)
+        order = Order.objects.get()
+        # Before the interval kept its start, its entry held True.
+        cache.set(f"orders:resend:{order.pk}", True, 600)
+
+        response = client.post(buy_url(product), {"email": "ann@example.com"}, follow=True)
+
+        assert messages_of(response)[-1].endswith("You can ask again in 10 minutes.")
+        assert services.receipt_resend_wait(order=order) == 600
+        cache.clear()
+        assert services.receipt_resend_wait(order=order) == 0
 
     def test_a_claim_after_the_interval_resends_again(
         self, client, product, django_capture_on_commit_callbacks
@@ -258,11 +293,14 @@ class TestAGuest:
         cache.clear()  # the interval has passed
 
         with django_capture_on_commit_callbacks(execute=True):
-            client.post(buy_url(product), {"email": "ann@example.com"})
+            response = client.post(buy_url(product), {"email": "ann@example.com"}, follow=True)
 
         # The first claim's receipt, then the resend once the interval has passed.
         assert len(emails_to("ann@example.com")) == 2
         assert Order.objects.count() == 1
+        assert messages_of(response)[-1] == (
+            "Check your email: we sent the link to Starter Notes to ann@example.com."
+        )
 
 
 @pytest.mark.django_db

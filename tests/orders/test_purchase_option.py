@@ -57,20 +57,34 @@ class TestWhatAViewerMayDo:
         assert not Order.objects.exists()
         assert not stripe_server.requests
 
-    def test_a_member_who_owns_it_is_sent_to_their_library(self, client, stripe_server):
+    def test_a_member_who_owns_it_gets_its_download_and_cannot_buy_it_again(
+        self, client, stripe_server
+    ):
         order = OrderFactory(product__name="Owned Guide", buyer=UserFactory())
         client.force_login(order.buyer)
 
         body = buy_box(client, order.product)
-        response = client.post(buy_url(order.product), follow=True)
+        response = client.post(buy_url(order.product))
 
         assert "You own this." in body
+        assert 'href="/downloads/' in body
         assert f'href="{reverse("orders:library")}"' in body
         assert buy_url(order.product) not in body
-        assert response.redirect_chain == [(reverse("orders:library"), 302)]
-        assert messages_of(response) == ["You already own Owned Guide: it is in your library."]
+        assert response.status_code == 200
+        assert "You own this." in response.content.decode()
+        assert messages_of(response) == ["You already own Owned Guide."]
         assert list(Order.objects.all()) == [order]
         assert not stripe_server.requests
+
+    def test_the_download_is_the_members_paid_order(self, client):
+        order = OrderFactory(buyer=UserFactory())
+        client.force_login(order.buyer)
+
+        response = client.get(order.product.get_absolute_url())
+
+        assert response.context["owned_order"] == order
+        download = response.context["owned_order"].download_url
+        assert f'href="{download}"' in response.content.decode()
 
     def test_a_visitor_gets_a_free_product_by_email(self, client):
         product = SellableProductFactory(name="Free Guide", price_cents=0)

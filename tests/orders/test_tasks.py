@@ -65,7 +65,7 @@ class TestWithTheImmediateBackend:
         assert response.status_code == 302
         assert flaky_mail.attempts == 4  # the receipt three times, the notice once
         assert recipients() == [[BUYER], [SELLER]]
-        assert mail.outbox[0].subject == "Your download from Yumroad"
+        assert mail.outbox[0].subject == "Here is your free download"
         logs = retry_logs(caplog, "purchase_receipt_send")
         assert [record.levelname for record in logs] == ["WARNING", "WARNING"]
         order = Order.objects.get()

@@ -159,15 +159,16 @@ class TestNotForSale:
             assert response.status_code == 404
         assert not Order.objects.exists()
 
-    def test_a_buyer_of_an_archived_product_is_sent_to_their_library(self):
+    def test_a_buyer_of_an_archived_product_gets_its_page_with_their_download(self):
         product = SellableProductFactory(status=Status.ARCHIVED)
         buyer = UserFactory()
-        OrderFactory(product=product, buyer=buyer)
+        order = OrderFactory(product=product, buyer=buyer)
 
         response = logged_in(buyer).post(reverse("orders:buy", args=[product.pk]))
 
-        assert response.status_code == 302
-        assert response["Location"] == reverse("orders:library")
+        assert response.status_code == 200
+        assert response.context["owned_order"] == order
+        assert "You own this" in response.content.decode()
         assert Order.objects.count() == 1
 
 
