@@ -26,7 +26,7 @@ def _paid_order(order_id):
 def _context(order):
     return {
         "order": order,
-        "store_name": order.store.name if order.store else "Yumroad",
+        "store_name": order.store.name if order.store else settings.SITE_NAME,
         "download_url": settings.SITE_URL + order.download_url,
         "link_days": max(1, settings.DOWNLOAD_LINK_MAX_AGE // 86400),
         "sales_url": settings.SITE_URL + reverse("orders:sales"),
@@ -95,7 +95,7 @@ def purchase_receipt_send(order_id, attempt=1, key=""):
         return
     context = _context(order)
     subject = (
-        "Your download from Yumroad"
+        f"Your download from {settings.SITE_NAME}"
         if _claimed_free(order)
         else f"Your purchase of {order.product_name} from {context['store_name']}"
     )

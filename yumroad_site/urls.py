@@ -2,6 +2,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import TemplateView
 
 from orders.views.pages import DashboardView
 from stores.views import HomeView
@@ -16,6 +17,16 @@ from yumroad_site.cache import cacheable_page
 urlpatterns = [
     path("", cacheable_page(HomeView.as_view()), name="home"),
     path("dashboard/", DashboardView.as_view(), name="dashboard"),
+    # The legal pages, every footer links them: a template each, which the operator may
+    # replace (TEMPLATE_OVERRIDES_DIR).
+    *(
+        path(
+            f"{page}/",
+            cacheable_page(TemplateView.as_view(template_name=f"legal/{page}.html")),
+            name=page,
+        )
+        for page in ("terms", "privacy", "refunds")
+    ),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("", include("stores.urls")),
@@ -25,7 +36,9 @@ urlpatterns = [
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]
 
+handler400 = "yumroad_site.views.bad_request"
 handler404 = "yumroad_site.views.page_not_found"
+handler500 = "yumroad_site.views.server_error"
 
-admin.site.site_header = "Yumroad administration"
-admin.site.site_title = "Yumroad admin"
+admin.site.site_header = f"{settings.SITE_NAME} administration"
+admin.site.site_title = f"{settings.SITE_NAME} admin"
