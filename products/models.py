@@ -35,6 +35,10 @@ DESCRIPTION_MAX_LENGTH = 5000
 EXCERPT_LENGTH = 200
 # The newest products of each store that the list of stores shows.
 PREVIEW_PRODUCTS = 3
+# The landing page's covers, and how many of the newest products it looks through to
+# show one of each store.
+LANDING_COVERS = 6
+LANDING_COVER_CANDIDATES = 8 * LANDING_COVERS
 FILE_NAME_MAX_LENGTH = 255
 # Characters that would garble or disguise a file name: controls and direction overrides.
 HIDDEN_NAME_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
@@ -290,3 +294,22 @@ def stores_selling():
     return Store.objects.filter(
         models.Exists(Product.objects.filter(store=models.OuterRef("pk")))
     ).prefetch_related(models.Prefetch("products", queryset=newest, to_attr="preview_products"))
+
+
+def landing_covers():
+    """The covers the landing page shows: the newest products on sale with a picture,
+    one a store first, then the rest of the newest; from the newest few dozen, in one
+    query."""
+    newest = list(
+        Product.objects.for_listing()
+        .exclude(file="")
+        .exclude(image="", picture_url="")[:LANDING_COVER_CANDIDATES]
+    )
+    first_of_each_store, others, stores = [], [], set()
+    for product in newest:
+        if product.store_id in stores:
+            others.append(product)
+        else:
+            stores.add(product.store_id)
+            first_of_each_store.append(product)
+    return (first_of_each_store + others)[:LANDING_COVERS]

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView, UpdateView
@@ -25,7 +26,12 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         stores = catalogue_get_or_set(lambda: list(Store.objects.featured()), "featured")
-        return super().get_context_data(stores=stores, **kwargs)
+        # Covers of products, which this app may not import: settings.LANDING_COVERS
+        # names the function that picks them.
+        covers = catalogue_get_or_set(import_string(settings.LANDING_COVERS), "landing covers")
+        return super().get_context_data(
+            stores=stores, covers=covers, file_max_mb=settings.PRODUCT_FILE_MAX_MB, **kwargs
+        )
 
 
 @method_decorator([sensitive_post_parameters("password", "confirm"), never_cache], name="dispatch")

@@ -100,8 +100,9 @@ PAGES = {
     # 1: the session; 2: the user; 3: the store; 4: count its products; 5: the page of
     # products with their sales counted and summed; 6: the last few sales.
     "dashboard": ListPage("owner", products_and_sales_of_the_store, get("dashboard"), 6),
-    # 1: the example stores with their product counts (then cached).
-    "home": ListPage("visitor", stores_of(2), get("home"), 1),
+    # 1: the example stores with their product counts; 2: the newest products with a
+    # picture, for the covers (both then cached).
+    "home": ListPage("visitor", stores_of(2), get("home"), 2),
     # 1: count the stores; 2: the page of stores; 3: up to 3 products for each.
     "stores": ListPage("visitor", stores_of(4), get("products:stores"), 3),
     # 1: the store; 2: count its products; 3: the page of products.
