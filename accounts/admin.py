@@ -13,6 +13,10 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ["is_staff", "is_superuser", "is_active"]
     search_fields = ["email"]
     ordering = ["email"]
+    # Plain lists: the two-box filter's search icons carry a name screen readers refuse.
+    filter_horizontal = []
+    # Set by logging in and by signing up; their split date and time boxes have no label.
+    readonly_fields = ["last_login", "date_joined"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         (

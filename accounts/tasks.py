@@ -30,7 +30,7 @@ def password_reset_email_send(email, attempt=1):
     with retried_on_failure(password_reset_email_send, email, attempt=attempt):
         email_send(
             template="password_reset",
-            subject="Reset your Yumroad password",
+            subject=f"Reset your {settings.SITE_NAME} password",
             to=[user.email],
             context={
                 "email": user.email,
@@ -49,7 +49,7 @@ def email_changed_notice_send(user_id, old_email, attempt=1):
     with retried_on_failure(email_changed_notice_send, user_id, old_email, attempt=attempt):
         email_send(
             template="email_changed",
-            subject="Your Yumroad email was changed",
+            subject=f"Your {settings.SITE_NAME} email was changed",
             to=[old_email],
             context={
                 "old_email": old_email,

@@ -28,7 +28,7 @@ def _paid_order(order_id):
 def _context(order):
     return {
         "order": order,
-        "store_name": order.store.name if order.store else "Yumroad",
+        "store_name": order.store.name if order.store else settings.SITE_NAME,
         "download_url": settings.SITE_URL + order.download_url,
         "receipt_url": settings.SITE_URL + order.receipt_url,
         "free": _claimed_free(order),

@@ -37,6 +37,10 @@ EXCERPT_LENGTH = 200
 PREVIEW_PRODUCTS = 3
 # The stores the landing page shows.
 FEATURED_STORES = 6
+# The landing page's covers, and how many of the newest products it looks through to
+# show one of each store.
+LANDING_COVERS = 6
+LANDING_COVER_CANDIDATES = 8 * LANDING_COVERS
 FILE_NAME_MAX_LENGTH = 255
 # Characters that would garble or disguise a file name: controls and direction overrides.
 HIDDEN_NAME_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
@@ -337,3 +341,23 @@ def stores_featured():
         .annotate(product_count=models.Count("products"))
         .order_by("-product_count", "created_at")[:FEATURED_STORES]
     )
+
+
+def landing_covers():
+    """The covers the landing page shows: the newest products on sale with a picture,
+    one a store first, then the rest of the newest; from the newest few dozen, in one
+    query."""
+    newest = list(
+        Product.objects.listed()
+        .for_listing()
+        .exclude(file="")
+        .exclude(image="", picture_url="")[:LANDING_COVER_CANDIDATES]
+    )
+    first_of_each_store, others, stores = [], [], set()
+    for product in newest:
+        if product.store_id in stores:
+            others.append(product)
+        else:
+            stores.add(product.store_id)
+            first_of_each_store.append(product)
+    return (first_of_each_store + others)[:LANDING_COVERS]

@@ -17,7 +17,7 @@ def welcome_email_send(store_id, attempt=1):
     with retried_on_failure(welcome_email_send, store_id, attempt=attempt):
         email_send(
             template="welcome",
-            subject="Welcome to Yumroad",
+            subject=f"Welcome to {settings.SITE_NAME}",
             to=[store.owner.email],
             context={
                 "store": store,

@@ -22,14 +22,17 @@ from yumroad_site.views import InvalidFormStatusMixin, SafeNextMixin
 
 class HomeView(TemplateView):
     template_name = "home.html"
-    # What makes the list of stores it shows: products.models.stores_featured (the stores
-    # with the most published products), which the root URLconf gives, as this app may
-    # not import products.
-    featured = None
+    # The stores it shows (products.models.stores_featured: those with the most published
+    # products) and the covers of products (products.models.landing_covers): the root
+    # URLconf gives both, as this app may not import products.
+    featured = covers = None
 
     def get_context_data(self, **kwargs):
         stores = catalogue_get_or_set(lambda: list(self.featured()), "featured")
-        return super().get_context_data(stores=stores, **kwargs)
+        covers = catalogue_get_or_set(self.covers, "landing covers")
+        return super().get_context_data(
+            stores=stores, covers=covers, file_max_mb=settings.PRODUCT_FILE_MAX_MB, **kwargs
+        )
 
 
 @method_decorator([sensitive_post_parameters("password", "confirm"), never_cache], name="dispatch")

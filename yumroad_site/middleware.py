@@ -1,8 +1,12 @@
 import logging
+from functools import cache
 
 from botocore.exceptions import HTTPClientError
+from csp.middleware import CSPMiddleware
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.core.exceptions import BadRequest
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 
 from yumroad_site.views import service_unavailable
@@ -41,6 +45,23 @@ def permissions_policy(get_response):
         return response
 
     return middleware
+
+
+@cache
+def admin_prefix():
+    return reverse("admin:index")
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's Content-Security-Policy, with what Django's admin needs added on the
+    admin's pages only (settings.ADMIN_CONTENT_SECURITY_POLICY): the site's own pages
+    keep the strict policy, with no inline script or style."""
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only)
+        if not report_only and request.path_info.startswith(admin_prefix()):
+            parts.update = {**settings.ADMIN_CONTENT_SECURITY_POLICY, **(parts.update or {})}
+        return parts
 
 
 def private_pages(get_response):

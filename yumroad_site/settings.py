@@ -9,12 +9,15 @@ to the console.
 import ipaddress
 import os
 import re
+import unicodedata
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 import dj_database_url
 from django.contrib.messages import constants as message_constants
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import validate_email
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -112,7 +115,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the admin's own additions on its pages.
+    "yumroad_site.middleware.ContentSecurityPolicyMiddleware",
     "yumroad_site.middleware.permissions_policy",
     # A view over a rate limit raises django-ratelimit's Ratelimited: the 429 page.
     "django_ratelimit.middleware.RatelimitMiddleware",
@@ -124,16 +128,28 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "yumroad_site.urls"
 
+# A folder of the operator's own templates, searched before the project's: the legal
+# pages' text (legal/terms.html, legal/privacy.html, legal/refunds.html), say.
+TEMPLATE_OVERRIDES_DIR = os.environ.get("TEMPLATE_OVERRIDES_DIR", "").strip()
+TEMPLATE_DIRS = [BASE_DIR / "templates"]
+if TEMPLATE_OVERRIDES_DIR:
+    if not Path(TEMPLATE_OVERRIDES_DIR).is_dir():
+        raise ImproperlyConfigured(
+            f"TEMPLATE_OVERRIDES_DIR must be a folder; {TEMPLATE_OVERRIDES_DIR!r} is not one."
+        )
+    TEMPLATE_DIRS.insert(0, Path(TEMPLATE_OVERRIDES_DIR))
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": TEMPLATE_DIRS,
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "yumroad_site.context_processors.site",
             ],
         },
     },
@@ -205,6 +221,13 @@ if REDIS_URL:
 
 # Where links in emails point: the site's public address, without a trailing slash.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The site's name, in page titles, the brand, the footer, the legal pages and emails.
+# One line: it goes into email subjects.
+SITE_NAME = " ".join(os.environ.get("SITE_NAME", "").split()) or "Yumroad"
+if len(SITE_NAME) > 60 or any(unicodedata.category(char)[0] == "C" for char in SITE_NAME):
+    raise ImproperlyConfigured(
+        "SITE_NAME must be up to 60 characters of text, without control characters."
+    )
 
 # Accounts
 
@@ -359,6 +382,15 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Yumroad <hello@yumroad.localhost>")
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# Where people write for help: every page's footer and the legal pages show it.
+SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "").strip() or parseaddr(DEFAULT_FROM_EMAIL)[1]
+try:
+    validate_email(SUPPORT_EMAIL)
+except ValidationError:
+    raise ImproperlyConfigured(
+        f"SUPPORT_EMAIL must be an email address, such as help@example.com, not "
+        f"{SUPPORT_EMAIL!r} (without it, the address of DEFAULT_FROM_EMAIL)."
+    ) from None
 # Printed to the console in development, sent over SMTP in production.
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
@@ -496,6 +528,12 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
+# Added to it on the admin's pages only (yumroad_site.middleware.ContentSecurityPolicyMiddleware).
+# The admin's own pages need nothing more; but its forms.css imports widgets.css, and an
+# accessibility audit (axe, in the browser journeys) copies such a sheet into <style>
+# elements to read it, which the policy would refuse. <style> elements, then, and on the
+# admin's pages only: style attributes stay refused, and so does any inline script.
+ADMIN_CONTENT_SECURITY_POLICY = {"style-src-elem": ["'self'", "'unsafe-inline'"]}
 
 # Everything goes to the console once, through the root logger: Django's own console
 # handler on the "django" logger is dropped, or its records would print twice.

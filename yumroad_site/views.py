@@ -2,9 +2,12 @@ import unicodedata
 
 from django.contrib.auth.views import RedirectURLMixin
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest, HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
 from django.urls import reverse
+
+from yumroad_site.context_processors import site
 
 # What was not found, by the URL name, else the URL namespace, of the view that raised
 # the 404.
@@ -101,3 +104,15 @@ def page_not_found(request, exception):
         )
         context = {"missing": missing, "link": reverse(url_name), "link_text": link_text}
     return render(request, "404.html", context, status=404)
+
+
+def bad_request(request, exception):
+    """The 400 page: as Django's, rendered without the request's context processors, but
+    with the site's name and support address (every footer shows them)."""
+    return HttpResponseBadRequest(loader.get_template("400.html").render(site(request)))
+
+
+def server_error(request):
+    """The 500 page: as Django's, without the request's context (the database may be
+    what failed), but with the site's name and support address."""
+    return HttpResponseServerError(loader.get_template("500.html").render(site(request)))

@@ -1,13 +1,16 @@
+import csv
 import io
+import re
 
 import pytest
 from django.contrib.auth import get_user
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
+from django.utils.text import slugify
 
 from accounts.models import User
-from demo.management.commands.seed_demo import DEMO_PASSWORD
+from demo.management.commands.seed_demo import CATALOGUE, DEMO_PASSWORD, demo_file
 from products.models import Product
 from stores.models import Store
 from tests.factories import StoreFactory
@@ -230,15 +233,58 @@ def test_each_store_sells_its_own_line_and_the_output_reads_well():
     assert "Created 0 stores and 0 products (1 store was already there)." in output
 
 
-def test_every_demo_product_has_a_file_to_sell(settings):
-    seed("--stores", "1", "--products-per-store", "2")
+def pdf_page_count(content):
+    """The pages of a PDF, as its page objects count them (fpdf2 writes them plain)."""
+    return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", content))
 
-    for product in Product.objects.all():
-        assert product.file_name.endswith(".txt")
-        assert product.file_type == "text/plain"
+
+def test_every_demo_product_delivers_the_file_its_description_names(settings):
+    # Every line of the catalogue, and a product past its end (the same description).
+    seed("--stores", str(len(CATALOGUE)), "--products-per-store", "5")
+
+    products = list(Product.objects.all())
+    assert len(products) == 5 * len(CATALOGUE)
+    kinds = set()
+    for product in products:
         with product.file.open("rb") as file:
-            assert product.name.encode() in file.read()
+            content = file.read()
         assert (settings.PRIVATE_MEDIA_ROOT / product.file.name).is_file()
+        pages = re.search(r"\b(\d+)-page PDF\b", product.description)
+        if "PDF" in product.description:
+            assert pages, f"{product.name}: a PDF of how many pages?"
+            assert content.startswith(b"%PDF-"), product.name
+            assert content.rstrip().endswith(b"%%EOF"), product.name
+            assert pdf_page_count(content) == int(pages.group(1)), product.name
+            assert (product.file_name, product.file_type, product.file_kind) == (
+                f"{slugify(product.name)}.pdf",
+                "application/pdf",
+                "PDF",
+            )
+            kinds.add("PDF")
+        else:
+            assert "spreadsheet (CSV)" in product.description, product.name
+            rows = list(csv.reader(io.StringIO(content.decode())))
+            assert rows[0] == ["Date", "Item", "Category", "Amount", "Notes"]
+            assert product.file_name.endswith(".csv")
+            assert product.file_type == "text/csv"
+            kinds.add("CSV")
+    assert kinds == {"PDF", "CSV"}
+
+
+def test_the_sixty_page_guide_is_a_sixty_page_pdf_with_its_name():
+    seed("--stores", "1", "--products-per-store", "1")
+
+    product = Product.objects.get()
+    with product.file.open("rb") as file:
+        content = file.read()
+    assert product.description.startswith("A 60-page PDF")
+    assert pdf_page_count(content) == 60
+    assert b"/Title (Sourdough Field Guide)" in content
+
+
+def test_a_catalogue_description_that_names_no_file_is_refused():
+    with pytest.raises(CommandError, match=r"says no file: write 'an N-page PDF'"):
+        demo_file(1, "Mystery Box", "Something nice.")
 
 
 def test_every_demo_product_has_a_cover_in_its_store_colour_with_its_name(settings):

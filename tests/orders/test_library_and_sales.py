@@ -153,16 +153,19 @@ class TestTheSalesPage:
         body = response.content.decode()
         assert "other-store@example.com" not in body
         assert "pending@example.com" not in body
+        # On a phone, the product's cell shows the columns it drops.
         row = (
-            '<td class="text-nowrap">20 Nov 2026, 09:30</td>\n'
-            f"              <td>{paid.number}</td>\n"
-            '              <td class="text-break">Starter Notes</td>\n'
-            '              <td class="text-break">bob@example.com</td>\n'
+            '<td class="text-nowrap d-none d-md-table-cell">20 Nov 2026, 09:30</td>\n'
+            f'              <td class="d-none d-md-table-cell">{paid.number}</td>\n'
+            '              <td class="text-break">Starter Notes<div class="d-md-none small '
+            f'text-body-secondary">20 Nov 2026, 09:30 · order {paid.number} · bob@example.com · '
+            "Paid</div></td>\n"
+            '              <td class="text-break d-none d-md-table-cell">bob@example.com</td>\n'
             '              <td class="text-end text-nowrap">$12.00</td>\n'
-            "              <td>Paid</td>"
+            '              <td class="d-none d-md-table-cell">Paid</td>'
         )
         assert row in body
-        assert "<td>Refunded</td>" in body
+        assert '<td class="d-none d-md-table-cell">Refunded</td>' in body
 
     def test_pages_hold_25_sales(self, owner_client, store):
         product = SellableProductFactory(store=store)

@@ -117,8 +117,9 @@ PAGES = {
             len(response.context["drafts"]) == len(response.context["archived"]) == size
         ),
     ),
-    # 1: the example stores with their product counts (then cached).
-    "home": ListPage("visitor", stores_of(2), get("home"), 1),
+    # 1: the example stores with their product counts; 2: the newest products with a
+    # picture, for the covers (both then cached).
+    "home": ListPage("visitor", stores_of(2), get("home"), 2),
     # 1: count the stores; 2: the page of stores; 3: up to 3 products for each.
     "stores": ListPage("visitor", stores_of(4), get("products:stores"), 3),
     # 1: the store; 2: count its products; 3: the page of products.

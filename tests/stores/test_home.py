@@ -1,12 +1,24 @@
+import io
+import re
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
+from PIL import Image
 
-from tests.factories import ProductFactory, StoreFactory
+from tests.factories import ProductFactory, SellableProductFactory, StoreFactory
 from yumroad_site.cache import catalogue_get_or_set
 
 HOME_URL = reverse("home")
+PICTURE = "https://images.example.com/cover.png"
+
+
+def picture_upload():
+    buffer = io.BytesIO()
+    Image.new("RGB", (800, 600), "teal").save(buffer, format="PNG")
+    return SimpleUploadedFile("cover.png", buffer.getvalue(), content_type="image/png")
 
 
 @pytest.mark.django_db
@@ -41,6 +53,68 @@ class TestLandingPage:
         assert "1 product<" in body
         assert "Empty Shop" not in body
         assert body.index("Busy Bakery") < body.index("Single Shop")
+
+    def test_sells_to_creators_with_steps_costs_and_answers(self, client, settings):
+        settings.PRODUCT_FILE_MAX_MB = 250
+
+        body = client.get(HOME_URL).content.decode()
+
+        assert '<h2 class="h4 mb-4" id="steps-heading">How it works</h2>' in body
+        assert body.count('class="landing-step-number"') == 3
+        assert '<h2 class="h4" id="cost-heading">What it costs</h2>' in body
+        assert "Yumroad charges no platform fee on your sales today." in body
+        assert "Stripe's card processing fees apply to each paid sale." in body
+        assert body.count("<details>") == 4
+        assert "up to 250 MB" in body
+        assert f'<a href="{reverse("refunds")}">refund policy</a>' in body
+
+    def test_shows_covers_of_products_on_sale_with_a_picture(self, client):
+        uploaded = SellableProductFactory(name="Uploaded Cover", image=picture_upload())
+        linked = SellableProductFactory(
+            name="Linked Cover", picture_url="https://images.example.com/linked.png"
+        )
+        ProductFactory(name="Coming Soon Cover", picture_url="https://images.example.com/c.png")
+        SellableProductFactory(name="Pictureless Product")
+        for status in ("draft", "archived"):
+            SellableProductFactory(
+                name=f"{status} Cover",
+                status=status,
+                picture_url="https://images.example.com/d.png",
+            )
+
+        body = client.get(HOME_URL).content.decode()
+
+        covers = body[body.index('id="covers-heading"') : body.index('id="steps-heading"')]
+        assert covers.count('class="stretched-link') == 2
+        assert f'href="{uploaded.get_absolute_url()}"' in covers
+        assert f'src="{uploaded.picture_sizes[0][0]}"' in covers
+        assert 'alt="Uploaded Cover"' in covers
+        assert f'href="{linked.get_absolute_url()}"' in covers
+        assert 'src="https://images.example.com/linked.png"' in covers
+        assert "Coming Soon Cover" not in covers
+        assert "Pictureless Product" not in covers
+        assert "draft Cover" not in covers
+        assert "archived Cover" not in covers
+
+    def test_covers_show_one_product_of_each_store_before_a_second(self, client):
+        quiet = StoreFactory(name="Quiet Shop")
+        SellableProductFactory(store=quiet, name="Quiet Cover", picture_url=PICTURE)
+        busy = StoreFactory(name="Busy Shop")
+        for number in range(6):
+            SellableProductFactory(store=busy, name=f"Busy Cover {number}", picture_url=PICTURE)
+
+        body = client.get(HOME_URL).content.decode()
+
+        covers = body[body.index('id="covers-heading"') : body.index('id="steps-heading"')]
+        names = re.findall(r'class="stretched-link text-decoration-none">([^<]+)</a>', covers)
+        # The newest of each store first, then the newest of the rest; six in all.
+        assert names == ["Busy Cover 5", "Quiet Cover", *(f"Busy Cover {n}" for n in (4, 3, 2, 1))]
+
+    def test_without_covers_the_page_has_no_covers_section(self, client):
+        body = client.get(HOME_URL).content.decode()
+
+        assert "covers-heading" not in body
+        assert "How it works" in body
 
 
 @pytest.mark.django_db

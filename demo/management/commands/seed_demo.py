@@ -1,4 +1,6 @@
+import csv
 import io
+import re
 import textwrap
 import tomllib
 from pathlib import Path
@@ -8,7 +10,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.template.defaultfilters import pluralize
 from django.utils.text import slugify
-from PIL import Image, ImageDraw, ImageFont
+from fpdf import FPDF
+from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from accounts.models import User
 from products.models import Product
@@ -21,6 +24,12 @@ DEMO_PASSWORD = "yumroad-demo-2024"
 CATALOGUE = tomllib.loads((Path(__file__).parents[2] / "catalogue.toml").read_text())["stores"]
 COVER_SIZE = (800, 600)
 COVER_FONT_SIZE = 64
+# What a demo product's description says its file is: "a 60-page PDF", "a spreadsheet
+# (CSV)". seed_demo makes that file.
+PDF_PAGES = re.compile(r"\b([1-9][0-9]*)-page PDF\b")
+CSV_MENTION = "(CSV)"
+CSV_COLUMNS = ["Date", "Item", "Category", "Amount", "Notes"]
+CSV_EMPTY_ROWS = 24
 
 
 def demo_email(number):
@@ -49,7 +58,7 @@ def demo_product(number, index):
     return name, {
         "description": description,
         "price_cents": price_cents,
-        "file": demo_file(name, description),
+        "file": demo_file(number, name, description),
         "image": demo_cover(number, name),
     }
 
@@ -81,10 +90,61 @@ def demo_cover(number, name):
     return ContentFile(buffer.getvalue(), name=f"{slugify(name) or 'cover'}.png")
 
 
-def demo_file(name, description):
-    """The small file a demo product delivers, so that it can be bought and downloaded."""
-    text = f"{name}\n\n{description}\n\nA Yumroad demo file: thank you for trying the shop.\n"
-    return ContentFile(text.encode(), name=f"{slugify(name)}.txt")
+def demo_file(number, name, description):
+    """The file a demo product delivers, as its description says: a PDF of the pages
+    it states, made with fpdf2, or a CSV spreadsheet to fill in."""
+    pages = PDF_PAGES.search(description)
+    if pages:
+        content = demo_pdf(number, name, description, int(pages.group(1)))
+        return ContentFile(content, name=f"{slugify(name)}.pdf")
+    if CSV_MENTION in description:
+        return ContentFile(demo_csv(), name=f"{slugify(name)}.csv")
+    raise CommandError(
+        f"The demo catalogue's description of {name!r} says no file: write 'an N-page "
+        f"PDF' or 'a spreadsheet {CSV_MENTION}' in it."
+    )
+
+
+def _latin1(text):
+    # The PDF's built-in fonts know Latin-1 only.
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def demo_pdf(number, name, description, pages):
+    """An A4 PDF of `pages` pages: each with the product's name on a band of its store's
+    colours, the first with its description, each numbered."""
+    store_line = demo_line(number)
+    background, ink = (ImageColor.getrgb(colour) for colour in store_line["cover"])
+    pdf = FPDF(format="A4")
+    pdf.set_title(_latin1(name))
+    pdf.set_author(_latin1(store_line["name"]))
+    pdf.set_auto_page_break(False)
+    for page in range(1, pages + 1):
+        pdf.add_page()
+        pdf.set_fill_color(*background)
+        pdf.rect(0, 0, pdf.w, 32, style="F")
+        pdf.set_text_color(*ink)
+        pdf.set_font("Helvetica", style="B", size=20)
+        pdf.set_xy(15, 11)
+        pdf.cell(text=_latin1(name))
+        pdf.set_text_color(33, 37, 41)
+        pdf.set_font("Helvetica", size=12)
+        pdf.set_xy(15, 45)
+        text = description if page == 1 else f"{name}, page {page}."
+        pdf.multi_cell(w=pdf.w - 30, text=_latin1(text))
+        pdf.set_xy(15, pdf.h - 20)
+        pdf.set_font("Helvetica", size=9)
+        pdf.cell(text=_latin1(f"{store_line['name']} - page {page} of {pages} - a demo file"))
+    return bytes(pdf.output())
+
+
+def demo_csv():
+    """A spreadsheet to fill in, as CSV: its columns and empty rows."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows([[""] * len(CSV_COLUMNS)] * CSV_EMPTY_ROWS)
+    return out.getvalue().encode()
 
 
 class Command(BaseCommand):
