@@ -21,8 +21,9 @@ from yumroad_site.validators import (
 )
 
 DUPLICATE_NAME_MESSAGE = "That store name is taken."
-# Addresses under /stores/ that are pages of the site, not stores.
-RESERVED_SLUGS = ["create", "settings"]
+# Addresses under /stores/ that are pages of the site, not stores ("create" was the
+# store-opening page's before "new").
+RESERVED_SLUGS = ["create", "new", "settings"]
 FEATURED_COUNT = 6
 DESCRIPTION_MAX_LENGTH = 500
 # A store keeps its newest old addresses only, so renames can't hoard addresses.
@@ -50,6 +51,18 @@ class StoreQuerySet(RetiringQuerySet):
     def name_taken(self, name):
         """Whether a store has this name, or one that looks alike."""
         return self.filter(name_key=name_key(name)).exists()
+
+
+def has_store(user):
+    """Whether `user` (a visitor too) has opened a store. No query for the logged-in
+    user of a request, whose account is loaded with their store
+    (stores.backends.UserWithStoreBackend); one for another account."""
+    if not user.is_authenticated:
+        return False
+    try:
+        return user.store is not None
+    except Store.DoesNotExist:
+        return False
 
 
 def name_key(name):

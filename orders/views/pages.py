@@ -1,7 +1,6 @@
 import csv
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.views import View
 from django.views.generic import ListView
@@ -9,6 +8,7 @@ from django.views.generic import ListView
 from orders.models import Order, with_sales
 from products.models import Product
 from stores.models import Store
+from stores.views import StoreOwnerRequiredMixin
 from yumroad_site.money import cents_to_decimal, format_money
 from yumroad_site.views import PaginatedMixin
 
@@ -26,9 +26,9 @@ class LibraryView(LoginRequiredMixin, PaginatedMixin, ListView):
         return Order.objects.library_of(self.request.user)
 
 
-class DashboardView(LoginRequiredMixin, PaginatedMixin, ListView):
+class DashboardView(StoreOwnerRequiredMixin, PaginatedMixin, ListView):
     """A creator's home: their store's link, its products with their sales, the last
-    few sales. Without a store: the invitation to open one."""
+    few sales. Without a store: the page that opens one, then back here."""
 
     paginate_by = 25
     template_name = "orders/dashboard.html"
@@ -46,14 +46,12 @@ class DashboardView(LoginRequiredMixin, PaginatedMixin, ListView):
         return super().get_context_data(store=self.store, recent_sales=recent_sales, **kwargs)
 
 
-class StoreOwnerMixin(LoginRequiredMixin):
-    """Sales are for the logged-in owner of a store; anyone else gets the 403 page."""
+class StoreOwnerMixin(StoreOwnerRequiredMixin):
+    """Sales are for the logged-in owner of a store: a member without one opens it first."""
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
             self.store = Store.objects.of(request.user)
-            if self.store is None:
-                raise PermissionDenied("Sales are for store owners.")
         return super().dispatch(request, *args, **kwargs)
 
 

@@ -15,8 +15,8 @@ class TestLandingPage:
         body = client.get(HOME_URL).content.decode()
 
         assert "The easiest way to set up an online store" in body
-        # Signing up from here leads on to adding a first product.
-        signup = f"{reverse('stores:signup')}?next={reverse('products:create')}"
+        # Signing up from here leads on to naming the store.
+        signup = f"{reverse('stores:signup')}?next={reverse('stores:create')}"
         assert f'href="{signup}">Create a store' in body
         assert f'href="{reverse("products:stores")}">Browse stores' in body
 
