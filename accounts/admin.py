@@ -9,14 +9,15 @@ from accounts.models import User
 class UserAdmin(DjangoUserAdmin):
     add_form = AdminUserCreationForm
     form = AdminUserChangeForm
-    list_display = ["email", "is_staff", "is_active", "date_joined"]
+    list_display = ["email", "email_confirmed", "is_staff", "is_active", "date_joined"]
     list_filter = ["is_staff", "is_superuser", "is_active"]
     search_fields = ["email"]
     ordering = ["email"]
     # Plain lists: the two-box filter's search icons carry a name screen readers refuse.
     filter_horizontal = []
-    # Set by logging in and by signing up; their split date and time boxes have no label.
-    readonly_fields = ["last_login", "date_joined"]
+    # Set by logging in and by signing up (their split date and time boxes have no
+    # label), and by following a confirmation link.
+    readonly_fields = ["last_login", "date_joined", "confirmed_email", "email_confirmation_sent_at"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         (
@@ -24,6 +25,9 @@ class UserAdmin(DjangoUserAdmin):
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
         ),
         ("Important dates", {"fields": ["last_login", "date_joined"]}),
+        # Only following a link sent to the address confirms it (it gives the account
+        # the guest orders of that email): staff can see it, not set it.
+        ("Email confirmation", {"fields": ["confirmed_email", "email_confirmation_sent_at"]}),
     ]
     add_fieldsets = [
         (
@@ -34,3 +38,7 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     ]
+
+    @admin.display(description="email confirmed", boolean=True)
+    def email_confirmed(self, user):
+        return user.email_confirmed

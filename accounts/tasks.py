@@ -57,3 +57,26 @@ def email_changed_notice_send(user_id, old_email, attempt=1):
                 "reset_url": settings.SITE_URL + reverse("accounts:password_reset"),
             },
         )
+
+
+@task()
+def email_confirmation_send(user_id, email, attempt=1):
+    """A link that confirms `email` for account `user_id`; nothing when the account has
+    another email by now (its change sent its own link) or has confirmed it already.
+
+    The link is made here, not in the request: the token never waits in the task queue.
+    """
+    user = User.objects.filter(pk=user_id, email=email).first()
+    if user is None or user.email_confirmed:
+        return
+    with retried_on_failure(email_confirmation_send, user_id, email, attempt=attempt):
+        email_send(
+            template="email_confirmation",
+            subject="Confirm your Yumroad email",
+            to=[user.email],
+            context={
+                "email": user.email,
+                "confirm_url": settings.SITE_URL + user.email_confirmation_url,
+                "valid_days": max(1, settings.EMAIL_CONFIRM_MAX_AGE // 86400),
+            },
+        )

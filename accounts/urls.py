@@ -14,6 +14,11 @@ settings_patterns = [
     path("", views.SettingsView.as_view(), name="settings"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("email/", views.EmailChangeView.as_view(), name="email_change"),
+    path(
+        "email/confirm/",
+        views.EmailConfirmationResendView.as_view(),
+        name="email_confirmation_resend",
+    ),
 ]
 
 urlpatterns = [
@@ -32,6 +37,8 @@ urlpatterns = [
         views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
-    # The settings page, and its two forms, which post to their own addresses.
+    # The settings page, and its forms, which post to their own addresses.
     path("settings/", include(settings_patterns)),
+    # The link of a confirmation email: a page with the button that confirms.
+    path("confirm-email/<str:token>/", views.EmailConfirmView.as_view(), name="email_confirm"),
 ]

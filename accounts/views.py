@@ -1,11 +1,18 @@
+import math
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import redirect_to_login
 from django.db import IntegrityError
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.module_loading import import_string
+from django.views import View
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
@@ -15,11 +22,13 @@ from accounts.forms import (
     PasswordChangeForm,
     PasswordResetRequestForm,
 )
-from accounts.models import DUPLICATE_EMAIL_MESSAGE, User
+from accounts.models import DUPLICATE_EMAIL_MESSAGE, ConfirmationRefusal, User
 from accounts.services import (
+    email_confirmation_resend,
     password_reset_complete,
     password_reset_request,
     user_email_change,
+    user_email_confirm,
 )
 from yumroad_site.ratelimits import EMAILS, limit_count
 from yumroad_site.views import InvalidFormStatusMixin, SafeNextMixin
@@ -35,11 +44,21 @@ class VisitorsOnlyMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
+def member_home_url(user):
+    """Where `user` lands after logging in without `next`. Sellers and buyers have
+    different homes, and the accounts app can't tell them apart: the function
+    settings.MEMBER_HOME names, in an app above, does."""
+    return resolve_url(import_string(settings.MEMBER_HOME)(user))
+
+
 class LoginView(VisitorsOnlyMixin, SafeNextMixin, auth_views.LoginView):
     """Django's LoginView: it follows `next` only when it is safe for this site."""
 
     form_class = LoginForm
     template_name = "accounts/login.html"
+
+    def get_default_redirect_url(self):
+        return member_home_url(self.request.user)
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -115,6 +134,10 @@ def _settings_forms(context, user):
     return context
 
 
+def _minutes_until(moment):
+    return max(1, math.ceil((moment - timezone.now()).total_seconds() / 60))
+
+
 class SettingsView(LoginRequiredMixin, TemplateView):
     """The account's settings: its password and its email, each a form of its own."""
 
@@ -178,6 +201,101 @@ class EmailChangeView(SettingsFormMixin, FormView):
             return self.form_invalid(form)
         messages.success(
             self.request,
-            f"Your email is now {self.request.user.email}. We told your old address.",
+            f"Your email is now {self.request.user.email}. We told your old address, and "
+            "sent a link to the new one: open it to confirm your address.",
         )
         return super().form_valid(form)
+
+
+class EmailConfirmationResendView(LoginRequiredMixin, View):
+    """The settings page's Resend: a new confirmation link, at most one every
+    CONFIRMATION_RESEND_SECONDS (counting the last one sent)."""
+
+    http_method_names = ["get", "post"]
+
+    def get(self, request):
+        return redirect("accounts:settings")
+
+    def post(self, request):
+        user = request.user
+        if user.email_confirmed:
+            messages.info(request, "Your email is confirmed already.")
+            return redirect("accounts:settings")
+        again_at = email_confirmation_resend(user=user)
+        if again_at is None:
+            messages.success(request, f"We sent a new link to {user.email}: open it to confirm.")
+        else:
+            minutes = _minutes_until(again_at)
+            messages.info(
+                request,
+                f"We sent a link a few minutes ago. You can ask again in {minutes} "
+                f"minute{'s' if minutes != 1 else ''}.",
+            )
+        return redirect("accounts:settings")
+
+
+# What each refusal shows: a title, a message and the status.
+CONFIRMATION_REFUSALS = {
+    ConfirmationRefusal.FORGED: (
+        "This link is not valid",
+        "Check that you opened the whole link from the email.",
+        404,
+    ),
+    ConfirmationRefusal.USED: (
+        "This link has already been used",
+        "The email address it was for is confirmed.",
+        410,
+    ),
+    ConfirmationRefusal.REPLACED: (
+        "This link is no longer valid",
+        "The account's email changed, or a newer link was sent since: use the newest one.",
+        410,
+    ),
+    ConfirmationRefusal.EXPIRED: (
+        "This link has expired",
+        "Confirmation links work for a limited time. Ask for a new one in your settings.",
+        410,
+    ),
+}
+
+
+@method_decorator(never_cache, name="dispatch")
+class EmailConfirmView(View):
+    """A link from a confirmation email. Opening it shows a button, and only the button
+    (a POST) confirms: mail scanners that open links must not. It logs no one in."""
+
+    template_name = "accounts/email_confirm.html"
+
+    def dispatch(self, request, token):
+        self.account, refusal = User.of_confirmation_link(token)
+        if refusal:
+            return self.refused(refusal)
+        return super().dispatch(request, token)
+
+    def refused(self, refusal):
+        title, message, status = CONFIRMATION_REFUSALS[refusal]
+        context = {
+            "title": title,
+            "message": message,
+            "resend": refusal == ConfirmationRefusal.EXPIRED,
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+    def get(self, request, token):
+        return render(request, self.template_name, {"email": self.account.email})
+
+    def post(self, request, token):
+        if not user_email_confirm(user=self.account):
+            # Another click, an email change or a new link came first.
+            _, refusal = User.of_confirmation_link(token)
+            return self.refused(refusal or ConfirmationRefusal.USED)
+        messages.success(
+            request,
+            f"Thank you: {self.account.email} is confirmed. Anything you bought with it as a "
+            "guest is now in your library.",
+        )
+        # The member's own pages (their library), or to log in first.
+        library = resolve_url(settings.LOGIN_REDIRECT_URL)
+        if not request.user.is_authenticated:
+            return redirect_to_login(library)
+        return redirect(library if request.user.pk == self.account.pk else "home")

@@ -28,7 +28,8 @@ def png_bytes():
 
 
 def sign_up(pages, email, store_name):
-    """Sign up from the landing page's "Create a store"; lands on the products list."""
+    """Sign up from the landing page's "Create a store", then name the store on the page
+    that follows; lands on the dashboard."""
     page = pages.goto("/")
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "The easiest way to set up an online store"
@@ -40,11 +41,16 @@ def sign_up(pages, email, store_name):
     field(page, "Email address").fill(email)
     field(page, "Password").fill(PASSWORD)
     field(page, "Confirm password").fill(PASSWORD)
-    field(page, "Store name").fill(store_name)
     page.get_by_role("button", name="Sign up").click()
     expect(page.get_by_role("alert")).to_have_text("Registered successfully.")
-    expect(page.get_by_text(email)).to_be_visible()
+    expect(page.get_by_role("heading", name="Open your store")).to_be_visible()
+    expect(page.get_by_text("Check your email to confirm your address.")).to_be_visible()
     pages.check("registered")
+    field(page, "Store name").fill(store_name)
+    page.get_by_role("button", name="Open my store").click()
+    expect(page.get_by_role("alert")).to_have_text(f"Your store {store_name} is open.")
+    expect(page.get_by_text(email)).to_be_visible()
+    pages.check("store-opened")
     return page
 
 

@@ -18,9 +18,11 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from orders import payments, tasks
 from orders.models import EarlyRefund, Order, StripeEvent
-from yumroad_site.retirement import members_changed
+from yumroad_site.retirement import member_changed, members_changed
+from yumroad_site.validators import normalize_email
 
 logger = logging.getLogger(__name__)
 Status = Order.Status
@@ -176,6 +178,8 @@ def order_claim_free(*, product, buyer, email):
     )
     try:
         with transaction.atomic():
+            if buyer is None:
+                order.buyer_id = _confirmed_account_id(email)
             order.save()
             # Before the commit: a claim racing this one sees the order only once it is
             # committed, and then finds the interval running, so it sends nothing more.
@@ -230,6 +234,8 @@ def order_mark_paid(*, session_id, payment_intent="", email=""):
     order = Order.objects.filter(pk=order_id)
     if not order.filter(status=Status.PENDING).update(**changes):
         return False
+    if email:
+        _guest_order_attach(order, email)
     _buyers_changed(order)
     if payment_intent and _early_refund_take(payment_intent):
         order.update(status=Status.REFUNDED, updated_at=now)
@@ -237,6 +243,43 @@ def order_mark_paid(*, session_id, payment_intent="", email=""):
     else:
         _fulfil_on_commit(order_id)
     return True
+
+
+def guest_orders_attach(*, user):
+    """The paid orders placed as a guest with `user`'s email join their account (their
+    library), now that they confirmed it: one conditional update, so an order paid at
+    the same moment is attached here or at its payment (_guest_order_attach)."""
+    attached = Order.objects.filter(
+        buyer=None, status=Status.PAID, email__iexact=user.email
+    ).update(buyer=user, updated_at=timezone.now())
+    if attached:
+        member_changed(user.pk)
+    return attached
+
+
+def _guest_order_attach(order, email):
+    """A guest's order (`order`, a queryset of one) paid with the email of a confirmed
+    account joins that account."""
+    with transaction.atomic():
+        account_id = _confirmed_account_id(email)
+        if account_id is not None:
+            order.filter(buyer=None).update(buyer_id=account_id)
+
+
+def _confirmed_account_id(email):
+    """The id of the account whose confirmed email `email` is, or None. The account is
+    locked until the transaction ends (PostgreSQL; SQLite runs one writer at a time):
+    a confirmation at the same moment waits for this order to commit and then attaches
+    it, or commits first and is seen here."""
+    account = (
+        User.objects.select_for_update()
+        .filter(email=normalize_email(email))
+        .values("pk", "email", "confirmed_email")
+        .first()
+    )
+    if account is None or account["confirmed_email"] != account["email"]:
+        return None
+    return account["pk"]
 
 
 def _early_refund_take(payment_intent):

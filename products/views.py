@@ -1,5 +1,4 @@
 import copy
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,7 +9,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
 from django.utils.module_loading import import_string
 from django.views import View
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
@@ -19,6 +17,7 @@ from products.forms import ProductForm, ProductSearchForm
 from products.models import Product, stores_selling
 from products.services import product_delete, product_is_kept, product_move
 from stores.models import Store, StoreSlug
+from stores.views import StoreOwnerRequiredMixin
 from yumroad_site.cache import CachedListMixin
 from yumroad_site.views import DeferredJoinPaginator, PaginatedMixin, SafeNextMixin
 
@@ -89,7 +88,7 @@ class ProductDetailView(DetailView):
         )
 
 
-class ProductCreateView(LoginRequiredMixin, SuccessMessageMixin, CreateView):
+class ProductCreateView(StoreOwnerRequiredMixin, SuccessMessageMixin, CreateView):
     form_class = ProductForm
     template_name = "products/form.html"
 
@@ -104,13 +103,9 @@ class ProductCreateView(LoginRequiredMixin, SuccessMessageMixin, CreateView):
         return f"Saved {self.object.name}. Add the file to sell to put it on sale."
 
     def dispatch(self, request, *args, **kwargs):
-        # Products are sold from a store: open it first, then come back here.
+        # Products are sold from a store (StoreOwnerRequiredMixin opens it first).
         if request.user.is_authenticated:
             self.store = Store.objects.of(request.user)
-            if self.store is None:
-                messages.info(request, "Open your store first, then add your product.")
-                query = urlencode({"next": request.get_full_path()})
-                return redirect(f"{reverse('stores:create')}?{query}")
         return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
@@ -141,8 +136,9 @@ class ProductCreateView(LoginRequiredMixin, SuccessMessageMixin, CreateView):
         return redirect(made)
 
 
-class OwnerOnlyMixin(LoginRequiredMixin):
-    """Changing a product is for its store's owner; anyone else gets the 403 page."""
+class OwnerOnlyMixin(StoreOwnerRequiredMixin):
+    """Changing a product is for its store's owner; a member without a store opens one
+    first, and anyone else gets the 403 page."""
 
     queryset = Product.objects.select_related("store")
 

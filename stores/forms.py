@@ -33,7 +33,7 @@ class StoreNameField(forms.CharField):
 
 
 class SignupForm(forms.ModelForm):
-    """An account and its store: the email, the store's name, the password twice."""
+    """An account: the email and the password twice. A store comes after, if wanted."""
 
     password = forms.CharField(
         strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
@@ -44,8 +44,7 @@ class SignupForm(forms.ModelForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    store_name = StoreNameField()
-    field_order = ["email", "store_name", "password", "confirm"]
+    field_order = ["email", "password", "confirm"]
 
     class Meta:
         model = User

@@ -24,8 +24,9 @@ from yumroad_site.validators import (
 )
 
 DUPLICATE_NAME_MESSAGE = "That store name is taken."
-# Addresses under /stores/ that are pages of the site, not stores.
-RESERVED_SLUGS = ["create", "settings"]
+# Addresses under /stores/ that are pages of the site, not stores ("create" was the
+# store-opening page's before "new").
+RESERVED_SLUGS = ["create", "new", "settings"]
 DESCRIPTION_MAX_LENGTH = 500
 # A store keeps its newest old addresses only, so renames can't hoard addresses.
 OLD_SLUGS_KEPT = 5
@@ -49,6 +50,18 @@ class StoreQuerySet(RetiringQuerySet):
 def delete_avatar_on_commit(storage, name):
     """Once committed, remove the avatar stored as `name` and its sizes."""
     transaction.on_commit(lambda: pictures.avatar_delete(storage, name), robust=True)
+
+
+def has_store(user):
+    """Whether `user` (a visitor too) has opened a store. No query for the logged-in
+    user of a request, whose account is loaded with their store
+    (stores.backends.UserWithStoreBackend); one for another account."""
+    if not user.is_authenticated:
+        return False
+    try:
+        return user.store is not None
+    except Store.DoesNotExist:
+        return False
 
 
 def name_key(name):

@@ -5,7 +5,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.text import slugify
 
-from accounts.models import User
 from stores.models import OLD_SLUGS_KEPT, RESERVED_SLUGS, Store, StoreSlug, delete_avatar_on_commit
 from stores.tasks import welcome_email_send
 from yumroad_site import pictures
@@ -62,17 +61,12 @@ def store_create(*, owner, name):
         slug = f"{_slug_base(name)}-{secrets.token_hex(3)}"
 
 
-def user_signup(*, email, password, store_name):
-    """Create a user and their store together, then welcome them by email.
-
-    Either both rows are saved or neither (IntegrityError when the email or the store
-    name was taken meanwhile). The email goes out only once the transaction commits.
-    """
-    with transaction.atomic():
-        user = User.objects.create_user(email, password)
-        store = store_create(owner=user, name=store_name)
-        transaction.on_commit(partial(welcome_email_send.enqueue, store.pk), robust=True)
-    return user
+def store_open(*, owner, name):
+    """Open `owner`'s store (store_create) and welcome them as a seller by email, once
+    the transaction commits. IntegrityError as store_create."""
+    store = store_create(owner=owner, name=name)
+    transaction.on_commit(partial(welcome_email_send.enqueue, store.pk), robust=True)
+    return store
 
 
 def store_update(*, store):

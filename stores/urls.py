@@ -4,11 +4,12 @@ from stores import views
 
 app_name = "stores"
 
-# Whole paths (the root URLconf includes this at ""). Sign-up opens the account and its
-# store together: this app's page, at the address it has always had. The stores' public
-# pages list products: products/urls.py mounts them.
+# Whole paths (the root URLconf includes this at ""). Sign-up, at the address and name
+# it has always had, leads sellers on to opening their store at /stores/new/ ("create"
+# stays a reserved address too). The stores' public pages list products:
+# products/urls.py mounts them.
 urlpatterns = [
     path("accounts/signup/", views.SignupView.as_view(), name="signup"),
-    path("stores/create/", views.StoreCreateView.as_view(), name="create"),
+    path("stores/new/", views.StoreCreateView.as_view(), name="create"),
     path("stores/settings/", views.StoreSettingsView.as_view(), name="settings"),
 ]

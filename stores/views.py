@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -10,14 +12,39 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView, UpdateView
 
-from accounts.models import DUPLICATE_EMAIL_MESSAGE, User
+from accounts.models import DUPLICATE_EMAIL_MESSAGE
+from accounts.services import user_signup
 from accounts.views import VisitorsOnlyMixin
 from stores.forms import SignupForm, StoreForm, StoreSettingsForm
-from stores.models import DUPLICATE_NAME_MESSAGE, Store
-from stores.services import store_create, store_update, user_signup
+from stores.models import DUPLICATE_NAME_MESSAGE, Store, has_store
+from stores.services import store_open, store_update
 from yumroad_site.cache import catalogue_get_or_set
 from yumroad_site.ratelimits import EMAILS, limit_count
 from yumroad_site.views import InvalidFormStatusMixin, SafeNextMixin
+
+OPEN_STORE_FIRST_MESSAGE = "Open your store first."
+
+
+def member_home(user):
+    """settings.MEMBER_HOME: where logging in lands without `next`. A seller's
+    dashboard; a buyer's library (LOGIN_REDIRECT_URL), never a seller's page."""
+    return "dashboard" if has_store(user) else settings.LOGIN_REDIRECT_URL
+
+
+def store_open_url(next_url):
+    """The store-opening page, which comes back to `next_url` once the store is open."""
+    return f"{reverse('stores:create')}?{urlencode({'next': next_url})}"
+
+
+class StoreOwnerRequiredMixin(LoginRequiredMixin):
+    """Seller pages: a visitor logs in first; a member without a store is asked to open
+    one, then comes back here. Nobody without a store sees them."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not has_store(request.user):
+            messages.info(request, OPEN_STORE_FIRST_MESSAGE)
+            return redirect(store_open_url(request.get_full_path()))
+        return super().dispatch(request, *args, **kwargs)
 
 
 class HomeView(TemplateView):
@@ -37,7 +64,8 @@ class HomeView(TemplateView):
 
 @method_decorator([sensitive_post_parameters("password", "confirm"), never_cache], name="dispatch")
 class SignupView(VisitorsOnlyMixin, SafeNextMixin, FormView):
-    """A new account with its store (stores.services.user_signup), logged in at once."""
+    """A new account (accounts.services.user_signup), logged in at once; it lands on
+    `next` (the store-opening page, from "Start selling"), else on the library."""
 
     form_class = SignupForm
     template_name = "stores/signup.html"
@@ -52,25 +80,21 @@ class SignupView(VisitorsOnlyMixin, SafeNextMixin, FormView):
     def form_valid(self, form):
         data = form.cleaned_data
         try:
-            # The account, the store and the login: all of them or none.
+            # The account and the login: both or neither.
             with transaction.atomic():
-                user = user_signup(
-                    email=data["email"], password=data["password"], store_name=data["store_name"]
-                )
-                login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+                user = user_signup(email=data["email"], password=data["password"])
+                login(self.request, user, backend="stores.backends.UserWithStoreBackend")
         except IntegrityError:
-            # Another sign-up took the email or the store name after our form's checks.
-            if User.objects.filter(email=form.instance.email).exists():
-                form.add_error("email", DUPLICATE_EMAIL_MESSAGE)
-            else:
-                form.add_error("store_name", DUPLICATE_NAME_MESSAGE)
+            # Another sign-up took the email after our form's checks.
+            form.add_error("email", DUPLICATE_EMAIL_MESSAGE)
             return self.form_invalid(form)
         messages.success(self.request, "Registered successfully.")
         return super().form_valid(form)
 
 
 class StoreCreateView(LoginRequiredMixin, SafeNextMixin, FormView):
-    """Open a store: for users who have none yet, such as those made in the admin."""
+    """Open a store (/stores/new/): where "Start selling" leads after signing up, and
+    seller pages send a member who has none. Then `next`, else the dashboard."""
 
     form_class = StoreForm
     template_name = "stores/form.html"
@@ -87,7 +111,7 @@ class StoreCreateView(LoginRequiredMixin, SafeNextMixin, FormView):
 
     def form_valid(self, form):
         try:
-            self.store = store_create(owner=self.request.user, name=form.cleaned_data["name"])
+            self.store = store_open(owner=self.request.user, name=form.cleaned_data["name"])
         except IntegrityError:
             # Opened meanwhile: this user's store (from another tab), or another with this name.
             store = Store.objects.of(self.request.user)
@@ -99,21 +123,15 @@ class StoreCreateView(LoginRequiredMixin, SafeNextMixin, FormView):
         return super().form_valid(form)
 
     def get_default_redirect_url(self):
-        return self.store.get_absolute_url()
+        return reverse("dashboard")
 
 
-class StoreSettingsView(LoginRequiredMixin, InvalidFormStatusMixin, UpdateView):
+class StoreSettingsView(StoreOwnerRequiredMixin, InvalidFormStatusMixin, UpdateView):
     """The owner's store: its name (a rename keeps the old address as a redirect), its
     description and its avatar."""
 
     form_class = StoreSettingsForm
     template_name = "stores/settings.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and Store.objects.of(request.user) is None:
-            messages.info(request, "Open your store first; then you can change its settings.")
-            return redirect(f"{reverse('stores:create')}?next={reverse('stores:settings')}")
-        return super().dispatch(request, *args, **kwargs)
 
     def get_object(self, queryset=None):
         return Store.objects.get(owner=self.request.user)

@@ -17,6 +17,10 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     email = factory.Sequence(lambda n: f"creator{n}@example.com")
 
+    class Params:
+        # An account whose email a followed link confirmed.
+        confirmed = factory.Trait(confirmed_email=factory.SelfAttribute("email"))
+
     @factory.post_generation
     def password(user, create, extracted, **kwargs):
         user.set_password(extracted or PASSWORD)

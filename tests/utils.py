@@ -9,7 +9,6 @@ def signup_data(**overrides):
         "email": "new@example.com",
         "password": "a-Str0ng-passphrase",
         "confirm": "a-Str0ng-passphrase",
-        "store_name": "New Store",
         **overrides,
     }
 

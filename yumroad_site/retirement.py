@@ -5,7 +5,8 @@ the catalogue, and a store's own pages show that store and its products; a membe
 account and what they own, on the member's own copies. So:
 
 - a save or delete of a Store or Product retires the catalogue and that store's pages
-  (at its address before a rename too), of a User that member's copies, of an Order
+  (at its address before a rename too), and of a Store its owner's copies too (the
+  navigation shows sellers their links), of a User that member's copies, of an Order
   its buyer's: the receivers below, connected by model label (the ground imports no
   app) when the site starts;
 - writes that send no signal go through RetiringQuerySet, the base of the Store,
@@ -88,6 +89,8 @@ def _changed(model, objects):
         members_changed(getattr(instance, MEMBER_MODELS[label]) for instance in objects)
     else:
         catalogue_changed(stores=_store_slugs(model, objects))
+        if label == "stores.Store":
+            members_changed(store.owner_id for store in objects)
 
 
 class RetiringQuerySet(models.QuerySet):

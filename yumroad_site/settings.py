@@ -150,6 +150,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "yumroad_site.context_processors.site",
+                # `owns_store`: the navigation's links for sellers.
+                "stores.context_processors.store_owner",
             ],
         },
     },
@@ -233,7 +235,11 @@ if len(SITE_NAME) > 60 or any(unicodedata.category(char)[0] == "C" for char in S
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "dashboard"
+# Where signing up lands without `next`, and logging in for a member without a store.
+LOGIN_REDIRECT_URL = "orders:library"
+# Where logging in lands without `next`: a function of the user (a seller's dashboard,
+# else LOGIN_REDIRECT_URL). The accounts app can't tell sellers apart; stores can.
+MEMBER_HOME = "stores.views.member_home"
 LOGOUT_REDIRECT_URL = "products:index"
 # How long a password reset link works, in seconds (once: a reset ends it).
 PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", "3600"))
@@ -243,11 +249,14 @@ SESSION_IDLE_DAYS = int(os.environ.get("SESSION_IDLE_DAYS", "14"))
 if SESSION_IDLE_DAYS < 1:
     raise ImproperlyConfigured("SESSION_IDLE_DAYS must be 1 or more.")
 SESSION_COOKIE_AGE = SESSION_IDLE_DAYS * 24 * 3600
+# How long a link that confirms an email works, in seconds (once: confirming ends it).
+EMAIL_CONFIRM_MAX_AGE = env_int("EMAIL_CONFIRM_MAX_AGE", 3 * 24 * 3600, minimum=60)
 
 AUTHENTICATION_BACKENDS = [
     # Axes first: it refuses a locked-out client before the password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading each request's user with their store in one query.
+    "stores.backends.UserWithStoreBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,7 +1,6 @@
 import csv
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.views import View
 from django.views.generic import ListView
@@ -9,6 +8,7 @@ from django.views.generic import ListView
 from orders.models import Order, with_sales
 from products.models import Product
 from stores.models import Store
+from stores.views import StoreOwnerRequiredMixin
 from yumroad_site.money import cents_to_decimal, format_money
 from yumroad_site.views import PaginatedMixin
 
@@ -28,26 +28,22 @@ class LibraryView(LoginRequiredMixin, PaginatedMixin, ListView):
         return Order.objects.library_of(self.request.user)
 
 
-class DashboardView(LoginRequiredMixin, PaginatedMixin, ListView):
+class DashboardView(StoreOwnerRequiredMixin, PaginatedMixin, ListView):
     """A creator's home: their store's link, its published products with their sales,
-    its drafts and archived products apart, the last few sales. Without a store: the
-    invitation to open one."""
+    its drafts and archived products apart, the last few sales. A member without a
+    store opens one first (StoreOwnerRequiredMixin), then comes back here."""
 
     paginate_by = 25
     template_name = "orders/dashboard.html"
 
     def get_queryset(self):
         self.store = Store.objects.of(self.request.user)
-        if self.store is None:
-            return Product.objects.none()
         return with_sales(Product.objects.listed().for_store(self.store))
 
     def get_context_data(self, **kwargs):
-        recent_sales = unlisted = []
-        if self.store is not None:
-            recent_sales = Order.objects.sales_of(self.store)[:RECENT_SALES]
-            unlisted = with_sales(Product.objects.unlisted().for_store(self.store))
-            unlisted = list(unlisted[:UNLISTED_SHOWN])
+        recent_sales = Order.objects.sales_of(self.store)[:RECENT_SALES]
+        unlisted = with_sales(Product.objects.unlisted().for_store(self.store))
+        unlisted = list(unlisted[:UNLISTED_SHOWN])
         return super().get_context_data(
             store=self.store,
             recent_sales=recent_sales,
@@ -58,14 +54,12 @@ class DashboardView(LoginRequiredMixin, PaginatedMixin, ListView):
         )
 
 
-class StoreOwnerMixin(LoginRequiredMixin):
-    """Sales are for the logged-in owner of a store; anyone else gets the 403 page."""
+class StoreOwnerMixin(StoreOwnerRequiredMixin):
+    """Sales are for the logged-in owner of a store: a member without one opens it first."""
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
             self.store = Store.objects.of(request.user)
-            if self.store is None:
-                raise PermissionDenied("Sales are for store owners.")
         return super().dispatch(request, *args, **kwargs)
 
 

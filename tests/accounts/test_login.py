@@ -9,7 +9,6 @@ from tests.utils import long_email, messages_of
 LOGIN_URL = reverse("accounts:login")
 LOGOUT_URL = reverse("accounts:logout")
 PRODUCTS_URL = reverse("products:index")
-DASHBOARD_URL = reverse("dashboard")
 
 
 @pytest.mark.django_db
@@ -23,10 +22,10 @@ class TestLogin:
         assert 'name="password"' in body
         assert f'href="{reverse("stores:signup")}"' in body
 
-    def test_logs_in_and_lands_on_the_dashboard(self, client, user, password):
+    def test_logs_in_and_a_buyer_lands_in_the_library(self, client, user, password):
         response = client.post(LOGIN_URL, {"email": user.email, "password": password}, follow=True)
 
-        assert response.redirect_chain == [(DASHBOARD_URL, 302)]
+        assert response.redirect_chain == [(reverse("orders:library"), 302)]
         assert "Logged in successfully." in messages_of(response)
         assert get_user(client).pk == user.pk
 

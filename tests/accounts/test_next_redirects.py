@@ -11,8 +11,10 @@ from tests.utils import signup_data
 
 LOGIN_URL = reverse("accounts:login")
 SIGNUP_URL = reverse("stores:signup")
-DASHBOARD_URL = reverse("dashboard")
+# Where a member without a store lands without `next` (a seller: the dashboard).
+LIBRARY_URL = reverse("orders:library")
 CREATE_URL = reverse("products:create")
+OPEN_STORE_URL = reverse("stores:create")
 
 UNSAFE_NEXT = [
     "http://evil.example.com/",
@@ -60,7 +62,7 @@ class TestLoginNext:
             LOGIN_URL, {"email": user.email, "password": password, "next": next_url}
         )
         assert response.status_code == 302
-        assert response["Location"] == DASHBOARD_URL
+        assert response["Location"] == LIBRARY_URL
 
     def test_login_ignores_an_http_next_on_a_secure_request(self, client, user, password):
         response = client.post(
@@ -68,7 +70,7 @@ class TestLoginNext:
             {"email": user.email, "password": password, "next": "http://testserver/products/"},
             secure=True,
         )
-        assert response["Location"] == DASHBOARD_URL
+        assert response["Location"] == LIBRARY_URL
 
     def test_login_form_carries_a_safe_next_in_a_hidden_field_and_the_sign_up_link(self, client):
         body = client.get(LOGIN_URL, {"next": "/products/?page=2&x=1"}).content.decode()
@@ -97,14 +99,14 @@ class TestSignupNext:
         response = client.post(SIGNUP_URL, signup_data(next=next_url))
 
         assert response.status_code == 302
-        assert response["Location"] == DASHBOARD_URL
+        assert response["Location"] == LIBRARY_URL
 
     def test_signup_ignores_an_http_next_on_a_secure_request(self, client):
         response = client.post(
             SIGNUP_URL, signup_data(next="http://testserver/products/"), secure=True
         )
 
-        assert response["Location"] == DASHBOARD_URL
+        assert response["Location"] == LIBRARY_URL
 
     def test_signup_form_carries_a_safe_next_and_the_log_in_link_keeps_it(self, client):
         body = client.get(SIGNUP_URL, {"next": CREATE_URL}).content.decode()
@@ -140,7 +142,7 @@ class TestJourney:
         assert response.status_code == 200
         assert "form" in response.context
 
-    def test_sign_up_from_the_create_page_and_back(self, client):
+    def test_sign_up_from_the_create_page_open_the_store_and_back(self, client):
         login_page = client.get(CREATE_URL, follow=True)
         signup_page = client.get(SIGNUP_URL, {"next": login_page.context["next"]})
 
@@ -148,8 +150,14 @@ class TestJourney:
             SIGNUP_URL, signup_data(next=signup_page.context["next"]), follow=True
         )
 
+        open_store = f"{OPEN_STORE_URL}?next={quote(CREATE_URL, safe='')}"
+        assert response.redirect_chain == [(CREATE_URL, 302), (open_store, 302)]
+        response = client.post(
+            OPEN_STORE_URL, {"name": "Fresh Goods", "next": response.context["next"]}, follow=True
+        )
         assert response.redirect_chain == [(CREATE_URL, 302)]
         assert response.status_code == 200
+        assert "form" in response.context
 
 
 @pytest.mark.django_db

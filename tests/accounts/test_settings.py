@@ -93,7 +93,7 @@ class TestChangeEmail:
     def change(self, client, email, password=PASSWORD, callbacks=None):
         return client.post(EMAIL_URL, {"email": email, "password": password})
 
-    def test_changes_it_and_tells_the_old_address(
+    def test_changes_it_tells_the_old_address_and_asks_the_new_one_to_confirm(
         self, auth_client, user, django_capture_on_commit_callbacks
     ):
         old_email = user.email
@@ -105,15 +105,17 @@ class TestChangeEmail:
         user.refresh_from_db()
         assert user.email == "new.me@example.com"
         assert get_user(auth_client).pk == user.pk
-        assert len(mail.outbox) == 1
-        notice = mail.outbox[0]
+        notice, confirmation = mail.outbox
         assert notice.to == [old_email]
         assert notice.subject == "Your Yumroad email was changed"
         assert "to new.me@example.com" in notice.body
+        assert confirmation.to == ["new.me@example.com"]
+        assert confirmation.subject == "Confirm your Yumroad email"
         follow = auth_client.get(SETTINGS_URL)
-        assert "Your email is now new.me@example.com. We told your old address." in messages_of(
-            follow
-        )
+        assert messages_of(follow) == [
+            "Your email is now new.me@example.com. We told your old address, and sent a link "
+            "to the new one: open it to confirm your address."
+        ]
 
     def test_the_new_email_logs_in(self, auth_client, user):
         self.change(auth_client, "moved@example.com")

@@ -19,10 +19,10 @@ class TestSignup:
         for field in ("email", "password", "confirm"):
             assert f'name="{field}"' in response.content.decode()
 
-    def test_creates_the_user_logs_in_and_lands_on_the_dashboard(self, client):
+    def test_creates_the_user_logs_in_and_lands_on_the_library(self, client):
         response = client.post(SIGNUP_URL, signup_data(email="New@Example.com"), follow=True)
 
-        assert response.redirect_chain == [(reverse("dashboard"), 302)]
+        assert response.redirect_chain == [(reverse("orders:library"), 302)]
         assert "Registered successfully." in messages_of(response)
         user = User.objects.get()
         assert user.email == "new@example.com"

@@ -81,6 +81,31 @@ class TestUserAdmin:
         assert response.status_code == 200
         assert user.email in response.content.decode()
 
+    def test_shows_but_cannot_set_the_confirmed_email(self, admin_client):
+        user = UserFactory(email="ann@example.com", confirmed=True)
+        url = reverse("admin:accounts_user_change", args=[user.pk])
+
+        body = admin_client.get(url).content.decode()
+        listing = admin_client.get(reverse("admin:accounts_user_changelist")).content.decode()
+
+        assert "Email confirmation" in body
+        assert 'name="confirmed_email"' not in body
+        assert "column-email_confirmed" in listing
+
+    def test_a_user_added_here_is_unconfirmed_and_gets_no_email(self, admin_client, mailoutbox):
+        admin_client.post(
+            reverse("admin:accounts_user_add"),
+            {
+                "email": "new@example.com",
+                "usable_password": "true",
+                "password1": "a-Str0ng-passphrase",
+                "password2": "a-Str0ng-passphrase",
+            },
+        )
+
+        assert not User.objects.get(email="new@example.com").email_confirmed
+        assert mailoutbox == []
+
     def test_admin_pages_carry_the_site_icon_and_name(self, admin_client):
         body = admin_client.get(reverse("admin:index")).content.decode()
 

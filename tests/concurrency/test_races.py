@@ -46,18 +46,20 @@ def race(*actions):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_racing_sign_ups_whose_store_names_slugify_alike_all_get_their_store(live_server):
+def test_racing_store_openings_whose_names_slugify_alike_all_get_their_store(live_server):
     browsers = [Browser(live_server.url) for _ in range(SIGNUPS)]
-    for browser in browsers:
-        browser.get(reverse("stores:signup"))
+    open_store = reverse("stores:create")
+    signup = reverse("stores:signup")
+    for number, browser in enumerate(browsers, start=1):
+        browser.get(f"{signup}?next={open_store}")
+        data = signup_data(email=f"racer{number}@example.com", next=open_store)
+        assert browser.post(signup, data)[:2] == (200, open_store)
 
-    def sign_up(number):
-        data = signup_data(
-            email=f"racer{number}@example.com", store_name="Slug Race" + "!" * number
-        )
-        return lambda: browsers[number - 1].post(reverse("stores:signup"), data)
+    def open_one(number):
+        data = {"name": "Slug Race" + "!" * number}
+        return lambda: browsers[number - 1].post(open_store, data)
 
-    results = race(*(sign_up(number) for number in range(1, SIGNUPS + 1)))
+    results = race(*(open_one(number) for number in range(1, SIGNUPS + 1)))
 
     assert [(status, path) for status, path, _ in results] == [
         (200, reverse("dashboard"))
@@ -66,6 +68,22 @@ def test_racing_sign_ups_whose_store_names_slugify_alike_all_get_their_store(liv
     slugs = set(Store.objects.values_list("slug", flat=True))
     assert len(slugs) == SIGNUPS
     assert all(slug.startswith("slug-race") for slug in slugs)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_resends_of_the_confirmation_link_send_one(live_server, mailoutbox):
+    user = UserFactory(email="racer@example.com")
+    browsers = [Browser(live_server.url) for _ in range(CLICKS)]
+    for browser in browsers:
+        browser.log_in(user.email, PASSWORD)
+        browser.get(reverse("accounts:settings"))
+
+    resend = reverse("accounts:email_confirmation_resend")
+    results = race(*(partial(browser.post, resend, {}) for browser in browsers))
+
+    assert all(status == 200 for status, _, _ in results)
+    assert sum("We sent a new link" in body for _, _, body in results) == 1
+    assert [email.subject for email in mailoutbox] == ["Confirm your Yumroad email"]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -192,6 +192,23 @@ def test_a_demo_user_left_without_a_store_gets_one_again():
     assert "Created 1 store and 1 product (0 stores were already there)." in output
 
 
+def test_demo_accounts_are_confirmed_those_seeded_before_too():
+    seed("--stores", "2", "--products-per-store", "0")
+    User.objects.filter(email="demo2@yumroad.test").update(confirmed_email="")
+
+    seed("--stores", "2", "--products-per-store", "0")
+
+    assert all(user.email_confirmed for user in demo_users())
+
+
+def test_a_real_account_on_a_demo_email_stays_unconfirmed():
+    StoreFactory(owner__email="demo1@yumroad.test")
+
+    seed("--stores", "1", "--products-per-store", "0")
+
+    assert not User.objects.get(email="demo1@yumroad.test").email_confirmed
+
+
 def test_a_numbered_fallback_name_taken_too_does_not_crash_the_command():
     StoreFactory(name="Crumb & Co. Baking")
     StoreFactory(name="Crumb & Co. Baking 1")

@@ -5,9 +5,9 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 
-from accounts.models import User
 from orders.models import Order
 from products.views import ProductDetailView
+from stores.backends import UserWithStoreBackend
 from tests.factories import (
     OrderFactory,
     ProductFactory,
@@ -181,7 +181,8 @@ def test_the_product_page_decides_in_the_view_and_its_template_makes_no_query(
     settings.STRIPE_SECRET_KEY = ""
     viewer, product = viewer_and_product(option)
     request = rf.get(product.get_absolute_url())
-    request.user = viewer if viewer.is_anonymous else User.objects.get(pk=viewer.pk)
+    # Loaded as each request's user is: with their store, which the navigation asks for.
+    request.user = viewer if viewer.is_anonymous else UserWithStoreBackend().get_user(viewer.pk)
 
     # The product with its store; for a member who could buy it, whether they own it.
     with django_assert_num_queries(view_queries):

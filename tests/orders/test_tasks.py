@@ -155,14 +155,31 @@ class TestWhatChangedBeforeTheTaskRan:
 
 @pytest.mark.django_db
 class TestTheWelcomeEmail:
-    def test_still_arrives_at_sign_up(self, client, flaky_mail, django_capture_on_commit_callbacks):
+    def test_still_arrives_when_the_store_opens(
+        self, auth_client, user, flaky_mail, django_capture_on_commit_callbacks
+    ):
         with django_capture_on_commit_callbacks(execute=True):
-            client.post(reverse("stores:signup"), signup_data(store_name="Crumb Club"))
+            auth_client.post(reverse("stores:create"), {"name": "Crumb Club"})
 
-        assert recipients() == [["new@example.com"]]
+        assert recipients() == [[user.email]]
         assert mail.outbox[0].subject == "Welcome to Yumroad"
         assert "Welcome to Yumroad, Crumb Club!" in mail.outbox[0].body
 
+    def test_is_retried_when_the_mail_server_fails(
+        self, auth_client, user, flaky_mail, caplog, django_capture_on_commit_callbacks
+    ):
+        flaky_mail.reset(failures=1)
+
+        with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
+            response = auth_client.post(reverse("stores:create"), {"name": "Crumb Club"})
+
+        assert response.status_code == 302
+        assert recipients() == [[user.email]]
+        assert len(retry_logs(caplog, "welcome_email_send")) == 1
+
+
+@pytest.mark.django_db
+class TestTheConfirmationEmail:
     def test_is_retried_when_the_mail_server_fails(
         self, client, flaky_mail, caplog, django_capture_on_commit_callbacks
     ):
@@ -173,7 +190,8 @@ class TestTheWelcomeEmail:
 
         assert response.status_code == 302
         assert recipients() == [["new@example.com"]]
-        assert len(retry_logs(caplog, "welcome_email_send")) == 1
+        assert mail.outbox[0].subject == "Confirm your Yumroad email"
+        assert len(retry_logs(caplog, "email_confirmation_send")) == 1
 
 
 @pytest.mark.django_db(transaction=True)

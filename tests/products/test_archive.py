@@ -12,7 +12,7 @@ from django.utils import timezone
 from orders.models import Order
 from orders.services import order_mark_paid
 from products.models import Product
-from tests.factories import OrderFactory, SellableProductFactory, UserFactory
+from tests.factories import OrderFactory, SellableProductFactory, StoreFactory, UserFactory
 from tests.utils import messages_of
 
 CONTENT = b"%PDF-1.4 the rye guide\n"
@@ -173,7 +173,8 @@ class TestDeleteOrArchive:
     def test_only_the_owner_may_delete_or_archive(self, product, buyer):
         OrderFactory(product=product, buyer=buyer)
 
-        response = logged_in(UserFactory()).post(reverse("products:delete", args=[product.pk]))
+        other_seller = StoreFactory().owner
+        response = logged_in(other_seller).post(reverse("products:delete", args=[product.pk]))
 
         assert response.status_code == 403
         assert Product.objects.get(pk=product.pk).status == Status.PUBLISHED

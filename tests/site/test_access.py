@@ -1,5 +1,8 @@
-"""Who may reach the pages that are not for everyone: a visitor is sent to log in, and a
-logged-in user who is not the owner gets the 403 page. Either way nothing changes."""
+"""Who may reach the pages that are not for everyone: a visitor is sent to log in, a
+member without a store to open one, and a store owner who is not the product's gets the
+403 page. Either way nothing changes."""
+
+from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
@@ -64,16 +67,39 @@ def test_a_visitor_is_sent_to_log_in_and_changes_nothing(client, product, name, 
     assert_nothing_changed(product)
 
 
-def user_without_a_store():
-    return UserFactory()
-
-
 def owner_of_another_store():
     return StoreFactory().owner
 
 
 ONLY_THE_CREATOR = "Only the creator of this product can change it."
-ONLY_STORE_OWNERS = "Sales are for store owners."
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "dashboard",
+        "stores:settings",
+        "products:create",
+        "products:edit",
+        "products:delete",
+        "orders:sales",
+        "orders:sales_export",
+    ],
+)
+def test_a_member_without_a_store_opens_one_first_and_changes_nothing(
+    client, product, name, method
+):
+    client.force_login(UserFactory())
+    stores = Store.objects.count()
+    url = address(name, product)
+
+    response = getattr(client, method)(url, CHANGES if method == "post" else None)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('stores:create')}?next={quote(url, safe='')}"
+    assert_nothing_changed(product, stores=stores)
 
 
 @pytest.mark.django_db
@@ -81,19 +107,11 @@ ONLY_STORE_OWNERS = "Sales are for store owners."
 @pytest.mark.parametrize(
     ("name", "who", "message"),
     [
-        pytest.param("products:edit", user_without_a_store, ONLY_THE_CREATOR, id="edit-no-store"),
         pytest.param(
             "products:edit", owner_of_another_store, ONLY_THE_CREATOR, id="edit-another-store"
         ),
         pytest.param(
-            "products:delete", user_without_a_store, ONLY_THE_CREATOR, id="delete-no-store"
-        ),
-        pytest.param(
             "products:delete", owner_of_another_store, ONLY_THE_CREATOR, id="delete-another-store"
-        ),
-        pytest.param("orders:sales", user_without_a_store, ONLY_STORE_OWNERS, id="sales-no-store"),
-        pytest.param(
-            "orders:sales_export", user_without_a_store, ONLY_STORE_OWNERS, id="export-no-store"
         ),
     ],
 )

@@ -47,14 +47,14 @@ def test_the_navigation_offers_log_in_and_start_selling_to_visitors(client):
     body = client.get(reverse("products:index")).content.decode()
 
     assert f'href="{reverse("accounts:login")}">Log in</a>' in body
-    signup = f"{reverse('stores:signup')}?next={reverse('products:create')}"
+    signup = f"{reverse('stores:signup')}?next={reverse('stores:create')}"
     assert f'href="{signup}">Start selling</a>' in body
     assert "Add product" not in body
 
 
 @pytest.mark.django_db
-def test_the_navigation_offers_add_product_to_a_logged_in_user(auth_client):
-    body = auth_client.get(reverse("products:index")).content.decode()
+def test_the_navigation_offers_add_product_to_a_store_owner(creator_client):
+    body = creator_client.get(reverse("products:index")).content.decode()
 
     assert f'href="{reverse("products:create")}"' in body
 

@@ -27,16 +27,23 @@ class TestLandingPage:
         body = client.get(HOME_URL).content.decode()
 
         assert "The easiest way to set up an online store" in body
-        # Signing up from here leads on to adding a first product.
-        signup = f"{reverse('stores:signup')}?next={reverse('products:create')}"
+        # Signing up from here leads on to naming the store.
+        signup = f"{reverse('stores:signup')}?next={reverse('stores:create')}"
         assert f'href="{signup}">Create a store' in body
         assert f'href="{reverse("products:stores")}">Browse stores' in body
 
-    def test_invites_logged_in_users_to_add_a_product(self, auth_client):
-        body = auth_client.get(HOME_URL).content.decode()
+    def test_invites_sellers_to_add_a_product(self, creator_client):
+        body = creator_client.get(HOME_URL).content.decode()
 
         assert f'href="{reverse("products:create")}">Add product' in body
         assert "Create a product" not in body
+        assert "Create a store" not in body
+
+    def test_invites_members_without_a_store_to_open_one(self, auth_client):
+        body = auth_client.get(HOME_URL).content.decode()
+
+        assert f'href="{reverse("stores:create")}">Open your store' in body
+        assert f'href="{reverse("products:create")}">Add product' not in body
         assert "Create a store" not in body
 
     def test_shows_example_stores_with_their_product_counts(self, client):

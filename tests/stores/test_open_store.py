@@ -1,4 +1,4 @@
-"""Users without a store (made by createsuperuser or the admin) open one before selling."""
+"""Members without a store (every new account) open one at /stores/new/ before selling."""
 
 import re
 from urllib.parse import quote
@@ -26,7 +26,7 @@ class TestOpenStore:
         assert response.redirect_chain == [
             (f"{CREATE_STORE_URL}?next={quote(CREATE_PRODUCT_URL, safe='')}", 302)
         ]
-        assert "Open your store first, then add your product." in messages_of(response)
+        assert "Open your store first." in messages_of(response)
 
     def test_opening_the_store_continues_to_the_product_form(self, auth_client, user):
         response = auth_client.post(
@@ -39,17 +39,20 @@ class TestOpenStore:
         assert store.name == "Fresh Goods"
         assert store.slug == "fresh-goods"
 
-    def test_without_next_it_lands_on_the_new_store(self, auth_client):
+    def test_it_is_at_stores_new(self):
+        assert CREATE_STORE_URL == "/stores/new/"
+
+    def test_without_next_it_lands_on_the_dashboard(self, auth_client):
         response = auth_client.post(CREATE_STORE_URL, {"name": "Fresh Goods"})
 
-        assert response["Location"] == reverse("products:store", args=["fresh-goods"])
+        assert response["Location"] == reverse("dashboard")
 
     def test_an_unsafe_next_is_ignored(self, auth_client):
         response = auth_client.post(
             CREATE_STORE_URL, {"name": "Fresh Goods", "next": "https://evil.example.com/"}
         )
 
-        assert response["Location"] == reverse("products:store", args=["fresh-goods"])
+        assert response["Location"] == reverse("dashboard")
 
     @pytest.mark.parametrize(
         ("name", "message"),

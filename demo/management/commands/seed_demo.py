@@ -197,13 +197,18 @@ class Command(BaseCommand):
 
     def demo_store(self, number):
         """Demo creator `number`'s store and whether it is new; None for a taken account."""
-        user = User.objects.filter(email=demo_email(number)).first()
+        email = demo_email(number)
+        user = User.objects.filter(email=email).first()
         if user is None:
-            user = User.objects.create_user(demo_email(number), DEMO_PASSWORD)
+            # Demo accounts are ours, at a domain nobody receives mail for: confirmed.
+            user = User.objects.create_user(email, DEMO_PASSWORD, confirmed_email=email)
         elif not user.check_password(DEMO_PASSWORD):
             # Somebody signed up with this address: their store is not ours to fill.
             self.stderr.write(f"{user.email} is a real account now; skipped it.")
             return None, False
+        elif not user.email_confirmed:
+            # Seeded before emails were confirmed.
+            User.objects.filter(pk=user.pk).update(confirmed_email=email)
         store = Store.objects.of(user)
         if store:
             return store, False
