@@ -4,9 +4,10 @@ The server is `manage.py runserver` as `make run` starts it (DEBUG on, so the lo
 checkout stands in for Stripe), on a fresh SQLite database, writing emails to files the
 journeys read; or, for buying as production does (`production_site`), gunicorn with
 DEBUG off, a fake Stripe and SeaweedFS's S3, each on an origin of its own. Every page a
-journey looks at goes through `Pages.check`: axe-core finds no serious or critical
-accessibility problem, the browser logged no error (a Content-Security-Policy violation
-is one), and a screenshot lands in screenshots/.
+journey looks at goes through `Pages.check`, at the browser's size and at a phone's
+(390 px): axe-core finds no serious or critical accessibility problem, the browser
+logged no error (a Content-Security-Policy violation is one), the page is no wider than
+the phone, and a screenshot of each size lands in screenshots/.
 """
 
 import os
@@ -232,10 +233,25 @@ class Pages:
         return self.page
 
     def check(self, label):
-        """Audit the page with axe-core, fail on browser errors, take a screenshot."""
+        """At the browser's size and then at a phone's: audit the page with axe-core,
+        fail on browser errors or a page wider than a phone, take a screenshot."""
         page = self.page
         page.wait_for_load_state("load")
         self.count += 1
+        size = page.viewport_size
+        for viewport, suffix in [(size, ""), (PHONE, "-phone")] if size != PHONE else [(size, "")]:
+            page.set_viewport_size(viewport)
+            self.audit(f"{label}{suffix}")
+            if viewport == PHONE:
+                self.no_horizontal_scroll()
+        page.set_viewport_size(size)
+        errors, self.errors = self.errors, []
+        assert not errors, f"browser errors on {label} ({page.url}): {errors}"
+        self.unchecked = [url for url in self.unchecked if url != page.url]
+
+    def audit(self, label):
+        """A screenshot, and no serious or critical axe-core violation."""
+        page = self.page
         page.screenshot(
             path=self.screenshots / f"{self.name}-{self.count:02d}-{label}.png", full_page=True
         )
@@ -253,9 +269,6 @@ class Pages:
         if os.environ.get("AXE_REPORT_ALL"):
             print(label, [(v["id"], v["impact"], len(v["nodes"])) for v in results["violations"]])
         assert not serious, f"axe on {label} ({page.url}): {serious}"
-        errors, self.errors = self.errors, []
-        assert not errors, f"browser errors on {label} ({page.url}): {errors}"
-        self.unchecked = [url for url in self.unchecked if url != page.url]
 
     def no_horizontal_scroll(self):
         width = self.page.evaluate(
