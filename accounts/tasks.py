@@ -72,7 +72,7 @@ def email_confirmation_send(user_id, email, attempt=1):
     with retried_on_failure(email_confirmation_send, user_id, email, attempt=attempt):
         email_send(
             template="email_confirmation",
-            subject="Confirm your Yumroad email",
+            subject=f"Confirm your {settings.SITE_NAME} email",
             to=[user.email],
             context={
                 "email": user.email,

@@ -3,6 +3,8 @@ the page shows. Every page passes axe-core and is saved to screenshots/."""
 
 import io
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from journeys.conftest import PHONE
+from journeys.conftest import PHONE, PROJECT
 from scaleout.mailbox import download_link
 
 PASSWORD = "a-Str0ng-passphrase"
@@ -51,6 +53,39 @@ def sign_up(pages, email, store_name):
     expect(page.get_by_role("alert")).to_have_text(f"Your store {store_name} is open.")
     expect(page.get_by_text(email)).to_be_visible()
     pages.check("store-opened")
+    return page
+
+
+def sign_up_to_buy(pages, email):
+    """Sign up from the log-in page's link, without a store; lands on the library."""
+    page = pages.goto("/accounts/login/")
+    pages.check("login")
+    page.get_by_role("link", name="Sign up", exact=True).click()
+    expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
+    pages.check("signup")
+    field(page, "Email address").fill(email)
+    field(page, "Password").fill(PASSWORD)
+    field(page, "Confirm password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("alert")).to_have_text("Registered successfully.")
+    expect(page.get_by_role("heading", name="Your library")).to_be_visible()
+    expect(page.get_by_text("Check your email to confirm your address.")).to_be_visible()
+    # A buyer sees no seller pages.
+    expect(page.get_by_role("link", name="Dashboard", exact=True)).to_have_count(0)
+    pages.check("buyer-registered")
+    return page
+
+
+def confirm_email(pages, site, email):
+    """Follow the confirmation email's link and press its button."""
+    body = site.email_to(email, "Confirm your Yumroad email")
+    link = re.search(r"http\S+/accounts/confirm-email/\S+/", body).group(0)
+    page = pages.page
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Confirm your email")).to_be_visible()
+    pages.check("confirm-email")
+    page.get_by_role("button", name="Confirm my email").click()
+    expect(page.get_by_role("alert").first).to_contain_text(f"{email} is confirmed.")
     return page
 
 
@@ -132,10 +167,13 @@ def test_a_creator_sells_and_a_buyer_buys_downloads_and_finds_it(visitor, site, 
     expect(page.get_by_text("$6.00").first).to_be_visible()
     creator.check("product-edited")
 
-    # Another visitor signs up and buys it through the test checkout.
+    # Another visitor signs up, with no store, confirms the email and buys it through
+    # the test checkout, landing on the receipt.
     buyer = visitor("buyer")
-    sign_up(buyer, "reader@example.com", "Reader Corner")
-    shop = buyer.page
+    shop = sign_up_to_buy(buyer, "reader@example.com")
+    confirm_email(buyer, site, "reader@example.com")
+    expect(shop.get_by_role("heading", name="Your library")).to_be_visible()
+    buyer.check("email-confirmed")
     shop.goto(product_url)
     expect(shop.get_by_role("heading", level=1)).to_have_text("Mushroom Field Guide, 2nd edition")
     buyer.check("product")
@@ -144,12 +182,13 @@ def test_a_creator_sells_and_a_buyer_buys_downloads_and_finds_it(visitor, site, 
     expect(field(shop, "Your email")).to_have_value("reader@example.com")
     buyer.check("test-checkout")
     shop.get_by_role("button", name="Pay $6.00").click()
-    expect(shop.get_by_role("alert")).to_have_text(
-        "Thanks for purchasing Mushroom Field Guide, 2nd edition. "
-        "You will receive an email shortly."
-    )
-    expect(shop.get_by_text("You own this.")).to_be_visible()
-    buyer.check("bought")
+    expect(shop).to_have_url(re.compile(r"/orders/[A-Za-z0-9_-]+/$"))
+    expect(shop.get_by_role("heading", level=1)).to_have_text("Thanks for your purchase!")
+    expect(shop.get_by_text("$6.00")).to_be_visible()
+    buyer.check("receipt")
+    with shop.expect_download() as from_receipt:
+        shop.get_by_role("link", name="Download", exact=True).click()
+    assert from_receipt.value.suggested_filename == "Field Guide.pdf"
 
     receipt = site.email_to(
         "reader@example.com", "Your purchase of Mushroom Field Guide, 2nd edition"
@@ -164,6 +203,12 @@ def test_a_creator_sells_and_a_buyer_buys_downloads_and_finds_it(visitor, site, 
         shop.evaluate("url => { window.location.href = url }", link)
     assert emailed.value.suggested_filename == "Field Guide.pdf"
     assert Path(emailed.value.path()).read_bytes() == b"%PDF-1.4 the field guide\n"
+
+    # Owned: the product page says so in place of Buy.
+    shop.goto(product_url)
+    expect(shop.get_by_text("You own this")).to_be_visible()
+    expect(shop.get_by_role("button", name="Buy for $6.00")).to_have_count(0)
+    buyer.check("owned")
 
     shop.get_by_role("link", name="Library", exact=True).click()
     expect(shop.get_by_role("heading", name="Your library")).to_be_visible()
@@ -185,6 +230,25 @@ def test_a_creator_sells_and_a_buyer_buys_downloads_and_finds_it(visitor, site, 
     expect(sales_row).to_contain_text("$6.00")
     expect(sales_row).to_contain_text("paid", ignore_case=True)
     creator.check("sales")
+
+    # The creator deletes it: sold, it is archived, and the buyer keeps the download.
+    page.goto(product_url + "delete/")
+    expect(page.get_by_text("People who bought it keep their downloads.")).to_be_visible()
+    creator.check("archive-product")
+    page.get_by_role("button", name="Archive").click()
+    expect(page.get_by_role("alert")).to_contain_text("Archived Mushroom Field Guide")
+    archived = page.locator("section", has=page.get_by_role("heading", name="Archived"))
+    expect(archived.get_by_text("Mushroom Field Guide, 2nd edition")).to_be_visible()
+    expect(archived.get_by_role("button", name="Restore")).to_be_visible()
+    creator.check("dashboard-archived")
+    buyer.goto("/products/")
+    expect(shop.get_by_text("Mushroom Field Guide, 2nd edition")).to_have_count(0)
+    buyer.check("catalogue-without-archived")
+    shop.get_by_role("link", name="Library", exact=True).click()
+    with shop.expect_download() as kept:
+        shop.get_by_role("link", name="Download", exact=True).click()
+    assert kept.value.suggested_filename == "Field Guide.pdf"
+    buyer.check("library-after-archive")
 
 
 def wait_for_origin(pages, origin):
@@ -224,11 +288,18 @@ def test_a_guest_pays_on_stripes_own_origin_and_downloads_from_object_storage(
     guest.check("stripe-checkout")
     field(shop, "Email").fill("guest@example.com")
     shop.get_by_role("button", name="Pay $7.00").click()
-    expect(shop.get_by_role("alert")).to_have_text(
-        "Thanks for purchasing Spore Print Guide. You will receive an email shortly."
+    # Back on the site's receipt page, which asks Stripe until the payment shows.
+    expect(shop).to_have_url(re.compile(rf"^{re.escape(site.url)}/orders/[A-Za-z0-9_-]+/$"))
+    expect(shop.get_by_role("heading", level=1)).to_have_text(
+        "Thanks for your purchase!", timeout=20_000
     )
-    assert shop.url == product_url
-    guest.check("bought")
+    guest.check("receipt")
+    with shop.expect_download() as from_receipt:
+        shop.get_by_role("link", name="Download", exact=True).click()
+    # The site sent the browser on to the private bucket, signed.
+    assert from_receipt.value.url.startswith(f"{site.s3_url}/journey-files/")
+    assert from_receipt.value.suggested_filename == "Field Guide.pdf"
+    assert Path(from_receipt.value.path()).read_bytes() == b"%PDF-1.4 the field guide\n"
 
     receipt = site.email_to("guest@example.com", "Your purchase of Spore Print Guide")
     assert "$7.00" in receipt
@@ -236,10 +307,15 @@ def test_a_guest_pays_on_stripes_own_origin_and_downloads_from_object_storage(
     assert link.startswith(site.url)
     with shop.expect_download() as emailed:
         shop.evaluate("url => { window.location.href = url }", link)
-    # The site sent the browser on to the private bucket, signed.
     assert emailed.value.url.startswith(f"{site.s3_url}/journey-files/")
-    assert emailed.value.suggested_filename == "Field Guide.pdf"
-    assert Path(emailed.value.path()).read_bytes() == b"%PDF-1.4 the field guide\n"
+
+    # The guest signs up with that email; once it is confirmed, the purchase is theirs.
+    sign_up_to_buy(guest, "guest@example.com")
+    expect(shop.get_by_text("Spore Print Guide")).to_have_count(0)
+    confirm_email(guest, site, "guest@example.com")
+    expect(shop.get_by_role("heading", name="Your library")).to_be_visible()
+    expect(shop.get_by_text("Spore Print Guide")).to_be_visible()
+    guest.check("library-with-guest-order")
     assert not guest.errors, guest.errors
 
 
@@ -344,3 +420,42 @@ def test_the_checks_catch_what_axe_and_the_browser_report(visitor, site):
     ):
         pages.check("csp-block-on-purpose")
     pages.unchecked.clear()
+
+
+def test_staff_change_pages_fit_a_phone(visitor, site, tmp_path):
+    creator = visitor("creator")
+    sign_up(creator, "staffed@example.com", "Staffed Shop")
+    creator.goto("/products/create/")
+    add_product(creator, "Staffed Poster", "3", tmp_path)
+    subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "createsuperuser",
+            "--noinput",
+            "--email",
+            "root@example.com",
+        ],
+        cwd=PROJECT,
+        env={**site.env, "DJANGO_SUPERUSER_PASSWORD": PASSWORD},
+        check=True,
+    )
+
+    staff = visitor("staff", viewport=PHONE)
+    page = staff.goto("/admin/login/")
+    staff.check("admin-login")
+    page.get_by_label("Email address").fill("root@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    staff.check("admin-index")
+    for model, name in [
+        ("accounts/user", "staffed@example.com"),
+        ("stores/store", "Staffed Shop"),
+        ("products/product", "Staffed Poster"),
+    ]:
+        page.goto(f"{site.url}/admin/{model}/")
+        staff.check(f"admin-{model.replace('/', '-')}-list")
+        page.get_by_role("link", name=name, exact=True).click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Change")
+        staff.check(f"admin-{model.replace('/', '-')}-change")
