@@ -11,6 +11,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from yumroad_site.links import signed_link_load
 from yumroad_site.retirement import RetiringQuerySet
 from yumroad_site.validators import normalize_email
 
@@ -161,13 +162,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         ConfirmationRefusal), or None when it may confirm. The account is None when the
         link is forged or its account is gone."""
         try:
-            payload = signing.loads(
+            payload, expired = signed_link_load(
                 token, salt=CONFIRMATION_SALT, max_age=settings.EMAIL_CONFIRM_MAX_AGE
             )
-            expired = False
-        except signing.SignatureExpired:
-            payload = signing.loads(token, salt=CONFIRMATION_SALT)
-            expired = True
         except signing.BadSignature:
             return None, ConfirmationRefusal.FORGED
         user_id, email, stamp = payload

@@ -29,6 +29,19 @@ def png_bytes():
     return buffer.getvalue()
 
 
+def fill_sign_up(pages, email):
+    """On the sign-up page: an email and a password, and no store name."""
+    page = pages.page
+    expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
+    pages.check("signup")
+    field(page, "Email address").fill(email)
+    field(page, "Password").fill(PASSWORD)
+    field(page, "Confirm password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("alert")).to_have_text("Registered successfully.")
+    expect(page.get_by_text("Check your email to confirm your address.")).to_be_visible()
+
+
 def sign_up(pages, email, store_name):
     """Sign up from the landing page's "Create a store", then name the store on the page
     that follows; lands on the dashboard."""
@@ -38,15 +51,8 @@ def sign_up(pages, email, store_name):
     )
     pages.check("landing")
     page.get_by_role("link", name="Create a store").click()
-    expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
-    pages.check("signup")
-    field(page, "Email address").fill(email)
-    field(page, "Password").fill(PASSWORD)
-    field(page, "Confirm password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    expect(page.get_by_role("alert")).to_have_text("Registered successfully.")
+    fill_sign_up(pages, email)
     expect(page.get_by_role("heading", name="Open your store")).to_be_visible()
-    expect(page.get_by_text("Check your email to confirm your address.")).to_be_visible()
     pages.check("registered")
     field(page, "Store name").fill(store_name)
     page.get_by_role("button", name="Open my store").click()
@@ -61,15 +67,8 @@ def sign_up_to_buy(pages, email):
     page = pages.goto("/accounts/login/")
     pages.check("login")
     page.get_by_role("link", name="Sign up", exact=True).click()
-    expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
-    pages.check("signup")
-    field(page, "Email address").fill(email)
-    field(page, "Password").fill(PASSWORD)
-    field(page, "Confirm password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    expect(page.get_by_role("alert")).to_have_text("Registered successfully.")
+    fill_sign_up(pages, email)
     expect(page.get_by_role("heading", name="Your library")).to_be_visible()
-    expect(page.get_by_text("Check your email to confirm your address.")).to_be_visible()
     # A buyer sees no seller pages.
     expect(page.get_by_role("link", name="Dashboard", exact=True)).to_have_count(0)
     pages.check("buyer-registered")

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Count, Q, Sum
 from django.urls import reverse
 
+from yumroad_site.links import signed_link_load
 from yumroad_site.money import format_money
 from yumroad_site.validators import NAME_MAX_LENGTH, normalize_email
 
@@ -229,13 +230,9 @@ class Order(models.Model):
         link (a DownloadRefusal), or None when it can. The order is None when the link
         is forged or its order is gone."""
         try:
-            order_id = signing.loads(
+            order_id, expired = signed_link_load(
                 token, salt=DOWNLOAD_SALT, max_age=settings.DOWNLOAD_LINK_MAX_AGE
             )
-            expired = False
-        except signing.SignatureExpired:
-            order_id = signing.loads(token, salt=DOWNLOAD_SALT)
-            expired = True
         except signing.BadSignature:
             return None, DownloadRefusal.FORGED
         try:
