@@ -51,7 +51,16 @@ def member_home_url(user):
     return resolve_url(import_string(settings.MEMBER_HOME)(user))
 
 
-class LoginView(VisitorsOnlyMixin, SafeNextMixin, auth_views.LoginView):
+class SiteNameMixin:
+    """Django's log-in and log-out views name the site after the request's host
+    (`site_name`, without django.contrib.sites): this site's name is SITE_NAME, as on
+    every other page (yumroad_site.context_processors)."""
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "site_name": settings.SITE_NAME}
+
+
+class LoginView(SiteNameMixin, VisitorsOnlyMixin, SafeNextMixin, auth_views.LoginView):
     """Django's LoginView: it follows `next` only when it is safe for this site."""
 
     form_class = LoginForm
@@ -66,7 +75,7 @@ class LoginView(VisitorsOnlyMixin, SafeNextMixin, auth_views.LoginView):
         return response
 
 
-class LogoutView(auth_views.LogoutView):
+class LogoutView(SiteNameMixin, auth_views.LogoutView):
     template_name = "accounts/logout.html"
 
     def http_method_not_allowed(self, request, *args, **kwargs):
@@ -289,13 +298,16 @@ class EmailConfirmView(View):
             # Another click, an email change or a new link came first.
             _, refusal = User.of_confirmation_link(token)
             return self.refused(refusal or ConfirmationRefusal.USED)
+        # The member's own pages (their library), or to log in first; someone else
+        # logged in in this browser stays themselves, and is told whose library it is.
+        library = resolve_url(settings.LOGIN_REDIRECT_URL)
+        own = request.user.pk == self.account.pk
+        whose = "your library" if own or not request.user.is_authenticated else "its library"
         messages.success(
             request,
-            f"Thank you: {self.account.email} is confirmed. Anything you bought with it as a "
-            "guest is now in your library.",
+            f"Thank you: {self.account.email} is confirmed. Anything bought with it as a "
+            f"guest is now in {whose}.",
         )
-        # The member's own pages (their library), or to log in first.
-        library = resolve_url(settings.LOGIN_REDIRECT_URL)
         if not request.user.is_authenticated:
             return redirect_to_login(library)
-        return redirect(library if request.user.pk == self.account.pk else "home")
+        return redirect(library if own else "home")

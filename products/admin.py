@@ -8,7 +8,7 @@ from products.forms import ProductFileField
 from products.models import Product
 from products.services import product_delete
 from yumroad_site.admin_columns import column
-from yumroad_site.forms import PictureField
+from yumroad_site.forms import PictureField, PictureInput
 
 
 class ProductChangeList(ChangeList):
@@ -34,7 +34,10 @@ class ProductAdmin(admin.ModelAdmin):
     # and for the file sold (its size; shown by name above, since it has no URL).
     formfield_overrides = {
         models.URLField: {"assume_scheme": "https"},
-        models.ImageField: {"form_class": PictureField},
+        models.ImageField: {
+            "form_class": PictureField,
+            "widget": PictureInput(alt="The current picture"),
+        },
         models.FileField: {"form_class": ProductFileField, "widget": forms.FileInput},
     }
 

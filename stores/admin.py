@@ -6,7 +6,7 @@ from django.utils.html import format_html
 
 from stores.models import Store, StoreSlug
 from yumroad_site.admin_columns import column
-from yumroad_site.forms import PictureField
+from yumroad_site.forms import PictureField, PictureInput
 
 
 class OldSlugInline(admin.TabularInline):
@@ -30,7 +30,12 @@ class StoreAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at"]
     inlines = [OldSlugInline]
     # An avatar is re-encoded as the settings page does it.
-    formfield_overrides = {models.ImageField: {"form_class": PictureField}}
+    formfield_overrides = {
+        models.ImageField: {
+            "form_class": PictureField,
+            "widget": PictureInput(alt="The store's current avatar"),
+        }
+    }
 
     def get_queryset(self, request):
         # Counting groups the rows, which drops the model's ordering: order them again.

@@ -46,6 +46,8 @@ class PictureInput(forms.ClearableFileInput):
 
     clear_checkbox_label = "Remove"
     thumbnail_url = ""
+    # Where crispy forms don't draw it (the admin).
+    template_name = "yumroad_site/picture_input.html"
 
     def __init__(self, attrs=None, *, alt):
         attrs = {"accept": "image/jpeg,image/png,image/webp,image/gif", **(attrs or {})}

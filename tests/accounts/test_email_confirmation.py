@@ -132,8 +132,8 @@ class TestTheLinkSentAtSignUp:
 
         assert response.redirect_chain == [(reverse("orders:library"), 302)]
         assert messages_of(response) == [
-            "Thank you: new@example.com is confirmed. Anything you bought with it as a guest "
-            "is now in your library."
+            "Thank you: new@example.com is confirmed. Anything bought with it as a guest is "
+            "now in your library."
         ]
         assert User.objects.get(pk=user.pk).email_confirmed
         assert BANNER not in response.content.decode()
@@ -154,9 +154,13 @@ class TestTheLinkSentAtSignUp:
         other = UserFactory(email="bob@example.com")
         client.force_login(other)
 
-        response = client.post(user.email_confirmation_url)
+        response = client.post(user.email_confirmation_url, follow=True)
 
-        assert response["Location"] == reverse("home")
+        assert response.redirect_chain == [(reverse("home"), 302)]
+        assert messages_of(response) == [
+            "Thank you: ann@example.com is confirmed. Anything bought with it as a guest is "
+            "now in its library."
+        ]
         assert get_user(client).pk == other.pk
         assert User.objects.get(pk=user.pk).email_confirmed
 

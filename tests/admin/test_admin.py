@@ -135,6 +135,29 @@ class TestProductAdmin:
 
         assert response.status_code == 200
 
+    def test_the_change_page_shows_the_picture_not_its_storage_path(self, admin_client, store):
+        picture = SimpleUploadedFile("cover.png", image_bytes(), content_type="image/png")
+        admin_client.post(
+            reverse("admin:products_product_add"),
+            {
+                "name": "Pictured",
+                "description": "A cover.",
+                "price_cents": "500",
+                "status": "published",
+                "store": store.pk,
+                "image": picture,
+            },
+        )
+        product = Product.objects.get(name="Pictured")
+
+        body = admin_client.get(
+            reverse("admin:products_product_change", args=[product.pk])
+        ).content.decode()
+
+        assert f'<img src="{product.image.url}" alt="The current picture"' in body
+        assert "Currently:" not in body
+        assert 'name="image-clear"' in body
+
     def test_deleting_a_bought_product_archives_it_and_keeps_the_file(self, admin_client):
         bought, unsold = SellableProductFactory(name="Bought"), SellableProductFactory()
         order = OrderFactory(product=bought)

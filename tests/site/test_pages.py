@@ -43,10 +43,11 @@ def test_pages_load_bootstrap_from_this_site_under_a_strict_csp(client):
 
 
 @pytest.mark.django_db
-def test_the_navigation_offers_log_in_and_start_selling_to_visitors(client):
+def test_the_navigation_offers_log_in_sign_up_and_start_selling_to_visitors(client):
     body = client.get(reverse("products:index")).content.decode()
 
     assert f'href="{reverse("accounts:login")}">Log in</a>' in body
+    assert f'href="{reverse("stores:signup")}">Sign up</a>' in body
     signup = f"{reverse('stores:signup')}?next={reverse('stores:create')}"
     assert f'href="{signup}">Start selling</a>' in body
     assert "Add product" not in body

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from stores.tasks import welcome_email_send
-from tests.factories import StoreFactory
+from tests.factories import StoreFactory, UserFactory
 from tests.site.test_pages import settings_with
 from yumroad_site.views import bad_request, server_error
 
@@ -293,3 +293,15 @@ def test_an_operators_template_replaces_a_legal_pages_text(client, settings, tmp
     assert "Last updated: 2 January 2027" in body
     assert "Terms of service" not in body
     assert_footer_links_legal_pages_and_support(body, django_settings.SUPPORT_EMAIL)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url_name", ["accounts:login", "accounts:logout"])
+def test_log_in_and_log_out_name_the_site_not_the_host(client, acme, url_name):
+    # Django's own views put the request's host in `site_name` (no django.contrib.sites).
+    if url_name == "accounts:logout":
+        client.force_login(UserFactory())
+    body = client.get(reverse(url_name)).content.decode()
+
+    assert "· Acme Market</title>" in body
+    assert "testserver" not in body
