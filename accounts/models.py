@@ -42,6 +42,7 @@ class ConfirmationRefusal(enum.StrEnum):
     USED = "used"  # the address is confirmed already
     REPLACED = "replaced"  # the account's email changed, or a newer link was sent since
     EXPIRED = "expired"  # older than EMAIL_CONFIRM_MAX_AGE
+    OTHER_ACCOUNT = "other_account"  # opened while logged in as another account
 
 
 class UserManager(BaseUserManager.from_queryset(RetiringQuerySet)):

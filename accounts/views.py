@@ -265,13 +265,21 @@ CONFIRMATION_REFUSALS = {
         "Confirmation links work for a limited time. Ask for a new one in your settings.",
         410,
     ),
+    ConfirmationRefusal.OTHER_ACCOUNT: (
+        "This link is for another account",
+        "Log out, then log in to the account it was sent for to confirm its email.",
+        403,
+    ),
 }
 
 
 @method_decorator(never_cache, name="dispatch")
 class EmailConfirmView(View):
     """A link from a confirmation email. Opening it shows a button, and only the button
-    (a POST) confirms: mail scanners that open links must not. It logs no one in."""
+    (a POST) confirms: mail scanners that open links must not. It logs no one in, and
+    confirms only for the account itself, logged in: confirming gives the account the
+    guest orders of that email, so whoever opened an account with someone else's
+    address must not get them when its owner, who holds no password for it, clicks."""
 
     template_name = "accounts/email_confirm.html"
 
@@ -279,6 +287,11 @@ class EmailConfirmView(View):
         self.account, refusal = User.of_confirmation_link(token)
         if refusal:
             return self.refused(refusal)
+        if not request.user.is_authenticated:
+            messages.info(request, "Log in to confirm your email.")
+            return redirect_to_login(request.get_full_path())
+        if request.user.pk != self.account.pk:
+            return self.refused(ConfirmationRefusal.OTHER_ACCOUNT)
         return super().dispatch(request, token)
 
     def refused(self, refusal):
@@ -298,16 +311,9 @@ class EmailConfirmView(View):
             # Another click, an email change or a new link came first.
             _, refusal = User.of_confirmation_link(token)
             return self.refused(refusal or ConfirmationRefusal.USED)
-        # The member's own pages (their library), or to log in first; someone else
-        # logged in in this browser stays themselves, and is told whose library it is.
-        library = resolve_url(settings.LOGIN_REDIRECT_URL)
-        own = request.user.pk == self.account.pk
-        whose = "your library" if own or not request.user.is_authenticated else "its library"
         messages.success(
             request,
-            f"Thank you: {self.account.email} is confirmed. Anything bought with it as a "
-            f"guest is now in {whose}.",
+            f"Thank you: {self.account.email} is confirmed. Anything you bought with it as a "
+            "guest is now in your library.",
         )
-        if not request.user.is_authenticated:
-            return redirect_to_login(library)
-        return redirect(library if own else "home")
+        return redirect(settings.LOGIN_REDIRECT_URL)

@@ -48,17 +48,23 @@ class OrderQuerySet(models.QuerySet):
             refunded_cents=Sum("amount_cents", filter=refunded, default=0),
         )
 
+    def of_email(self, email):
+        """Orders placed with `email`: the one spelling stored (normalize_email), matched
+        exactly. Never a case-insensitive match: PostgreSQL's folds Unicode (a dotless i
+        and "I"), so a look-alike address would match another person's."""
+        return self.filter(email=normalize_email(email))
+
     def paid_before(self, order):
-        """Paid orders of `order`'s product for its email (in any case) that were paid
-        before it, the first first: a buyer who paid twice is told so on the receipt."""
+        """Paid orders of `order`'s product for its email that were paid before it, the
+        first first: a buyer who paid twice is told so on the receipt."""
         if not (order.paid_at and order.email and order.product_id):
             return self.none()
-        return self.filter(
-            product_id=order.product_id,
-            status=Order.Status.PAID,
-            email__iexact=normalize_email(order.email),
-            paid_at__lt=order.paid_at,
-        ).order_by("paid_at", "pk")
+        return (
+            self.of_email(order.email)
+            .filter(product_id=order.product_id, status=Order.Status.PAID)
+            .filter(paid_at__lt=order.paid_at)
+            .order_by("paid_at", "pk")
+        )
 
     def owned_by(self, user, product):
         return self.filter(buyer=user, product=product, status=Order.Status.PAID)

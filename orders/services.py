@@ -86,7 +86,7 @@ def _order_new(*, product, buyer, email, **fields):
         store=product.store,
         product_name=product.name,
         buyer=buyer,
-        email=email,
+        email=normalize_email(email),
         amount_cents=product.price_cents,
         currency=settings.CURRENCY,
         **fields,
@@ -169,6 +169,10 @@ def _order_end_unpaid(order, status):
     )
 
 
+class ProductGone(Exception):
+    """The product was deleted while it was being bought."""
+
+
 def order_claim_free(*, product, buyer, email):
     """A free product for `email`: paid at once, delivered by email. Returns the order
     and whether its link was emailed: a second claim for the same address resends it,
@@ -185,7 +189,11 @@ def order_claim_free(*, product, buyer, email):
             # committed, and then finds the interval running, so it sends nothing more.
             _resend_interval_start(order.pk)
     except IntegrityError:
-        order = Order.objects.get(product=product, email=email, amount_cents=0)
+        # This address claimed it already; or the product was deleted meanwhile (the
+        # order's foreign key fails at the commit).
+        order = Order.objects.of_email(email).filter(product=product, amount_cents=0).first()
+        if order is None:
+            raise ProductGone from None
         return order, receipt_resend(order=order)
     _fulfil_on_commit(order.pk)
     return order, True
@@ -230,7 +238,7 @@ def order_mark_paid(*, session_id, payment_intent="", email=""):
     if payment_intent:
         changes["payment_intent_id"] = payment_intent
     if email:
-        changes["email"] = email[: Order._meta.get_field("email").max_length]
+        changes["email"] = normalize_email(email)[: Order._meta.get_field("email").max_length]
     order = Order.objects.filter(pk=order_id)
     if not order.filter(status=Status.PENDING).update(**changes):
         return False
@@ -249,9 +257,11 @@ def guest_orders_attach(*, user):
     """The paid orders placed as a guest with `user`'s email join their account (their
     library), now that they confirmed it: one conditional update, so an order paid at
     the same moment is attached here or at its payment (_guest_order_attach)."""
-    attached = Order.objects.filter(
-        buyer=None, status=Status.PAID, email__iexact=user.email
-    ).update(buyer=user, updated_at=timezone.now())
+    attached = (
+        Order.objects.of_email(user.email)
+        .filter(buyer=None, status=Status.PAID)
+        .update(buyer=user, updated_at=timezone.now())
+    )
     if attached:
         member_changed(user.pk)
     return attached
@@ -476,17 +486,25 @@ def stripe_event_handle(*, event):
     return "processed"
 
 
+# How often a pending order's receipt page may ask Stripe about it, in seconds.
+CHECK_INTERVAL_SECONDS = 4
+
+
 def checkout_check(*, order):
     """Ask Stripe how the checkout of a pending `order` went, once, for its receipt page
     while the webhook has not come: paid, the order is paid as the webhook pays it
     (order_mark_paid: a webhook at the same moment pays it once); expired, it expires.
     Returns whether the order moved. Stripe slow, down or busy, or a session the webhook
-    would refuse: nothing moves, and the page asks again at its next view."""
+    would refuse: nothing moves, and the page asks again at a later view."""
     if not (
         order.status == Status.PENDING
         and order.stripe_session_id
         and payments.checkout_mode() == payments.STRIPE
     ):
+        return False
+    # Once every few seconds an order at most, however many tabs or reloads ask: an open
+    # receipt must not spend the Stripe calls and permits that checkouts need.
+    if not cache.add(f"orders:checked:{order.pk}", True, CHECK_INTERVAL_SECONDS):
         return False
     try:
         with payments.stripe_permit():

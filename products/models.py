@@ -155,7 +155,14 @@ class Product(models.Model):
     # The one-use token of the form that created it: the same submission sent again
     # (a retry after a dropped connection) finds this product instead of making another.
     submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
-    status = models.CharField(max_length=10, choices=ProductStatus, default=ProductStatus.PUBLISHED)
+    # db_default too: a server of the release before statuses, still running while this
+    # one migrates, makes products without one.
+    status = models.CharField(
+        max_length=10,
+        choices=ProductStatus,
+        default=ProductStatus.PUBLISHED,
+        db_default=ProductStatus.PUBLISHED,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

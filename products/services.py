@@ -26,7 +26,10 @@ def product_move(*, product, action):
     moved = Product.objects.filter(pk=product.pk, status=start).update(
         status=end, updated_at=timezone.now()
     )
-    product.refresh_from_db(fields=["status", "updated_at"])
+    now = Product.objects.filter(pk=product.pk).values("status", "updated_at").first()
+    if now is None:
+        raise Product.DoesNotExist("Deleted meanwhile.")
+    product.status, product.updated_at = now["status"], now["updated_at"]
     return bool(moved)
 
 

@@ -189,7 +189,11 @@ class ProductStatusView(LoginRequiredMixin, SafeNextMixin, View):
         product = get_object_or_404(
             Product.objects.select_related("store"), pk=pk, store__owner=request.user
         )
-        if product_move(product=product, action=self.action):
+        try:
+            moved = product_move(product=product, action=self.action)
+        except Product.DoesNotExist:
+            raise Http404("Deleted meanwhile.") from None
+        if moved:
             messages.success(request, self.moved_message(product))
         else:
             messages.info(

@@ -10,3 +10,7 @@ class UserWithStoreBackend(ModelBackend):
     def get_user(self, user_id):
         user = get_user_model()._default_manager.select_related("store").filter(pk=user_id).first()
         return user if user is not None and self.user_can_authenticate(user) else None
+
+
+# Where it is listed in AUTHENTICATION_BACKENDS, for login() with several listed.
+PATH = f"{UserWithStoreBackend.__module__}.{UserWithStoreBackend.__qualname__}"

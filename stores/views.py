@@ -15,6 +15,7 @@ from django.views.generic import FormView, TemplateView, UpdateView
 from accounts.models import DUPLICATE_EMAIL_MESSAGE
 from accounts.services import user_signup
 from accounts.views import VisitorsOnlyMixin
+from stores import backends
 from stores.forms import SignupForm, StoreForm, StoreSettingsForm
 from stores.models import DUPLICATE_NAME_MESSAGE, Store, has_store
 from stores.services import store_open, store_update
@@ -83,7 +84,7 @@ class SignupView(VisitorsOnlyMixin, SafeNextMixin, FormView):
             # The account and the login: both or neither.
             with transaction.atomic():
                 user = user_signup(email=data["email"], password=data["password"])
-                login(self.request, user, backend="stores.backends.UserWithStoreBackend")
+                login(self.request, user, backend=backends.PATH)
         except IntegrityError:
             # Another sign-up took the email after our form's checks.
             form.add_error("email", DUPLICATE_EMAIL_MESSAGE)

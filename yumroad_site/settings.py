@@ -257,6 +257,10 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # Django's ModelBackend, loading each request's user with their store in one query.
     "stores.backends.UserWithStoreBackend",
+    # Django's own, for the sessions it logged in before the one above existed: a
+    # session names the backend that logged it in, and Django ends one whose backend is
+    # not listed. (A wrong password is then checked twice: axes pauses a client after 5.)
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [

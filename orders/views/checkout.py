@@ -129,7 +129,10 @@ class BuyView(View):
             if not form.is_valid():
                 return _product_page(request, product, status=400, claim_form=form)
             email = form.cleaned_data["email"]
-        order, emailed = services.order_claim_free(product=product, buyer=user, email=email)
+        try:
+            order, emailed = services.order_claim_free(product=product, buyer=user, email=email)
+        except services.ProductGone:
+            raise Http404("No product here.") from None
         if not emailed:  # a claim again, within the interval between two emails
             messages.info(
                 request,

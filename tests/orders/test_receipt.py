@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from orders import payments
+from orders import payments, services
 from orders.models import Order, StripeEvent
 from tests.factories import OrderFactory, SellableProductFactory, UserFactory
 from tests.orders.fake_stripe import completed_session, stripe_event, stripe_signature
@@ -127,7 +127,8 @@ class TestBeforeTheWebhook:
         order.refresh_from_db()
         assert order.status == Order.Status.PENDING
 
-    def test_each_view_asks_stripe_once(self, client, stripe_server, product):
+    def test_each_view_asks_stripe_once(self, client, stripe_server, product, monkeypatch):
+        monkeypatch.setattr(services, "CHECK_INTERVAL_SECONDS", 0)  # views far apart
         order, receipt = buy(client, stripe_server, product)
         stripe_server.answer_retrieve(open_session(order))
 
@@ -135,6 +136,18 @@ class TestBeforeTheWebhook:
             client.get(receipt)
 
         assert len(stripe_server.retrievals) == 3
+
+    def test_views_close_together_ask_stripe_once_between_them(
+        self, client, stripe_server, product
+    ):
+        # Reloads and open tabs: one question every CHECK_INTERVAL_SECONDS at most.
+        order, receipt = buy(client, stripe_server, product)
+        stripe_server.answer_retrieve(open_session(order))
+
+        for _ in range(3):
+            assert PROCESSING in body_of(client.get(receipt))
+
+        assert len(stripe_server.retrievals) == 1
 
     def test_a_paid_session_pays_the_order_as_the_webhook_would(
         self, client, stripe_server, product, django_capture_on_commit_callbacks

@@ -9,8 +9,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from orders import services
 from orders.models import Order
 from orders.services import order_mark_paid
+from orders.views import checkout
+from products import views
 from products.models import Product
 from tests.factories import OrderFactory, SellableProductFactory, StoreFactory, UserFactory
 from tests.utils import messages_of
@@ -191,3 +194,39 @@ class TestDeleteOrArchive:
         product.refresh_from_db()
         assert product.status == Status.PUBLISHED
         assert "Buy for $5.00" in Client().get(product.get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_free_claim_for_a_product_deleted_meanwhile_is_a_404_not_a_500(client, monkeypatch):
+    # Deleted between the buy view's read of the product and the claim's insert: the
+    # order's foreign key fails at the commit.
+    product = SellableProductFactory(price_cents=0)
+    real_claim = services.order_claim_free
+
+    def claim_after_a_delete(**kwargs):
+        Product.objects.filter(pk=product.pk).delete()
+        return real_claim(**kwargs)
+
+    monkeypatch.setattr(checkout.services, "order_claim_free", claim_after_a_delete)
+
+    response = client.post(reverse("orders:buy", args=[product.pk]), {"email": "a@example.com"})
+
+    assert response.status_code == 404
+    assert not Order.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_status_button_for_a_product_deleted_meanwhile_is_a_404(
+    creator_client, product, monkeypatch
+):
+    real_move = views.product_move
+
+    def move_after_a_delete(**kwargs):
+        Product.objects.filter(pk=product.pk).delete()
+        return real_move(**kwargs)
+
+    monkeypatch.setattr(views, "product_move", move_after_a_delete)
+
+    response = creator_client.post(reverse("products:unpublish", args=[product.pk]))
+
+    assert response.status_code == 404

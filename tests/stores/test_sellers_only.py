@@ -176,3 +176,26 @@ class TestNewIsAPageOfTheSite:
 
     def test_the_old_address_of_the_page_is_gone(self, auth_client):
         assert auth_client.get("/stores/create/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_session_logged_in_before_the_store_backend_stays_logged_in(client):
+    # Logged in by Django's ModelBackend, as every session before it was: still a member.
+    owner = StoreFactory().owner
+    client.force_login(owner, backend="django.contrib.auth.backends.ModelBackend")
+
+    response = client.get(reverse("dashboard"))
+
+    assert response.status_code == 200
+    assert response.context["user"].pk == owner.pk
+
+
+@pytest.mark.django_db
+def test_logging_in_loads_the_member_with_their_store(client):
+    owner = StoreFactory().owner
+    owner.set_password(PASSWORD)
+    owner.save()
+
+    client.post(reverse("accounts:login"), {"email": owner.email, "password": PASSWORD})
+
+    assert client.session["_auth_user_backend"] == "stores.backends.UserWithStoreBackend"
