@@ -10,6 +10,6 @@ app_name = "stores"
 # products/urls.py mounts them.
 urlpatterns = [
     path("accounts/signup/", views.SignupView.as_view(), name="signup"),
-    path("stores/new/", views.StoreCreateView.as_view(), name="create"),
+    path("stores/new/", views.StoreCreateView.as_view(), name="new"),
     path("stores/settings/", views.StoreSettingsView.as_view(), name="settings"),
 ]

@@ -34,7 +34,7 @@ def member_home(user):
 
 def store_open_url(next_url):
     """The store-opening page, which comes back to `next_url` once the store is open."""
-    return f"{reverse('stores:create')}?{urlencode({'next': next_url})}"
+    return f"{reverse('stores:new')}?{urlencode({'next': next_url})}"
 
 
 class StoreOwnerRequiredMixin(LoginRequiredMixin):

@@ -14,7 +14,7 @@ SIGNUP_URL = reverse("stores:signup")
 # Where a member without a store lands without `next` (a seller: the dashboard).
 LIBRARY_URL = reverse("orders:library")
 CREATE_URL = reverse("products:create")
-OPEN_STORE_URL = reverse("stores:create")
+OPEN_STORE_URL = reverse("stores:new")
 
 UNSAFE_NEXT = [
     "http://evil.example.com/",

@@ -12,7 +12,7 @@ from tests.factories import StoreFactory
 from tests.utils import messages_of, signup_data
 
 SIGNUP_URL = reverse("stores:signup")
-OPEN_STORE_URL = reverse("stores:create")
+OPEN_STORE_URL = reverse("stores:new")
 
 
 @pytest.mark.django_db

@@ -48,7 +48,7 @@ def race(*actions):
 @pytest.mark.django_db(transaction=True)
 def test_racing_store_openings_whose_names_slugify_alike_all_get_their_store(live_server):
     browsers = [Browser(live_server.url) for _ in range(SIGNUPS)]
-    open_store = reverse("stores:create")
+    open_store = reverse("stores:new")
     signup = reverse("stores:signup")
     for number, browser in enumerate(browsers, start=1):
         browser.get(f"{signup}?next={open_store}")

@@ -159,7 +159,7 @@ class TestTheWelcomeEmail:
         self, auth_client, user, flaky_mail, django_capture_on_commit_callbacks
     ):
         with django_capture_on_commit_callbacks(execute=True):
-            auth_client.post(reverse("stores:create"), {"name": "Crumb Club"})
+            auth_client.post(reverse("stores:new"), {"name": "Crumb Club"})
 
         assert recipients() == [[user.email]]
         assert mail.outbox[0].subject == "Welcome to Yumroad"
@@ -171,7 +171,7 @@ class TestTheWelcomeEmail:
         flaky_mail.reset(failures=1)
 
         with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
-            response = auth_client.post(reverse("stores:create"), {"name": "Crumb Club"})
+            response = auth_client.post(reverse("stores:new"), {"name": "Crumb Club"})
 
         assert response.status_code == 302
         assert recipients() == [[user.email]]

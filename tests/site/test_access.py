@@ -47,7 +47,7 @@ def assert_nothing_changed(product, *, stores=1):
         # No `next`: after logging in, a GET to the logout address would only meet a 405.
         pytest.param("accounts:logout", False, id="logout"),
         pytest.param("dashboard", True, id="dashboard"),
-        pytest.param("stores:create", True, id="store-create"),
+        pytest.param("stores:new", True, id="store-create"),
         pytest.param("stores:settings", True, id="store-settings"),
         pytest.param("products:create", True, id="product-create"),
         pytest.param("products:edit", True, id="product-edit"),
@@ -98,7 +98,7 @@ def test_a_member_without_a_store_opens_one_first_and_changes_nothing(
     response = getattr(client, method)(url, CHANGES if method == "post" else None)
 
     assert response.status_code == 302
-    assert response["Location"] == f"{reverse('stores:create')}?next={quote(url, safe='')}"
+    assert response["Location"] == f"{reverse('stores:new')}?next={quote(url, safe='')}"
     assert_nothing_changed(product, stores=stores)
 
 

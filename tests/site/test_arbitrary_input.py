@@ -197,7 +197,7 @@ class TestForms:
     def test_opening_a_store_answers_anything(self, auth_client, user, data, params):
         rows = row_counts()
 
-        response = auth_client.post(f"{reverse('stores:create')}?{params}", data)
+        response = auth_client.post(f"{reverse('stores:new')}?{params}", data)
 
         assert_answered(response, rows)
         Store.objects.filter(owner=user).delete()
@@ -254,7 +254,7 @@ class TestQueryParameters:
     @bounded
     @given(
         params=query("next"),
-        url_name=st.sampled_from(["home", "accounts:login", "stores:signup", "stores:create"]),
+        url_name=st.sampled_from(["home", "accounts:login", "stores:signup", "stores:new"]),
     )
     def test_pages_answer_any_query(self, client, url_name, params):
         rows = row_counts()

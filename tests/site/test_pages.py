@@ -48,7 +48,7 @@ def test_the_navigation_offers_log_in_sign_up_and_start_selling_to_visitors(clie
 
     assert f'href="{reverse("accounts:login")}">Log in</a>' in body
     assert f'href="{reverse("stores:signup")}">Sign up</a>' in body
-    signup = f"{reverse('stores:signup')}?next={reverse('stores:create')}"
+    signup = f"{reverse('stores:signup')}?next={reverse('stores:new')}"
     assert f'href="{signup}">Start selling</a>' in body
     assert "Add product" not in body
 

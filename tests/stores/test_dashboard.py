@@ -60,7 +60,7 @@ class TestDashboard:
     def test_without_a_store_asks_to_open_one_and_comes_back(self, auth_client):
         response = auth_client.get(DASHBOARD_URL)
 
-        assert response["Location"] == f"{reverse('stores:create')}?next=%2Fdashboard%2F"
+        assert response["Location"] == f"{reverse('stores:new')}?next=%2Fdashboard%2F"
 
 
 @pytest.mark.django_db

@@ -28,7 +28,7 @@ class TestLandingPage:
 
         assert "The easiest way to set up an online store" in body
         # Signing up from here leads on to naming the store.
-        signup = f"{reverse('stores:signup')}?next={reverse('stores:create')}"
+        signup = f"{reverse('stores:signup')}?next={reverse('stores:new')}"
         assert f'href="{signup}">Create a store' in body
         assert f'href="{reverse("products:stores")}">Browse stores' in body
 
@@ -42,7 +42,7 @@ class TestLandingPage:
     def test_invites_members_without_a_store_to_open_one(self, auth_client):
         body = auth_client.get(HOME_URL).content.decode()
 
-        assert f'href="{reverse("stores:create")}">Open your store' in body
+        assert f'href="{reverse("stores:new")}">Open your store' in body
         assert f'href="{reverse("products:create")}">Add product' not in body
         assert "Create a store" not in body
 

@@ -15,7 +15,7 @@ from stores.models import OLD_SLUG_IDLE_DAYS, OLD_SLUGS_KEPT, Store, StoreSlug
 from tests.factories import StoreFactory, UserFactory
 from yumroad_site.validators import NAME_INVISIBLE_MESSAGE
 
-CREATE_STORE_URL = reverse("stores:create")
+CREATE_STORE_URL = reverse("stores:new")
 SETTINGS_URL = reverse("stores:settings")
 TAKEN = "That store name is taken."
 

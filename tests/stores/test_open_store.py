@@ -15,7 +15,7 @@ from tests.factories import StoreFactory, UserFactory
 from tests.utils import messages_of
 
 CREATE_PRODUCT_URL = reverse("products:create")
-CREATE_STORE_URL = reverse("stores:create")
+CREATE_STORE_URL = reverse("stores:new")
 
 
 @pytest.mark.django_db

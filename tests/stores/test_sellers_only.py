@@ -12,7 +12,7 @@ from stores.models import Store
 from tests.factories import PASSWORD, OrderFactory, ProductFactory, StoreFactory, UserFactory
 from tests.utils import messages_of
 
-OPEN_STORE_URL = reverse("stores:create")
+OPEN_STORE_URL = reverse("stores:new")
 
 
 def nav_links(body):

@@ -26,7 +26,7 @@ class TestStoreSettingsPage:
         response = auth_client.get(SETTINGS_URL)
 
         assert response.status_code == 302
-        assert response["Location"] == f"{reverse('stores:create')}?next=%2Fstores%2Fsettings%2F"
+        assert response["Location"] == f"{reverse('stores:new')}?next=%2Fstores%2Fsettings%2F"
 
     def test_shows_the_store_as_it_is(self, creator_client, store):
         response = creator_client.get(SETTINGS_URL)
