@@ -147,6 +147,20 @@ def queries_per_request(path, logged_in):
     return len(queries)
 
 
+def cpu_times():
+    """The machine's CPU time so far, and the part of it the hypervisor gave to other
+    machines (steal), from /proc/stat; (0, 0) where there is none."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0, 0
+    numbers = [int(field) for field in fields]
+    return sum(numbers[:8]), numbers[7] if len(numbers) > 7 else 0
+
+
+STEAL = []  # each wrk run's share of CPU time stolen by the hypervisor
+
+
 def wrk(path, cookie, seconds, connections):
     # A connection per request, as a proxy in front of gunicorn opens them (nginx's
     # default): wrk's few long-lived connections would be split between the workers by
@@ -156,9 +170,12 @@ def wrk(path, cookie, seconds, connections):
     command += ["-H", "Connection: close"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
+    total_before, steal_before = cpu_times()
     output = subprocess.run(
         [*command, f"http://127.0.0.1:{PORT}{path}"], capture_output=True, text=True, check=True
     ).stdout
+    total_after, steal_after = cpu_times()
+    STEAL.append((steal_after - steal_before) / max(1, total_after - total_before))
     if "Non-2xx or 3xx responses" in output:
         raise SystemExit(f"{path} answered errors under load:\n{output}")
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
@@ -287,6 +304,13 @@ def main():
     for label, size, rate, p50, p99, queries, share in rows:
         cells = [label, f"{size:,}", f"{rate:,.0f}", f"{p50:.1f}", f"{p99:.1f}", queries]
         print("| " + " | ".join(map(str, [*cells, f"{share:.0%}"])) + " |")
+    print()
+    # A virtual machine's neighbours take CPU time from it: figures from runs that lost
+    # much of it say more about them than about Yumroad.
+    print(
+        f"CPU stolen by the hypervisor: {max(STEAL):.0%} of a run at most, "
+        f"{statistics.median(STEAL):.0%} median."
+    )
     print()
     print("| page | products | edits/s asked | edits/s made | req/s | p99 ms | share of quiet |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
