@@ -158,7 +158,11 @@ def cpu_times():
     return sum(numbers[:8]), numbers[7] if len(numbers) > 7 else 0
 
 
-STEAL = []  # each wrk run's share of CPU time stolen by the hypervisor
+STEAL = []  # each kept wrk run's share of CPU time stolen by the hypervisor
+RETRIED = []  # the steal of each run made again for it
+# A run that lost more than this share of CPU time is made again, twice at most.
+STEAL_LIMIT = 0.10
+STEAL_RETRIES = 2
 
 
 def wrk(path, cookie, seconds, connections):
@@ -170,12 +174,21 @@ def wrk(path, cookie, seconds, connections):
     command += ["-H", "Connection: close"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
-    total_before, steal_before = cpu_times()
-    output = subprocess.run(
-        [*command, f"http://127.0.0.1:{PORT}{path}"], capture_output=True, text=True, check=True
-    ).stdout
-    total_after, steal_after = cpu_times()
-    STEAL.append((steal_after - steal_before) / max(1, total_after - total_before))
+    for attempt in range(STEAL_RETRIES + 1):
+        total_before, steal_before = cpu_times()
+        output = subprocess.run(
+            [*command, f"http://127.0.0.1:{PORT}{path}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        total_after, steal_after = cpu_times()
+        steal = (steal_after - steal_before) / max(1, total_after - total_before)
+        # A run that lost much of the machine to its neighbours measured them: again.
+        if steal <= STEAL_LIMIT or attempt == STEAL_RETRIES:
+            break
+        RETRIED.append(steal)
+    STEAL.append(steal)
     if "Non-2xx or 3xx responses" in output:
         raise SystemExit(f"{path} answered errors under load:\n{output}")
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
@@ -308,8 +321,9 @@ def main():
     # A virtual machine's neighbours take CPU time from it: figures from runs that lost
     # much of it say more about them than about Yumroad.
     print(
-        f"CPU stolen by the hypervisor: {max(STEAL):.0%} of a run at most, "
-        f"{statistics.median(STEAL):.0%} median."
+        f"CPU stolen by the hypervisor: {max(STEAL):.0%} of a kept run at most, "
+        f"{statistics.median(STEAL):.0%} median; {len(RETRIED)} runs made again for "
+        f"losing more than {STEAL_LIMIT:.0%}."
     )
     print()
     print("| page | products | edits/s asked | edits/s made | req/s | p99 ms | share of quiet |")
