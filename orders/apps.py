@@ -6,4 +6,4 @@ class OrdersConfig(AppConfig):
     name = "orders"
 
     def ready(self):
-        from orders import signals  # noqa: F401
+        from orders import receivers  # noqa: F401

@@ -1,15 +1,16 @@
 import enum
 import re
 import secrets
+from decimal import Decimal
 
 from django.conf import settings
 from django.core import signing
 from django.db import models
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.urls import reverse
 
 from yumroad_site.links import signed_link_load
-from yumroad_site.money import format_money
+from yumroad_site.money import format_money, round_half_up
 from yumroad_site.validators import NAME_MAX_LENGTH, normalize_email
 
 DOWNLOAD_SALT = "orders.download"
@@ -101,6 +102,32 @@ def with_sales(products):
     )
 
 
+def fee_of(amount_cents):
+    """The platform's fee of a paid order of `amount_cents`: PLATFORM_FEE_PERCENT of it,
+    rounded half up to the cent, plus PLATFORM_FEE_CENTS, never more than the amount. A
+    free order has none."""
+    if amount_cents <= 0:
+        return 0
+    fee = round_half_up(amount_cents * settings.PLATFORM_FEE_PERCENT / 100)
+    return min(fee + settings.PLATFORM_FEE_CENTS, amount_cents)
+
+
+def refunded_net_of(*, net_cents, refunded_cents, amount_cents):
+    """The share of a seller's net lost to refunds totalling `refunded_cents` of an
+    order of `amount_cents`: net x refunded / amount, rounded half up. Cumulative: each
+    refund books the difference from the previous total's share."""
+    if amount_cents <= 0:
+        return 0
+    return round_half_up(Decimal(net_cents) * refunded_cents / amount_cents)
+
+
+class DisputeStatus(models.TextChoices):
+    NONE = "", "None"
+    OPEN = "open", "Under review"  # the buyer's bank took the money back for now
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+
+
 class DownloadRefusal(enum.StrEnum):
     """Why a download link gives no file."""
 
@@ -116,6 +143,7 @@ class Order(models.Model):
     is made, so the record stays true when the product changes or goes away."""
 
     Status = OrderStatus
+    Dispute = DisputeStatus
 
     product = models.ForeignKey(
         "products.Product", on_delete=models.SET_NULL, null=True, related_name="orders"
@@ -151,6 +179,20 @@ class Order(models.Model):
         blank=True,
         help_text="For a guest's checkout: a random key kept in their session.",
     )
+    # Fixed when the order is paid (fee_of): a later change of the fee changes no past order.
+    fee_cents = models.PositiveIntegerField("platform fee in cents", default=0)
+    net_cents = models.PositiveIntegerField("seller's net in cents", default=0)
+    refunded_cents = models.PositiveIntegerField(
+        "refunded in cents", default=0, help_text="Refunds so far, in total."
+    )
+    refunded_net_cents = models.PositiveIntegerField(
+        "seller's net refunded, in cents",
+        default=0,
+        help_text="The share of the net that the refunds took back (refunded_net_of).",
+    )
+    dispute_status = models.CharField(
+        max_length=4, choices=DisputeStatus, default=DisputeStatus.NONE, blank=True
+    )
     download_count = models.PositiveIntegerField(default=0)
     receipt_key = models.CharField(
         max_length=32,
@@ -175,6 +217,24 @@ class Order(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=OrderStatus.values), name="order_status_known"
+            ),
+            models.CheckConstraint(
+                # Unpaid orders have neither yet.
+                condition=Q(net_cents=0, fee_cents=0)
+                | (
+                    Q(fee_cents__lte=F("amount_cents"))
+                    & Q(net_cents=F("amount_cents") - F("fee_cents"))
+                ),
+                name="order_net_is_amount_less_fee",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_cents__lte=F("amount_cents"))
+                & Q(refunded_net_cents__lte=F("net_cents")),
+                name="order_refunds_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(dispute_status__in=DisputeStatus.values),
+                name="order_dispute_status_known",
             ),
             models.CheckConstraint(
                 condition=Q(paid_at__isnull=False)

@@ -133,15 +133,25 @@ def checkout_session_retrieve(session_id):
 
 def webhook_event(payload, signature):
     """The event a webhook request carries, as a dict, once its signature is checked
-    (STRIPE_WEBHOOK_SECRET, within the SDK's timestamp tolerance). Raises InvalidWebhook."""
+    (STRIPE_WEBHOOK_SECRET, or STRIPE_CONNECT_WEBHOOK_SECRET when it is set: Connect's
+    endpoint, within the SDK's timestamp tolerance). Raises InvalidWebhook."""
     if not settings.STRIPE_WEBHOOK_SECRET:
         raise InvalidWebhook("STRIPE_WEBHOOK_SECRET is not set.")
+    signing_secrets = [settings.STRIPE_WEBHOOK_SECRET, settings.STRIPE_CONNECT_WEBHOOK_SECRET]
+    refusal = None
+    for secret in filter(None, signing_secrets):
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload, signature, secret, stripe.Webhook.DEFAULT_TOLERANCE
+            )
+            break
+        except (stripe.SignatureVerificationError, ValueError) as error:
+            refusal = error
+    else:
+        raise InvalidWebhook(str(refusal))
     try:
-        stripe.WebhookSignature.verify_header(
-            payload, signature, settings.STRIPE_WEBHOOK_SECRET, stripe.Webhook.DEFAULT_TOLERANCE
-        )
         event = json.loads(payload)
-    except (stripe.SignatureVerificationError, ValueError) as error:
+    except ValueError as error:
         raise InvalidWebhook(str(error)) from error
     if not (
         isinstance(event, dict)

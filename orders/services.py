@@ -19,8 +19,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from orders import payments, tasks
-from orders.models import EarlyRefund, Order, StripeEvent
+from orders import payments, signals, tasks
+from orders.models import EarlyRefund, Order, StripeEvent, fee_of
 from yumroad_site.retirement import member_changed, members_changed
 from yumroad_site.validators import normalize_email
 
@@ -229,27 +229,44 @@ def _resend_interval_start(order_id):
 
 
 def order_mark_paid(*, session_id, payment_intent="", email=""):
-    """pending → paid for the order of checkout session `session_id`, then fulfilment;
-    or pending → refunded, with no fulfilment, when the full refund of `payment_intent`
+    """pending → paid for the order of checkout session `session_id`, with the
+    platform's fee and the seller's net fixed now (fee_of), then fulfilment; or
+    pending → refunded, with no fulfilment, when the full refund of `payment_intent`
     came first (an EarlyRefund). Returns whether it moved. Raises UnknownCheckout."""
-    order_id = _order_id_of_session(session_id)
+    found = _order_of_session(session_id, "pk", "amount_cents")
+    order_id, amount = found["pk"], found["amount_cents"]
     now = timezone.now()
-    changes = {"status": Status.PAID, "paid_at": now, "updated_at": now}
+    fee = fee_of(amount)
+    changes = {
+        "status": Status.PAID,
+        "paid_at": now,
+        "updated_at": now,
+        "fee_cents": fee,
+        "net_cents": amount - fee,
+    }
     if payment_intent:
         changes["payment_intent_id"] = payment_intent
     if email:
         changes["email"] = normalize_email(email)[: Order._meta.get_field("email").max_length]
     order = Order.objects.filter(pk=order_id)
-    if not order.filter(status=Status.PENDING).update(**changes):
-        return False
-    if email:
-        _guest_order_attach(order, email)
-    _buyers_changed(order)
-    if payment_intent and _early_refund_take(payment_intent):
-        order.update(status=Status.REFUNDED, updated_at=now)
-        logger.info("Order %s was refunded before its payment arrived", order_id)
-    else:
-        _fulfil_on_commit(order_id)
+    with transaction.atomic():
+        if not order.filter(status=Status.PENDING).update(**changes):
+            return False
+        if email:
+            _guest_order_attach(order, email)
+        _buyers_changed(order)
+        signals.order_paid.send(Order, order=order.get())
+        if payment_intent and _early_refund_take(payment_intent):
+            order.update(
+                status=Status.REFUNDED,
+                refunded_cents=amount,
+                refunded_net_cents=amount - fee,
+                updated_at=now,
+            )
+            signals.order_refunded.send(Order, order=order.get(), refunded_net_before=0)
+            logger.info("Order %s was refunded before its payment arrived", order_id)
+        else:
+            _fulfil_on_commit(order_id)
     return True
 
 
@@ -464,6 +481,15 @@ EVENT_HANDLERS = {
     "checkout.session.expired": partial(_session_ended, status=Status.EXPIRED),
     "charge.refunded": _charge_refunded,
 }
+
+
+def stripe_event_handler_add(event_type, handler):
+    """Have `handler(data_object)` apply Stripe's events of `event_type`, for an app
+    above orders (payouts: account.updated), called from its AppConfig.ready. It runs as
+    the handlers here do: once per event, in the event's transaction, and raises
+    RefusedEvent for an event it refuses."""
+    if EVENT_HANDLERS.setdefault(event_type, handler) is not handler:
+        raise ValueError(f"Stripe's {event_type} events have a handler already.")
 
 
 def stripe_event_handle(*, event):

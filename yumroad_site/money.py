@@ -1,4 +1,4 @@
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
@@ -11,7 +11,14 @@ def cents_to_decimal(cents):
 
 
 def format_money(cents, currency=None):
-    """An amount in cents as people read it: "$5.00" in dollars, "5.00 EUR" otherwise."""
+    """An amount in cents as people read it: "$5.00" in dollars, "5.00 EUR" otherwise;
+    below zero "-$4.00"."""
     currency = (currency or settings.CURRENCY).lower()
-    amount = f"{cents_to_decimal(cents):,}"
-    return f"${amount}" if currency == "usd" else f"{amount} {currency.upper()}"
+    sign = "-" if cents < 0 else ""
+    amount = f"{cents_to_decimal(abs(cents)):,}"
+    return f"{sign}${amount}" if currency == "usd" else f"{sign}{amount} {currency.upper()}"
+
+
+def round_half_up(amount):
+    """A Decimal number of cents as whole cents, halves rounded up: 12.5 is 13."""
+    return int(Decimal(amount).quantize(Decimal(1), rounding=ROUND_HALF_UP))

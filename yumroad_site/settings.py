@@ -11,6 +11,7 @@ import os
 import re
 import unicodedata
 from datetime import timedelta
+from decimal import Decimal
 from email.utils import parseaddr
 from pathlib import Path
 
@@ -472,6 +473,28 @@ if 2 * STRIPE_TIMEOUT_SECONDS >= GUNICORN_TIMEOUT:
 # Requests of one process that may wait on Stripe at once; Buy beyond it answers 503 at
 # once, so the other threads (GUNICORN_THREADS) keep serving pages.
 STRIPE_MAX_CONCURRENT = env_int("STRIPE_MAX_CONCURRENT", 4, minimum=1)
+# Connected accounts' events (account.updated) may come from a second webhook endpoint
+# with its own signing secret; /webhooks/stripe/ accepts a signature made with either.
+STRIPE_CONNECT_WEBHOOK_SECRET = os.environ.get("STRIPE_CONNECT_WEBHOOK_SECRET", "")
+
+
+def env_percent(name, default):
+    """A percentage from 0 to 100 from the environment, decimals allowed (2.9)."""
+    value = os.environ.get(name, default).strip()
+    if not re.fullmatch(r"[0-9]{1,3}(?:\.[0-9]{1,4})?", value) or Decimal(value) > 100:
+        raise ImproperlyConfigured(f"{name} must be a percentage from 0 to 100, not {value!r}.")
+    return Decimal(value)
+
+
+# The platform's fee of each paid order: this percent of the amount (rounded half up to
+# the cent) plus these cents, never more than the amount. Each order keeps the fee it
+# was paid with (orders.models.fee_of).
+PLATFORM_FEE_PERCENT = env_percent("PLATFORM_FEE_PERCENT", "10")
+PLATFORM_FEE_CENTS = env_int("PLATFORM_FEE_CENTS", 50, minimum=0)
+# Days a sale's net is pending before it may be paid out.
+PAYOUT_HOLD_DAYS = env_int("PAYOUT_HOLD_DAYS", 7, minimum=0)
+# The smallest available balance that `manage.py pay_out` transfers, in cents.
+PAYOUT_MINIMUM_CENTS = env_int("PAYOUT_MINIMUM_CENTS", 1000, minimum=1)
 CURRENCY = os.environ.get("CURRENCY", "usd").strip().lower()
 if not re.fullmatch(r"[a-z]{3}", CURRENCY):
     raise ImproperlyConfigured("CURRENCY must be a three-letter ISO code, like usd.")
