@@ -7,7 +7,6 @@ AMOUNT_MESSAGE = "Enter an amount in dollars above 0, like 5 or 4.99."
 STALE_MESSAGE = (
     "This order's refunds changed since this page was shown. Check the amount and confirm again."
 )
-STALE = dict.fromkeys(["required", "invalid", "min_value", "max_value"], STALE_MESSAGE)
 
 
 class BuyerEmailForm(forms.Form):
@@ -39,9 +38,8 @@ class RefundForm(forms.Form):
             "max_decimal_places": "Enter the amount to the cent, like 4.99.",
         },
     )
-    refunded_before = forms.IntegerField(
-        widget=forms.HiddenInput, min_value=0, max_value=2**31, error_messages=STALE
-    )
+    # Read in clean(): whatever it holds, a base that is not the order's is stale.
+    refunded_before = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, order, **kwargs):
         self.order = order
@@ -59,19 +57,20 @@ class RefundForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        before, amount = cleaned.get("refunded_before"), cleaned.get("amount")
-        if before is None or amount is None:
-            return cleaned
-        if before != self.order.refunded_cents:
+        before, amount = cleaned.get("refunded_before", ""), cleaned.get("amount")
+        before = int(before) if before.isdigit() and len(before) < 12 else None
+        cleaned["refunded_before"] = before
+        if before is not None and amount is not None and before != self.order.refunded_cents:
             if before + amount == self.order.refunded_cents:
                 self.made_already = True
                 return cleaned
+        if before != self.order.refunded_cents:
             # Shown again, the form asks from the order's total now.
             self.data = self.data.copy()
             self.data[self.add_prefix("refunded_before")] = self.order.refunded_cents
             raise forms.ValidationError(STALE_MESSAGE, code="stale")
         remaining = self.order.refundable_cents
-        if amount > remaining:
+        if amount is not None and amount > remaining:
             raise forms.ValidationError(
                 {"amount": f"You can refund at most {format_money(remaining)} of this order."}
             )
