@@ -58,12 +58,15 @@ class RefundForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         before, amount = cleaned.get("refunded_before", ""), cleaned.get("amount")
-        before = int(before) if before.isdigit() and len(before) < 12 else None
-        cleaned["refunded_before"] = before
-        if before is not None and amount is not None and before != self.order.refunded_cents:
-            if before + amount == self.order.refunded_cents:
-                self.made_already = True
-                return cleaned
+        shaped = before.isascii() and before.isdigit() and len(before) < 12
+        before = cleaned["refunded_before"] = int(before) if shaped else None
+        if (
+            amount is not None
+            and before is not None
+            and before < self.order.refunded_cents == before + amount
+        ):
+            self.made_already = True  # this confirmation was booked: its second sending
+            return cleaned
         if before != self.order.refunded_cents:
             # Shown again, the form asks from the order's total now.
             self.data = self.data.copy()
