@@ -13,16 +13,18 @@ class OrderAdmin(admin.ModelAdmin):
         "email",
         "display_amount",
         "status",
+        "dispute_status",
         "created_at",
     ]
     list_select_related = ["store"]
-    list_filter = ["status", "store"]
+    list_filter = ["status", "dispute_status", "store"]
     search_fields = ["email", "stripe_session_id"]
     date_hierarchy = "created_at"
     raw_id_fields = ["product", "buyer"]
     autocomplete_fields = ["store"]
     # What the payment was is Stripe's record: staff can't rewrite it here. The status
-    # moves only through orders.services (with paid_at and the emails that go with it).
+    # moves only through orders.services (with paid_at and the emails that go with it), as
+    # do the money fields (what payouts books from) and the dispute.
     readonly_fields = [
         "status",
         "product_name",
@@ -33,6 +35,11 @@ class OrderAdmin(admin.ModelAdmin):
         "checkout_url",
         "expires_at",
         "guest_key",
+        "fee_cents",
+        "net_cents",
+        "refunded_cents",
+        "refunded_net_cents",
+        "dispute_status",
         "download_count",
         "created_at",
         "paid_at",

@@ -24,13 +24,14 @@ def receipt_key_new():
 
 
 class OrderQuerySet(models.QuerySet):
+    def held(self):
+        """Paid orders whose buyer keeps the purchase: not refunded, and no dispute lost
+        (the buyer's bank took the money back)."""
+        return self.filter(status=Order.Status.PAID).exclude(dispute_status=DisputeStatus.LOST)
+
     def library_of(self, user):
         """What `user` bought and may download, newest first."""
-        return (
-            self.filter(buyer=user, status=Order.Status.PAID)
-            .select_related("store")
-            .order_by("-paid_at", "-pk")
-        )
+        return self.held().filter(buyer=user).select_related("store").order_by("-paid_at", "-pk")
 
     def sales_of(self, store):
         """`store`'s sales, refunded ones included, newest first."""
@@ -68,7 +69,7 @@ class OrderQuerySet(models.QuerySet):
         )
 
     def owned_by(self, user, product):
-        return self.filter(buyer=user, product=product, status=Order.Status.PAID)
+        return self.held().filter(buyer=user, product=product)
 
     def checkouts_of(self, product, *, buyer=None, guest_key=""):
         """The pending checkout of `product` by `buyer`, or by the guest whose session
@@ -128,6 +129,11 @@ class DisputeStatus(models.TextChoices):
     LOST = "lost", "Lost"
 
 
+# An order may be refunded with no dispute, or after one it won: Stripe refuses a refund
+# of a payment that is disputed, or that the buyer's bank took back.
+REFUNDABLE_DISPUTES = (DisputeStatus.NONE, DisputeStatus.WON)
+
+
 class DownloadRefusal(enum.StrEnum):
     """Why a download link gives no file."""
 
@@ -135,6 +141,8 @@ class DownloadRefusal(enum.StrEnum):
     EXPIRED = "expired"  # older than DOWNLOAD_LINK_MAX_AGE
     UNPAID = "unpaid"
     REFUNDED = "refunded"
+    UNDER_REVIEW = "under_review"  # a dispute is open: the buyer's bank holds the money
+    CHARGED_BACK = "charged_back"  # the dispute was lost: the bank gave the money back
     REMOVED = "removed"  # the creator removed the product or its file
 
 
@@ -281,6 +289,15 @@ class Order(models.Model):
         return format_money(self.amount_cents, self.currency) if self.amount_cents else "Free"
 
     @property
+    def refundable_cents(self):
+        """What the seller may still refund of this order: the amount not refunded yet,
+        0 unless it is paid, not free and not disputed (Stripe refuses refunds of a
+        disputed payment)."""
+        if self.status != OrderStatus.PAID or self.dispute_status not in REFUNDABLE_DISPUTES:
+            return 0
+        return self.amount_cents - self.refunded_cents
+
+    @property
     def receipt_url(self):
         return reverse("orders:receipt", args=[self.receipt_key])
 
@@ -314,6 +331,10 @@ class Order(models.Model):
         """Why this order's file can't be had, however fresh the link, or None."""
         if self.status == OrderStatus.REFUNDED:
             return DownloadRefusal.REFUNDED
+        if self.dispute_status == DisputeStatus.LOST:
+            return DownloadRefusal.CHARGED_BACK
+        if self.dispute_status == DisputeStatus.OPEN:
+            return DownloadRefusal.UNDER_REVIEW
         if self.status != OrderStatus.PAID:
             return DownloadRefusal.UNPAID
         if self.product is None or not self.product.file:
@@ -347,12 +368,15 @@ class EarlyRefund(models.Model):
 class SentEmail(models.Model):
     """One email of an order, claimed before it is sent and marked sent after: a task
     run twice (the queue delivers at least once) or by two workers at once sends it once.
-    `key` is empty for the order's own receipt and sale notice, and new for each
-    receipt the buyer asks for again."""
+    `key` is empty for the order's own receipt and sale notice, new for each receipt the
+    buyer asks for again, the refunded total for a refund notice and the dispute's
+    outcome for a dispute notice."""
 
     class Kind(models.TextChoices):
         RECEIPT = "receipt", "Receipt"
         SALE_NOTICE = "sale_notice", "Sale notice"
+        REFUND_NOTICE = "refund_notice", "Refund notice"  # key: the refunded total
+        DISPUTE_NOTICE = "dispute_notice", "Dispute notice"  # key: the dispute and its outcome
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="sent_emails")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -34,6 +34,11 @@ class CheckoutBusy(Exception):
     """STRIPE_MAX_CONCURRENT requests of this process wait on Stripe already."""
 
 
+class RefundError(Exception):
+    """Stripe refused the refund, failed or could not be reached: nothing is booked.
+    str() is what the seller reads."""
+
+
 class InvalidWebhook(Exception):
     """A webhook request that Stripe did not sign, or that is not an event."""
 
@@ -129,6 +134,29 @@ def checkout_session_retrieve(session_id):
     except (stripe.StripeError, AttributeError) as error:
         logger.warning("Stripe did not say how checkout session %s went: %r", session_id, error)
         raise CheckoutError(str(error)) from error
+
+
+def refund_create(*, order, amount_cents, idempotency_key):
+    """Refund `amount_cents` of `order`'s payment (its payment intent), once per
+    `idempotency_key`: Stripe answers a second request with that key with the refund
+    the first made. In the local test mode (checkout_mode() TEST) no Stripe is asked.
+
+    Call it within stripe_permit(). Raises RefundError."""
+    if checkout_mode() == TEST:
+        return
+    params = {
+        "payment_intent": order.payment_intent_id,
+        "amount": amount_cents,
+        "metadata": {"order_id": str(order.pk)},
+    }
+    try:
+        _client().v1.refunds.create(params, {"idempotency_key": idempotency_key})
+    except stripe.StripeError as error:
+        logger.error("Stripe refused a refund of order %s: %r", order.pk, error)
+        if isinstance(error, (stripe.APIConnectionError, stripe.APIError)):
+            raise RefundError("Stripe is not answering, so nothing was refunded.") from error
+        message = error.user_message or "Stripe refused the refund"
+        raise RefundError(f"{message.rstrip('.')}. Nothing was refunded.") from error
 
 
 def webhook_event(payload, signature):

@@ -5,6 +5,7 @@ emails follow only a move that did, once it commits. So a Stripe retry, a replay
 event or two deliveries at once end with one paid order and one set of emails.
 """
 
+import hashlib
 import logging
 import math
 import re
@@ -20,7 +21,14 @@ from django.utils import timezone
 
 from accounts.models import User
 from orders import payments, signals, tasks
-from orders.models import EarlyRefund, Order, StripeEvent, fee_of
+from orders.models import (
+    REFUNDABLE_DISPUTES,
+    EarlyRefund,
+    Order,
+    StripeEvent,
+    fee_of,
+    refunded_net_of,
+)
 from yumroad_site.retirement import member_changed, members_changed
 from yumroad_site.validators import normalize_email
 
@@ -337,25 +345,154 @@ def order_mark_ended(*, session_id, status):
     )
 
 
-def order_refund(*, payment_intent):
-    """paid → refunded for the order of `payment_intent`: its download links stop
-    working. Returns whether it moved. A refund that no order holds yet is kept for
-    its payment to meet (order_mark_paid): one row per payment intent, which stays
-    for a payment that is not ours."""
+def order_refund(*, payment_intent, refunded_cents, full):
+    """Book Stripe's refunds of `payment_intent` (charge.refunded): `refunded_cents` in
+    all so far, `full` when that is the whole charge (order_refund_record). Returns
+    whether the order moved. A full refund that no order holds yet is kept for its
+    payment to meet (order_mark_paid): one row per payment intent, which stays for a
+    payment that is not ours."""
     if not payment_intent:
         return False
-    EarlyRefund.objects.bulk_create(
-        [EarlyRefund(payment_intent_id=payment_intent)], ignore_conflicts=True
+    if full:
+        EarlyRefund.objects.bulk_create(
+            [EarlyRefund(payment_intent_id=payment_intent)], ignore_conflicts=True
+        )
+    order = (
+        Order.objects.filter(payment_intent_id=payment_intent).values("pk", "amount_cents").first()
     )
-    orders = Order.objects.filter(payment_intent_id=payment_intent)
-    moved = orders.filter(status=Status.PAID).update(
-        status=Status.REFUNDED, updated_at=timezone.now()
-    )
-    if moved:
-        _buyers_changed(orders)
-    if moved or orders.exists():
+    if order is None:
+        if not full:
+            logger.info("A partial refund of %s is for no paid order; ignored", payment_intent)
+        return False
+    if full:
         EarlyRefund.objects.filter(payment_intent_id=payment_intent).delete()
-    return bool(moved)
+    total = order["amount_cents"] if full else refunded_cents
+    return order_refund_record(order_id=order["pk"], refunded_cents=total)
+
+
+def order_refund_record(*, order_id, refunded_cents):
+    """Book refunds of paid order `order_id` totalling `refunded_cents` (cumulative, as
+    Stripe's amount_refunded): the order keeps the total and the net's refunded share
+    (refunded_net_of), and ends refunded, its download links with it, when the total
+    reaches the amount. Then signals.order_refunded, and once committed the buyer's
+    email. Returns whether it moved: a total no higher than the one booked (a replay,
+    Stripe's event for the seller's own refund) changes nothing. A refund of an order
+    whose dispute is open or lost changes nothing either (Stripe refuses those)."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id, status=Status.PAID).first()
+        if order is None or refunded_cents <= order.refunded_cents:
+            return False
+        if order.dispute_status not in REFUNDABLE_DISPUTES:
+            logger.warning(
+                "A refund of order %s, whose dispute is %s, is not booked",
+                order_id,
+                order.dispute_status,
+            )
+            return False
+        if refunded_cents > order.amount_cents:
+            logger.warning(
+                "Order %s of %s cents has %s refunded, says Stripe: booked as fully refunded",
+                order_id,
+                order.amount_cents,
+                refunded_cents,
+            )
+            refunded_cents = order.amount_cents
+        changes = {
+            "refunded_cents": refunded_cents,
+            "refunded_net_cents": refunded_net_of(
+                net_cents=order.net_cents,
+                refunded_cents=refunded_cents,
+                amount_cents=order.amount_cents,
+            ),
+            "updated_at": timezone.now(),
+        }
+        if refunded_cents == order.amount_cents:
+            changes["status"] = Status.REFUNDED
+        orders = Order.objects.filter(pk=order_id)
+        orders.update(**changes)
+        _buyers_changed(orders)
+        signals.order_refunded.send(
+            Order, order=orders.get(), refunded_net_before=order.refunded_net_cents
+        )
+        transaction.on_commit(
+            partial(tasks.refund_notice_send.enqueue, order_id, key=str(refunded_cents)),
+            robust=True,
+        )
+    return True
+
+
+class RefundChanged(Exception):
+    """The order's refunds changed since the seller's form was shown."""
+
+
+def order_refund_make(*, order, amount_cents, refunded_before):
+    """The seller refunds `amount_cents` of paid `order`, whose refunds totalled
+    `refunded_before` when they chose it: Stripe refunds it, then it is booked
+    (order_refund_record). Returns the refunded total it reaches.
+
+    Stripe's idempotency key is the order and that total: the same confirmation sent
+    twice, or at once, refunds once and books once. Nothing is locked while Stripe
+    answers. Raises payments.CheckoutBusy (before calling Stripe) and
+    payments.RefundError (nothing was booked; sending it again is safe)."""
+    total = refunded_before + amount_cents
+    with payments.stripe_permit():
+        payments.refund_create(
+            order=order,
+            amount_cents=amount_cents,
+            idempotency_key=f"yumroad-refund-{order.pk}-{total}",
+        )
+    order_refund_record(order_id=order.pk, refunded_cents=total)
+    return total
+
+
+def order_dispute_open(*, payment_intent, dispute_id=""):
+    """A buyer disputed the payment `payment_intent` (charge.dispute.created): its
+    downloads pause while the bank decides (dispute_status "open"), signals.order_disputed,
+    and the seller is told. Returns whether it moved; a payment no order holds moves
+    nothing (logged)."""
+    orders = Order.objects.filter(
+        payment_intent_id=payment_intent,
+        status__in=[Status.PAID, Status.REFUNDED],
+        dispute_status__in=[Order.Dispute.NONE, Order.Dispute.WON],
+    )
+    return _dispute_move(orders, Order.Dispute.OPEN, payment_intent, dispute_id)
+
+
+def order_dispute_close(*, payment_intent, won, dispute_id=""):
+    """The bank decided the open dispute of `payment_intent` (charge.dispute.closed):
+    won, the downloads come back; lost, they end (410) as a refund ends them. Then
+    signals.order_dispute_closed and the seller's email. Returns whether it moved."""
+    orders = Order.objects.filter(
+        payment_intent_id=payment_intent, dispute_status=Order.Dispute.OPEN
+    )
+    outcome = Order.Dispute.WON if won else Order.Dispute.LOST
+    return _dispute_move(orders, outcome, payment_intent, dispute_id)
+
+
+def _dispute_move(orders, outcome, payment_intent, dispute_id):
+    """Move the order of `orders` (a conditional queryset) to dispute `outcome`."""
+    with transaction.atomic():
+        order_id = orders.values_list("pk", flat=True).first()
+        moving = orders.filter(pk=order_id)
+        if order_id is None or not moving.update(dispute_status=outcome, updated_at=timezone.now()):
+            logger.info(
+                "Stripe's dispute %s (%s) of %s moves no order: unknown, or moved already",
+                dispute_id,
+                outcome,
+                payment_intent,
+            )
+            return False
+        order = Order.objects.get(pk=order_id)
+        _buyers_changed(Order.objects.filter(pk=order_id))
+        if outcome == Order.Dispute.OPEN:
+            signals.order_disputed.send(Order, order=order)
+        else:
+            signals.order_dispute_closed.send(Order, order=order, won=outcome == Order.Dispute.WON)
+        key = f"{outcome}-{hashlib.sha256(dispute_id.encode()).hexdigest()[:24]}"
+        transaction.on_commit(
+            partial(tasks.dispute_notice_send.enqueue, order_id, key=key), robust=True
+        )
+    return True
 
 
 def _order_id_of_session(session_id):
@@ -468,10 +605,53 @@ def _session_ended(session, *, status):
 
 def _charge_refunded(charge):
     payment_intent = _payment_intent(charge)
-    # Only a full refund ends the purchase; a partial one leaves the download.
-    if _field(charge, "refunded", bool) is not True:
+    full = _field(charge, "refunded", bool) is True
+    refunded_cents = _cents(charge, "amount_refunded")
+    if not (full or refunded_cents):
         return False
-    return order_refund(payment_intent=payment_intent)
+    return order_refund(payment_intent=payment_intent, refunded_cents=refunded_cents, full=full)
+
+
+def _cents(data, field):
+    cents = _field(data, field, int) or 0
+    if cents < 0:
+        raise MalformedEvent(field, "an amount of cents")
+    return cents
+
+
+def _dispute(dispute):
+    """A Dispute object's payment intent and id."""
+    dispute_id = _field(dispute, "id", str) or ""
+    if dispute_id and not STRIPE_ID.fullmatch(dispute_id):
+        raise MalformedEvent("id", "a Stripe id")
+    payment_intent = _payment_intent(dispute)
+    if not payment_intent:
+        logger.warning("Dispute %s names no payment intent; ignored", dispute_id)
+    return payment_intent, dispute_id
+
+
+def _dispute_created(dispute):
+    payment_intent, dispute_id = _dispute(dispute)
+    if not payment_intent:
+        return False
+    return order_dispute_open(payment_intent=payment_intent, dispute_id=dispute_id)
+
+
+# A closed dispute's status: whether the seller keeps the money. A warning (an inquiry)
+# closes without the money ever leaving.
+DISPUTE_WON = {"won": True, "warning_closed": True, "lost": False}
+
+
+def _dispute_closed(dispute):
+    payment_intent, dispute_id = _dispute(dispute)
+    status = _field(dispute, "status", str)
+    if status not in DISPUTE_WON:
+        raise MalformedEvent("status", "won, warning_closed or lost")
+    if not payment_intent:
+        return False
+    return order_dispute_close(
+        payment_intent=payment_intent, won=DISPUTE_WON[status], dispute_id=dispute_id
+    )
 
 
 EVENT_HANDLERS = {
@@ -480,6 +660,8 @@ EVENT_HANDLERS = {
     "checkout.session.async_payment_failed": partial(_session_ended, status=Status.FAILED),
     "checkout.session.expired": partial(_session_ended, status=Status.EXPIRED),
     "charge.refunded": _charge_refunded,
+    "charge.dispute.created": _dispute_created,
+    "charge.dispute.closed": _dispute_closed,
 }
 
 

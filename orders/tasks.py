@@ -10,6 +10,7 @@ from django_tasks import task
 
 from orders.models import Order, SentEmail
 from yumroad_site.emails import email_send
+from yumroad_site.money import format_money
 from yumroad_site.tasks import reconnected_on_failure, retried_on_failure
 
 logger = logging.getLogger(__name__)
@@ -136,4 +137,71 @@ def sale_notice_send(order_id, attempt=1):
                 to=[order.store.owner.email],
                 context=_context(order),
                 reply_to=[order.email] if order.email and not _claimed_free(order) else None,
+            )
+
+
+@task()
+def refund_notice_send(order_id, attempt=1, key=""):
+    """The buyer's notice of a refund: `key` is the refunded total it announces (each
+    total is announced once), and whether the purchase ended with it."""
+    order = Order.objects.select_related("store").filter(pk=order_id).first()
+    if order is None or not order.email:
+        return
+    refunded_cents = int(key)
+    context = {
+        "order": order,
+        "store_name": order.store.name if order.store else settings.SITE_NAME,
+        "refunded": format_money(refunded_cents, order.currency),
+        "full": refunded_cents >= order.amount_cents,
+        "receipt_url": settings.SITE_URL + order.receipt_url,
+    }
+    with (
+        retried_on_failure(refund_notice_send, order_id, attempt=attempt, key=key),
+        _sent_once(
+            refund_notice_send, order, SentEmail.Kind.REFUND_NOTICE, attempt=attempt, key=key
+        ) as sending,
+    ):
+        if sending:
+            email_send(
+                template="refund_notice",
+                subject=f"Your refund for {order.product_name}",
+                to=[order.email],
+                context=context,
+            )
+
+
+# The seller's dispute notice of each outcome: its subject.
+DISPUTE_SUBJECTS = {
+    Order.Dispute.OPEN: "A buyer disputed {product}",
+    Order.Dispute.WON: "You won the dispute over {product}",
+    Order.Dispute.LOST: "You lost the dispute over {product}",
+}
+
+
+@task()
+def dispute_notice_send(order_id, attempt=1, key=""):
+    """The seller's notice of a dispute opened, won or lost: `key` is the outcome, then
+    the dispute (each is announced once)."""
+    order = Order.objects.select_related("store__owner").filter(pk=order_id).first()
+    if order is None or order.store is None:
+        return
+    outcome = Order.Dispute(key.partition("-")[0])
+    context = {
+        "order": order,
+        "outcome": outcome,
+        "net": format_money(order.net_cents - order.refunded_net_cents, order.currency),
+        "sales_url": settings.SITE_URL + reverse("orders:sales"),
+    }
+    with (
+        retried_on_failure(dispute_notice_send, order_id, attempt=attempt, key=key),
+        _sent_once(
+            dispute_notice_send, order, SentEmail.Kind.DISPUTE_NOTICE, attempt=attempt, key=key
+        ) as sending,
+    ):
+        if sending:
+            email_send(
+                template="dispute_notice",
+                subject=DISPUTE_SUBJECTS[outcome].format(product=order.product_name),
+                to=[order.store.owner.email],
+                context=context,
             )

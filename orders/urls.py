@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders.views import checkout, downloads, pages, receipt, webhook
+from orders.views import checkout, downloads, pages, receipt, refunds, webhook
 
 app_name = "orders"
 
@@ -19,4 +19,5 @@ urlpatterns = [
     path("library/", pages.LibraryView.as_view(), name="library"),
     path("sales/", pages.SalesView.as_view(), name="sales"),
     path("sales/export.csv", pages.SalesExportView.as_view(), name="sales_export"),
+    path("sales/<int:pk>/refund/", refunds.RefundView.as_view(), name="refund"),
 ]

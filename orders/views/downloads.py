@@ -19,6 +19,16 @@ logger = logging.getLogger(__name__)
 REFUSALS = {
     DownloadRefusal.FORGED: ("This download link is not valid", "Check the link.", 403),
     DownloadRefusal.REFUNDED: ("This purchase was refunded", "Its file is not available.", 410),
+    DownloadRefusal.UNDER_REVIEW: (
+        "This purchase is under review",
+        "The payment is disputed. Its file is available again if the dispute is resolved.",
+        403,
+    ),
+    DownloadRefusal.CHARGED_BACK: (
+        "This payment was returned",
+        "The buyer's bank returned the payment. Its file is not available.",
+        410,
+    ),
     DownloadRefusal.UNPAID: ("This order is not paid", "Its file is not available.", 403),
     DownloadRefusal.REMOVED: ("This file is no longer available", "Its creator removed it.", 410),
     DownloadRefusal.EXPIRED: (

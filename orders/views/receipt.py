@@ -6,6 +6,7 @@ from django.views.decorators.cache import never_cache
 
 from orders import services
 from orders.models import RECEIPT_KEY, Order
+from orders.views.downloads import REFUSALS
 
 # How often a receipt whose payment is processing loads itself again, in seconds.
 REFRESH_SECONDS = 5
@@ -33,9 +34,11 @@ class ReceiptView(View):
             # Paid by it, or by the webhook meanwhile: what moves with the status.
             order.refresh_from_db(fields=["status", "paid_at", "email"])
         paid = order.status == Order.Status.PAID
+        refusal = order.download_refusal()
         context = {
             "order": order,
-            "download_url": order.download_url if order.download_refusal() is None else None,
+            "download_url": order.download_url if refusal is None else None,
+            "refusal": REFUSALS[refusal] if refusal else None,
             "bought_before": Order.objects.paid_before(order).first() if paid else None,
             "refresh_seconds": REFRESH_SECONDS if order.status == Order.Status.PENDING else None,
         }

@@ -115,6 +115,11 @@ class TestTheOrderPage:
         "currency",
         "stripe_session_id",
         "payment_intent_id",
+        "fee_cents",
+        "net_cents",
+        "refunded_cents",
+        "refunded_net_cents",
+        "dispute_status",
         "download_count",
     ]
 
@@ -148,6 +153,11 @@ class TestTheOrderPage:
                 "currency": "eur",
                 "stripe_session_id": "cs_test_forged",
                 "payment_intent_id": "pi_forged",
+                "fee_cents": "0",
+                "net_cents": "1",
+                "refunded_cents": "1",
+                "refunded_net_cents": "1",
+                "dispute_status": "lost",
                 "download_count": "99",
             },
         )
@@ -159,6 +169,9 @@ class TestTheOrderPage:
         assert saved.stripe_session_id == "cs_test_ann"
         assert saved.payment_intent_id == order.payment_intent_id
         assert saved.download_count == 0
+        assert (saved.fee_cents, saved.net_cents) == (order.fee_cents, order.net_cents)
+        assert (saved.refunded_cents, saved.refunded_net_cents) == (0, 0)
+        assert saved.dispute_status == Order.Dispute.NONE
 
     def test_the_status_cannot_be_changed_here(self, admin_client, orders):
         # Marking an order paid here would skip paid_at, the receipt and the notice.

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 import re
+import threading
 import time
 from functools import partial
 from html import escape
@@ -29,6 +30,10 @@ class FakeStripe:
         self.session_count = 0
         # What each session was created with, when the server shows pay pages.
         self.sessions = {}
+        # The refunds made, and each by its Idempotency-Key.
+        self.refunds = []
+        self.refunds_by_key = {}
+        self._refunds_lock = threading.Lock()
 
     def answer_sessions(self, status=200, body=None):
         def handle(request):
@@ -62,6 +67,43 @@ class FakeStripe:
             return Response(json.dumps(session), content_type="application/json")
 
         self.server.expect_request(SESSION_PATH, method="GET").respond_with_handler(handle)
+
+    def answer_refunds(self, *, status=200, body=None, delay=0):
+        """Stripe's refunds (POST /v1/refunds): a refund of `amount` of `payment_intent`,
+        made once per Idempotency-Key as Stripe does (the same key answers the refund it
+        made); or an error (`status`, `body`), or an answer `delay` seconds late."""
+
+        def handle(request):
+            self.requests.append(request)
+            time.sleep(delay)
+            if status != 200:
+                return error(body, status)
+            params = dict(parse_qsl(request.get_data(as_text=True)))
+            key = request.headers.get("Idempotency-Key")
+            with self._refunds_lock:
+                refund = self.refunds_by_key.get(key)
+                if refund is None:
+                    refund = {
+                        "id": f"re_test_fake_{len(self.refunds) + 1}",
+                        "object": "refund",
+                        "amount": int(params["amount"]),
+                        "currency": "usd",
+                        "payment_intent": params["payment_intent"],
+                        "charge": f"ch_of_{params['payment_intent']}",
+                        "metadata": {"order_id": params.get("metadata[order_id]")},
+                        "status": "succeeded",
+                        "created": int(time.time()),
+                    }
+                    self.refunds.append(refund)
+                    self.refunds_by_key[key] = refund
+            return Response(json.dumps(refund), content_type="application/json")
+
+        self.server.expect_request("/v1/refunds", method="POST").respond_with_handler(handle)
+
+    @property
+    def refund_requests(self):
+        """The refund requests asked of this server, in order."""
+        return [request for request in self.requests if request.path == "/v1/refunds"]
 
     @property
     def retrievals(self):
@@ -143,6 +185,15 @@ class FakeStripe:
         """The form fields of the last request, as Stripe's SDK encodes them."""
         return dict(parse_qsl(self.requests[-1].get_data(as_text=True)))
 
+
+CARD_ERROR = {
+    "error": {
+        "type": "invalid_request_error",
+        "code": "charge_already_refunded",
+        "message": "Charge ch_1 has already been refunded.",
+    }
+}
+SERVER_ERROR = {"error": {"type": "api_error", "message": "Something went wrong."}}
 
 EXPIRY_ERROR = {
     "error": {
@@ -236,5 +287,32 @@ def refunded_charge(payment_intent, **fields):
         "currency": "usd",
         "payment_intent": payment_intent,
         "refunded": True,
+        **fields,
+    }
+
+
+def charge_refunded(payment_intent, *, amount=1900, amount_refunded, **fields):
+    """A charge.refunded event's charge: `amount_refunded` of `amount` refunded so far,
+    `refunded` when that is all of it."""
+    return refunded_charge(
+        payment_intent,
+        amount=amount,
+        amount_refunded=amount_refunded,
+        refunded=amount_refunded == amount,
+        **fields,
+    )
+
+
+def dispute(payment_intent, *, status="needs_response", amount=1900, **fields):
+    """A Dispute object, as charge.dispute.created and charge.dispute.closed carry it."""
+    return {
+        "id": "dp_test_1",
+        "object": "dispute",
+        "amount": amount,
+        "currency": "usd",
+        "charge": f"ch_of_{payment_intent}",
+        "payment_intent": payment_intent,
+        "reason": "fraudulent",
+        "status": status,
         **fields,
     }

@@ -368,7 +368,7 @@ class TestRefundBeforePayment:
         assert not EarlyRefund.objects.exists()
         assert StripeEvent.objects.count() == 2
 
-    def test_the_payment_then_a_refund_ends_refunded_after_the_emails(
+    def test_the_payment_then_a_refund_ends_refunded_after_the_emails_and_tells_the_buyer(
         self, client, stripe_server, order, django_capture_on_commit_callbacks
     ):
         with django_capture_on_commit_callbacks(execute=True):
@@ -381,6 +381,7 @@ class TestRefundBeforePayment:
         assert [email.subject for email in mail.outbox] == [
             f"Your purchase of Lo-fi Drum Kit from {order.store.name}",
             "You sold Lo-fi Drum Kit",
+            "Your refund for Lo-fi Drum Kit",
         ]
         assert_link_refused_as_refunded(client, order)
         assert not EarlyRefund.objects.exists()

@@ -244,7 +244,7 @@ class TestMembersPageCache:
 
         order_mark_paid(session_id=order.stripe_session_id)
         owned = member.get(url).content.decode()
-        order_refund(payment_intent=order.payment_intent_id)
+        order_refund(payment_intent=order.payment_intent_id, refunded_cents=1500, full=True)
         refunded = member.get(url).content.decode()
 
         assert "You own this." in owned
