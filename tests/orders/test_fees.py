@@ -149,7 +149,7 @@ def test_a_fee_from_the_environment_is_used(percent, cents, expected):
         ("PLATFORM_FEE_CENTS", "-5", "PLATFORM_FEE_CENTS must be a whole number"),
         ("PLATFORM_FEE_CENTS", "0.5", "PLATFORM_FEE_CENTS must be a whole number"),
         ("PLATFORM_FEE_CENTS", "fifty", "PLATFORM_FEE_CENTS must be a whole number"),
-        ("PLATFORM_FEE_CENTS", "٥٠", "PLATFORM_FEE_CENTS must be a whole number"),
+        ("PLATFORM_FEE_CENTS", "\u0665\u0660", "PLATFORM_FEE_CENTS must be a whole number"),
     ],
 )
 def test_a_bad_fee_stops_the_start_with_a_clear_message(name, value, message):
