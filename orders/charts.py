@@ -9,7 +9,7 @@ from django.utils.dateformat import format as date_format
 from yumroad_site.money import format_money
 
 # Room for the money axis on the left and the days under the bars.
-LEFT, TOP, BOTTOM, RIGHT = 60, 10, 24, 8
+LEFT, TOP, BOTTOM, RIGHT = 72, 10, 26, 24
 SLOT = 14  # a day's width: its bar and the gap after it
 BAR = 10
 PLOT_HEIGHT = 160
@@ -75,7 +75,7 @@ class Chart:
     @property
     def day_y(self):
         """Where the days' names stand, under the bars."""
-        return self.baseline + 16
+        return self.baseline + 19
 
     @property
     def total_cents(self):

@@ -211,6 +211,6 @@ class TestTheDashboard:
         assert " style=" not in body
         assert "<style" not in body
         assert "<script" not in svg
-        assert 'viewBox="0 0 488 194"' in svg
+        assert 'viewBox="0 0 516 196"' in svg
         # Its size comes from the site's CSS: no width or height of its own.
         assert not re.search(r"<svg[^>]* (width|height)=", svg)
