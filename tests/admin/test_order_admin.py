@@ -23,12 +23,13 @@ def orders(db):
     knits = StoreFactory(name="Knit Shop")
     return {
         "paid": OrderFactory(
-            product=SellableProductFactory(store=bread),
+            product=SellableProductFactory(store=bread, price_cents=100),
             email="ann@example.com",
             stripe_session_id="cs_test_ann",
         ),
+        # Newer, and costing more: a list sorted by amount differs from newest first.
         "refunded": OrderFactory(
-            product=SellableProductFactory(store=bread),
+            product=SellableProductFactory(store=bread, price_cents=900),
             email="bob@example.com",
             status=Order.Status.REFUNDED,
         ),
@@ -54,9 +55,6 @@ class TestTheOrderList:
         assert "Bread Shop" in body
 
     def test_shows_the_amount_under_its_header_and_sorts_by_it(self, admin_client, orders):
-        # The newer order costs more, so that the default order (newest first) cannot pass.
-        orders["paid"].amount_cents, orders["refunded"].amount_cents = 100, 900
-        Order.objects.bulk_update([orders["paid"], orders["refunded"]], ["amount_cents"])
         orders["pending"].delete()
 
         # "display_amount" is the fifth column of list_display.
@@ -116,6 +114,11 @@ class TestTheOrderPage:
         "stripe_session_id",
         "payment_intent_id",
         "download_count",
+        "fee_cents",
+        "net_cents",
+        "refunded_cents",
+        "refunded_net_cents",
+        "dispute_status",
     ]
 
     def test_shows_amounts_and_stripe_ids_but_not_as_inputs(self, admin_client, orders):
@@ -149,6 +152,11 @@ class TestTheOrderPage:
                 "stripe_session_id": "cs_test_forged",
                 "payment_intent_id": "pi_forged",
                 "download_count": "99",
+                "fee_cents": "0",
+                "net_cents": "99999",
+                "refunded_cents": "1",
+                "refunded_net_cents": "1",
+                "dispute_status": "lost",
             },
         )
 
@@ -159,6 +167,8 @@ class TestTheOrderPage:
         assert saved.stripe_session_id == "cs_test_ann"
         assert saved.payment_intent_id == order.payment_intent_id
         assert saved.download_count == 0
+        assert (saved.fee_cents, saved.net_cents) == (order.fee_cents, order.net_cents)
+        assert (saved.refunded_cents, saved.refunded_net_cents, saved.dispute_status) == (0, 0, "")
 
     def test_the_status_cannot_be_changed_here(self, admin_client, orders):
         # Marking an order paid here would skip paid_at, the receipt and the notice.
