@@ -23,23 +23,24 @@ class OrderAdmin(admin.ModelAdmin):
     raw_id_fields = ["product", "buyer"]
     autocomplete_fields = ["store"]
     # What the payment was is Stripe's record: staff can't rewrite it here. The status
-    # moves only through orders.services (with paid_at and the emails that go with it), as
-    # do the money fields (what payouts books from) and the dispute.
+    # moves only through orders.services (with paid_at and the emails that go with it);
+    # so do the fee and net fixed at payment, the refunds and the dispute, which the
+    # payouts ledger follows.
     readonly_fields = [
         "status",
         "product_name",
         "amount_cents",
         "currency",
-        "stripe_session_id",
-        "payment_intent_id",
-        "checkout_url",
-        "expires_at",
-        "guest_key",
         "fee_cents",
         "net_cents",
         "refunded_cents",
         "refunded_net_cents",
         "dispute_status",
+        "stripe_session_id",
+        "payment_intent_id",
+        "checkout_url",
+        "expires_at",
+        "guest_key",
         "download_count",
         "created_at",
         "paid_at",

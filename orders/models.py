@@ -1,12 +1,14 @@
 import enum
 import re
 import secrets
+from datetime import UTC, datetime, time
 from decimal import Decimal
 
 from django.conf import settings
 from django.core import signing
 from django.db import models
 from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncDate
 from django.urls import reverse
 
 from yumroad_site.links import signed_link_load
@@ -39,16 +41,45 @@ class OrderQuerySet(models.QuerySet):
             store=store, status__in=[Order.Status.PAID, Order.Status.REFUNDED]
         ).order_by("-paid_at", "-pk")
 
+    def paid_within(self, *, first=None, last=None):
+        """Orders paid from the day `first` to the day `last`, both included, in UTC
+        days; either may be None for no bound."""
+        orders = self
+        if first is not None:
+            orders = orders.filter(paid_at__gte=datetime.combine(first, time.min, tzinfo=UTC))
+        if last is not None:
+            orders = orders.filter(paid_at__lte=datetime.combine(last, time.max, tzinfo=UTC))
+        return orders
+
     def totals(self):
-        """Paid orders and their revenue, and refunds apart, in one query."""
+        """Sales counted and summed in one query. A refund takes back its share of the
+        fee and of the net (refunded_net_of), so after refunds revenue is fees + net.
+        Refunds count every order that had one, partial or full."""
         paid = Q(status=Order.Status.PAID)
-        refunded = Q(status=Order.Status.REFUNDED)
+        sold = Q(status__in=[Order.Status.PAID, Order.Status.REFUNDED])
         return self.aggregate(
             paid_count=Count("pk", filter=paid),
-            revenue_cents=Sum("amount_cents", filter=paid, default=0),
-            refunded_count=Count("pk", filter=refunded),
-            refunded_cents=Sum("amount_cents", filter=refunded, default=0),
+            revenue_cents=Sum(F("amount_cents") - F("refunded_cents"), filter=sold, default=0),
+            fee_cents=Sum(
+                F("fee_cents") - (F("refunded_cents") - F("refunded_net_cents")),
+                filter=sold,
+                default=0,
+            ),
+            net_cents=Sum(F("net_cents") - F("refunded_net_cents"), filter=sold, default=0),
+            refunded_count=Count("pk", filter=sold & Q(refunded_cents__gt=0)),
+            refunded_cents=Sum("refunded_cents", filter=sold, default=0),
         )
+
+    def net_by_day(self):
+        """The net kept after refunds of these orders, summed by the UTC day they were
+        paid, in one query: {date: cents}, days without orders left out."""
+        days = (
+            self.order_by()
+            .annotate(day=TruncDate("paid_at", tzinfo=UTC))
+            .values("day")
+            .annotate(net=Sum(F("net_cents") - F("refunded_net_cents")))
+        )
+        return {row["day"]: row["net"] for row in days}
 
     def of_email(self, email):
         """Orders placed with `email`: the one spelling stored (normalize_email), matched
@@ -296,6 +327,18 @@ class Order(models.Model):
         if self.status != OrderStatus.PAID or self.dispute_status not in REFUNDABLE_DISPUTES:
             return 0
         return self.amount_cents - self.refunded_cents
+
+    @property
+    def display_fee(self):
+        return format_money(self.fee_cents, self.currency)
+
+    @property
+    def display_net(self):
+        return format_money(self.net_cents, self.currency)
+
+    @property
+    def display_refunded(self):
+        return format_money(self.refunded_cents, self.currency)
 
     @property
     def receipt_url(self):

@@ -3,7 +3,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from accounts.models import User
-from orders.models import Order
+from orders.models import Order, fee_of
 from products.models import Product
 from stores.models import Store
 
@@ -69,3 +69,17 @@ class OrderFactory(factory.django.DjangoModelFactory):
     paid_at = factory.LazyFunction(timezone.now)
     stripe_session_id = factory.Sequence(lambda n: f"cs_test_{n:06d}")
     payment_intent_id = factory.Sequence(lambda n: f"pi_test_{n:06d}")
+    # What order_mark_paid fixes at payment (the fee of the settings now), and what a
+    # refunded order gave back: all of it.
+    fee_cents = factory.LazyAttribute(lambda o: fee_of(o.amount_cents) if _sold(o) else 0)
+    net_cents = factory.LazyAttribute(lambda o: o.amount_cents - o.fee_cents if _sold(o) else 0)
+    refunded_cents = factory.LazyAttribute(
+        lambda o: o.amount_cents if o.status == Order.Status.REFUNDED else 0
+    )
+    refunded_net_cents = factory.LazyAttribute(
+        lambda o: o.net_cents if o.status == Order.Status.REFUNDED else 0
+    )
+
+
+def _sold(order):
+    return order.status in (Order.Status.PAID, Order.Status.REFUNDED)

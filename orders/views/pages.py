@@ -1,21 +1,27 @@
 import csv
+from datetime import timedelta
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.utils import timezone
 from django.views import View
 from django.views.generic import ListView
 
+from orders.charts import revenue_chart
+from orders.forms import SalesFilterForm
 from orders.models import Order, with_sales
 from products.models import Product
 from stores.models import Store
 from stores.views import StoreOwnerRequiredMixin
-from yumroad_site.money import cents_to_decimal, format_money
+from yumroad_site.money import cents_to_decimal
 from yumroad_site.views import PaginatedMixin
 
 # The sales the dashboard shows; the sales page has them all.
 RECENT_SALES = 5
 # The drafts and archived products the dashboard shows (newest first), together.
 UNLISTED_SHOWN = 100
+# The days of the dashboard's revenue chart, today included.
+CHART_DAYS = 30
 
 
 class LibraryView(LoginRequiredMixin, PaginatedMixin, ListView):
@@ -44,9 +50,15 @@ class DashboardView(StoreOwnerRequiredMixin, PaginatedMixin, ListView):
         recent_sales = Order.objects.sales_of(self.store)[:RECENT_SALES]
         unlisted = with_sales(Product.objects.unlisted().for_store(self.store))
         unlisted = list(unlisted[:UNLISTED_SHOWN])
+        today = timezone.now().date()  # now() is in UTC
+        first = today - timedelta(days=CHART_DAYS - 1)
+        net_by_day = (
+            Order.objects.sales_of(self.store).paid_within(first=first, last=today).net_by_day()
+        )
         return super().get_context_data(
             store=self.store,
             recent_sales=recent_sales,
+            chart=revenue_chart(net_by_day, last_day=today, days=CHART_DAYS),
             drafts=[p for p in unlisted if p.status == Product.Status.DRAFT],
             archived=[p for p in unlisted if p.status == Product.Status.ARCHIVED],
             unlisted_cut=len(unlisted) == UNLISTED_SHOWN,
@@ -64,19 +76,32 @@ class StoreOwnerMixin(StoreOwnerRequiredMixin):
 
 
 class SalesView(StoreOwnerMixin, PaginatedMixin, ListView):
+    """The store's sales with their totals, filtered by the days paid and the product;
+    a filter that makes no sense answers 400 and says why."""
+
     paginate_by = 25
     template_name = "orders/sales.html"
 
+    def get(self, request, *args, **kwargs):
+        self.filter_form = SalesFilterForm(request.GET, store=self.store)
+        response = super().get(request, *args, **kwargs)
+        if not self.filter_form.is_valid():
+            response.status_code = 400
+        return response
+
     def get_queryset(self):
-        return Order.objects.sales_of(self.store)
+        if not self.filter_form.is_valid():
+            return Order.objects.none()
+        return self.filter_form.filtered(Order.objects.sales_of(self.store))
 
     def get_context_data(self, **kwargs):
-        totals = Order.objects.filter(store=self.store).totals()
+        valid = self.filter_form.is_valid()
+        totals = self.object_list.totals() if valid else None
         return super().get_context_data(
             store=self.store,
+            filter_form=self.filter_form,
+            filter_query=self.filter_form.query() if valid else "",
             totals=totals,
-            revenue=format_money(totals["revenue_cents"]),
-            refunded=format_money(totals["refunded_cents"]),
             **kwargs,
         )
 
@@ -93,15 +118,34 @@ def _csv_cell(value):
 
 
 class SalesExportView(StoreOwnerMixin, View):
-    """The sales page's rows as CSV, streamed, however many there are."""
+    """The sales page's rows as CSV, streamed, however many there are, with the same
+    filter; money in units with two decimals."""
 
     def get(self, request):
+        form = SalesFilterForm(request.GET, store=self.store)
+        if not form.is_valid():
+            return HttpResponseBadRequest(
+                f"This filter of sales is not valid:\n{form.errors.as_text()}\n",
+                content_type="text/plain; charset=utf-8",
+            )
+        sales = form.filtered(Order.objects.sales_of(self.store))
         writer = csv.writer(_Echo())
-        header = ["date", "order", "product", "buyer email", "amount", "currency", "status"]
+        header = [
+            "date",
+            "order",
+            "product",
+            "buyer email",
+            "amount",
+            "currency",
+            "status",
+            "fee",
+            "net",
+            "refunded",
+        ]
 
         def rows():
             yield writer.writerow(header)
-            for order in Order.objects.sales_of(self.store).iterator(chunk_size=500):
+            for order in sales.iterator(chunk_size=500):
                 yield writer.writerow(
                     [
                         order.paid_at.isoformat(),
@@ -111,6 +155,9 @@ class SalesExportView(StoreOwnerMixin, View):
                         cents_to_decimal(order.amount_cents),
                         order.currency.upper(),
                         order.status,
+                        cents_to_decimal(order.fee_cents),
+                        cents_to_decimal(order.net_cents),
+                        cents_to_decimal(order.refunded_cents),
                     ]
                 )
 

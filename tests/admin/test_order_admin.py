@@ -23,12 +23,13 @@ def orders(db):
     knits = StoreFactory(name="Knit Shop")
     return {
         "paid": OrderFactory(
-            product=SellableProductFactory(store=bread),
+            product=SellableProductFactory(store=bread, price_cents=100),
             email="ann@example.com",
             stripe_session_id="cs_test_ann",
         ),
+        # Newer, and costing more: a list sorted by amount differs from newest first.
         "refunded": OrderFactory(
-            product=SellableProductFactory(store=bread),
+            product=SellableProductFactory(store=bread, price_cents=900),
             email="bob@example.com",
             status=Order.Status.REFUNDED,
         ),
@@ -54,9 +55,6 @@ class TestTheOrderList:
         assert "Bread Shop" in body
 
     def test_shows_the_amount_under_its_header_and_sorts_by_it(self, admin_client, orders):
-        # The newer order costs more, so that the default order (newest first) cannot pass.
-        orders["paid"].amount_cents, orders["refunded"].amount_cents = 100, 900
-        Order.objects.bulk_update([orders["paid"], orders["refunded"]], ["amount_cents"])
         orders["pending"].delete()
 
         # "display_amount" is the fifth column of list_display.

@@ -162,6 +162,9 @@ class TestTheSalesPage:
             "Paid</div></td>\n"
             '              <td class="text-break d-none d-md-table-cell">bob@example.com</td>\n'
             '              <td class="text-end text-nowrap">$12.00</td>\n'
+            '              <td class="text-end text-nowrap d-none d-md-table-cell">$1.70</td>\n'
+            '              <td class="text-end text-nowrap">$10.30</td>\n'
+            '              <td class="text-end text-nowrap d-none d-md-table-cell">$0.00</td>\n'
             '              <td class="d-none d-md-table-cell">Paid</td>'
         )
         assert row in body
@@ -203,7 +206,18 @@ class TestTheSalesExport:
         assert response["Content-Type"] == "text/csv; charset=utf-8"
         assert response["Content-Disposition"] == 'attachment; filename="yumroad-sales.csv"'
         assert rows_of(response) == [
-            ["date", "order", "product", "buyer email", "amount", "currency", "status"]
+            [
+                "date",
+                "order",
+                "product",
+                "buyer email",
+                "amount",
+                "currency",
+                "status",
+                "fee",
+                "net",
+                "refunded",
+            ]
         ]
 
     def test_has_one_row_per_paid_or_refunded_sale_of_the_store(self, owner_client, store):
@@ -227,6 +241,9 @@ class TestTheSalesExport:
                 "12.50",
                 "USD",
                 "paid",
+                "1.75",
+                "10.75",
+                "0.00",
             ],
             [
                 refunded.paid_at.isoformat(),
@@ -236,6 +253,9 @@ class TestTheSalesExport:
                 "12.50",
                 "USD",
                 "refunded",
+                "1.75",
+                "10.75",
+                "12.50",
             ],
         ]
 

@@ -245,7 +245,10 @@ class TestQueryParameters:
         assert_answered(client.get(f"/orders/{quote(key, safe='')}/"), rows)
 
     @bounded
-    @given(params=query("page"), url_name=st.sampled_from(["orders:sales", "orders:library"]))
+    @given(
+        params=query("page", "from", "to", "product"),
+        url_name=st.sampled_from(["orders:sales", "orders:sales_export", "orders:library"]),
+    )
     def test_sales_and_library_answer_any_query(self, creator_client, url_name, params):
         rows = row_counts()
 

@@ -87,32 +87,35 @@ PAGES = {
         4,
         shown=lambda response, size: len(response.context["object_list"]) == min(size, 20),
     ),
-    # The session, the user, their store, the totals, the count of sales, one page of them.
+    # The session, the user, their store, its products for the filter, the totals, the
+    # count of sales, one page of them.
     "sales": ListPage(
         "owner",
         sales_of_the_store,
         get("orders:sales"),
-        6,
+        7,
         shown=lambda response, size: len(response.context["object_list"]) == min(size, 25),
     ),
-    # The session, the user, their store, then the sales as the rows stream.
+    # The session, the user, their store, its products for the filter, then the sales as
+    # the rows stream.
     "sales-export": ListPage(
         "owner",
         sales_of_the_store,
         export,
-        4,
+        5,
         # A header, then one row a sale.
         shown=lambda response, size: len(response.rows) == size + 1,
     ),
     # 1: the session; 2: the user; 3: the store; 4: count its published products; 5: the
     # page of them with their sales counted and summed; 6: the last few sales; 7: its
-    # drafts and archived products, with their sales, for their sections.
-    "dashboard": ListPage("owner", products_and_sales_of_the_store, get("dashboard"), 7),
+    # drafts and archived products, with their sales, for their sections; 8: the net
+    # revenue of the last 30 days summed by day, for the chart.
+    "dashboard": ListPage("owner", products_and_sales_of_the_store, get("dashboard"), 8),
     "dashboard-every-status": ListPage(
         "owner",
         products_of_every_status,
         get("dashboard"),
-        7,
+        8,
         shown=lambda response, size: (
             len(response.context["drafts"]) == len(response.context["archived"]) == size
         ),
