@@ -141,6 +141,8 @@ class SalesExportView(StoreOwnerMixin, View):
             "fee",
             "net",
             "refunded",
+            "discount code",
+            "discount",
         ]
 
         def rows():
@@ -158,6 +160,8 @@ class SalesExportView(StoreOwnerMixin, View):
                         cents_to_decimal(order.fee_cents),
                         cents_to_decimal(order.net_cents),
                         cents_to_decimal(order.refunded_cents),
+                        order.discount_code_name,
+                        cents_to_decimal(order.discount_cents),
                     ]
                 )
 

@@ -217,6 +217,8 @@ class TestTheSalesExport:
                 "fee",
                 "net",
                 "refunded",
+                "discount code",
+                "discount",
             ]
         ]
 
@@ -244,6 +246,8 @@ class TestTheSalesExport:
                 "1.75",
                 "10.75",
                 "0.00",
+                "",
+                "0.00",
             ],
             [
                 refunded.paid_at.isoformat(),
@@ -256,6 +260,8 @@ class TestTheSalesExport:
                 "1.75",
                 "10.75",
                 "12.50",
+                "",
+                "0.00",
             ],
         ]
 

@@ -317,7 +317,7 @@ class TestTotalsAndRows:
 
         rows = rows_of(owner_client.get(EXPORT_URL))
 
-        assert rows[0][-4:] == ["status", "fee", "net", "refunded"]
+        assert rows[0][-6:] == ["status", "fee", "net", "refunded", "discount code", "discount"]
         money = [(row[4], row[7], row[8], row[9]) for row in rows[1:]]
         assert money == [
             ("100000.00", "10000.50", "89999.50", "0.00"),
