@@ -157,7 +157,11 @@ class DiscountCodeForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         percent, cents = cleaned.get("percent_off"), cleaned.get("amount_off")
-        if "percent_off" in cleaned and "amount_off" in cleaned and (percent is None) == (cents is None):
+        if (
+            "percent_off" in cleaned
+            and "amount_off" in cleaned
+            and (percent is None) == (cents is None)
+        ):
             raise forms.ValidationError("Take a percent or an amount off: one of them, not both.")
         self.instance.amount_off_cents = cents
         return cleaned

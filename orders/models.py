@@ -10,8 +10,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Lower, TruncDate
-from django.utils import timezone
 from django.urls import reverse
+from django.utils import timezone
 
 from products.models import MAX_PRICE_CENTS, MIN_PRICE_CENTS
 from yumroad_site.links import signed_link_load
@@ -419,8 +419,6 @@ class Order(models.Model):
         if self.product is None or not self.product.file:
             return DownloadRefusal.REMOVED
         return None
-
-
 
 
 class CodeRefusal(enum.StrEnum):

@@ -197,6 +197,5 @@ class ProductForm(forms.ModelForm):
         return [label for name, label in DROPPABLE if self.files.get(name)]
 
 
-
 class ProductSearchForm(forms.Form):
     q = forms.CharField(label="Search products", required=False, max_length=100)

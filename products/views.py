@@ -84,7 +84,8 @@ class ProductDetailView(DetailView):
             shown.status = Product.Status.PUBLISHED
             kwargs.update(object=shown, product=shown, as_buyer=True)
             return super().get_context_data(
-                status_now=self.object.status, **buy_box_context(shown, AnonymousUser(), code=code),
+                status_now=self.object.status,
+                **buy_box_context(shown, AnonymousUser(), code=code),
                 **kwargs,
             )
         return super().get_context_data(

@@ -81,9 +81,9 @@ class CentsField(forms.DecimalField):
         self.error_messages["max_decimal_places"] = "Enter the amount to the cent, like 4.99."
 
     def to_python(self, value):
-        if isinstance(value, str) and not DOLLARS.fullmatch(value.strip()):
-            if value.strip():
-                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        text = value.strip() if isinstance(value, str) else ""
+        if text and not DOLLARS.fullmatch(text):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
 
     def clean(self, value):

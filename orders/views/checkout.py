@@ -72,7 +72,9 @@ def buy_box_context(product, user, *, claim_form=None, buy_form=None, code=""):
         if refusal is None:
             applied = found
             price = code_price(product, found)
-            context["code_price"] = format_money(price.amount_cents) if price.amount_cents else "Free"
+            context["code_price"] = (
+                format_money(price.amount_cents) if price.amount_cents else "Free"
+            )
         else:
             context["code_refusal"] = str(refusal)
     context.update(

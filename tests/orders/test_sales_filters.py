@@ -305,7 +305,8 @@ class TestTotalsAndRows:
         body = owner_client.get(SALES_URL).content.decode()
 
         cells = re.findall(r"<td[^>]*>([^<]*)</td>", body[body.index("<tbody>") :])
-        assert cells[-5:] == ["$20.00", "$2.50", "$17.50", "$5.00", "Paid"]
+        # Then the discount's, empty: no code.
+        assert cells[-6:] == ["$20.00", "$2.50", "$17.50", "$5.00", "Paid", ""]
         assert order.status == Order.Status.PAID
 
     def test_the_csv_has_fee_net_and_refunded_in_dollars_with_two_decimals(
@@ -331,8 +332,9 @@ class TestTotalsAndRows:
         body = owner_client.get(SALES_URL).content.decode()
 
         cells = re.findall(r"<td[^>]*>([^<]*)</td>", body[body.index("<tbody>") :])
-        # The last cell, the Refund button's, is empty: a free order has nothing to refund.
-        assert cells[-6:] == ["Free", "$0.00", "$0.00", "$0.00", "Paid", ""]
+        # The last cells, the discount's and the Refund button's, are empty: no code, and
+        # a free order has nothing to refund.
+        assert cells[-7:] == ["Free", "$0.00", "$0.00", "$0.00", "Paid", "", ""]
 
 
 @pytest.mark.django_db
