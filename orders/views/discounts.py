@@ -31,6 +31,7 @@ class _DiscountFormView(StoreOwnerMixin, FormView):
 
     form_class = DiscountCodeForm
     template_name = "orders/discount_form.html"
+    http_method_names = ["get", "post", "head", "options"]
     discount_code = None
 
     def get_form_kwargs(self):
