@@ -54,6 +54,10 @@ class BuyForm(forms.Form):
         self.product = product
         initial = {"code": code.code if code else ""}
         super().__init__(data, initial=initial)
+        if data is not None:
+            # Whether a guest must say where the link goes depends on the code sent.
+            found = code_find(product, self.data.get(self.add_prefix("code"), ""))
+            code = found if code_refusal(found, product) is None else None
         if product.pay_what_you_want:
             self.fields["amount"].initial = product.suggested_price
             self.fields["amount"].help_text = (

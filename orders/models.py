@@ -424,11 +424,11 @@ class Order(models.Model):
 class CodeRefusal(enum.StrEnum):
     """Why a discount code takes nothing off a product, as the buyer reads it."""
 
-    UNKNOWN = "This code doesn't exist."
+    UNKNOWN = "There is no such code."
     EXPIRED = "This code has expired."
     USED_UP = "This code has been used up."
     NOT_FOR_PRODUCT = "This code is not for this product."
-    PAY_WHAT_YOU_WANT = "Codes don't apply to pay-what-you-want prices."
+    PAY_WHAT_YOU_WANT = "Codes do not apply to pay-what-you-want prices."
 
 
 class DiscountCodeQuerySet(models.QuerySet):
