@@ -1,17 +1,18 @@
 """Buyers racing for the last uses of a discount code, through a live server: each use
 is reserved under the code's lock, so no more checkouts get it than it has uses."""
 
+import contextlib
 import threading
 from functools import partial
 
 import pytest
-from django.db.models.signals import post_init
+from django.db.models.signals import post_init, pre_save
 from django.urls import reverse
 
 from orders import services
-from orders.models import Order
+from orders.models import DiscountCode, Order
 from tests.concurrency.test_races import race, stays_on_redirects
-from tests.factories import SellableProductFactory
+from tests.factories import PASSWORD, SellableProductFactory, StoreFactory
 from tests.live import Browser
 
 MAX_USES = 3
@@ -73,3 +74,38 @@ def test_more_buyers_than_uses_at_once_get_as_many_discounted_checkouts_as_uses(
     status, _, _ = refused_browser.post(buy, {"code": ""})
     assert status == 303
     assert Order.objects.filter(discount_code=None).get().amount_cents == 2000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_codes_of_one_name_saved_at_once_make_one_and_the_other_is_told(live_server):
+    store = StoreFactory()
+    browsers = [Browser(live_server.url), Browser(live_server.url)]
+    for browser in browsers:
+        browser.log_in(store.owner.email, PASSWORD)
+        browser.get(reverse("orders:discount_create"))
+    # Each save waits for the other to get there too, so that both looked for the name
+    # before either saved: the unique index decides. Where the first holds the
+    # database's write lock meanwhile (SQLite), it goes on alone after a while.
+    barrier = threading.Barrier(2, timeout=2)
+
+    def both_saving(**kwargs):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()
+
+    data = {"code": "LAUNCH", "percent_off": "10", "amount_off": "", "max_uses": ""}
+    spellings = [data, {**data, "code": "launch"}]
+    pre_save.connect(both_saving, sender=DiscountCode)
+    try:
+        results = race(
+            *(
+                partial(browser.post, reverse("orders:discount_create"), fields)
+                for browser, fields in zip(browsers, spellings, strict=True)
+            )
+        )
+    finally:
+        pre_save.disconnect(both_saving, sender=DiscountCode)
+
+    assert sorted(status for status, _, _ in results) == [200, 400]
+    refused = next(body for status, _, body in results if status == 400)
+    assert "Your store has a code of that name already." in refused
+    assert DiscountCode.objects.count() == 1
