@@ -150,9 +150,9 @@ class DiscountCodeForm(forms.ModelForm):
         products = Product.objects.filter(store=store).order_by("name")
         self.fields["products"].queryset = products
         if not products.exists():
-            self.fields["products"].help_text = (
-                "Your store has no products yet: the code applies to every product."
-            )
+            self.fields[
+                "products"
+            ].help_text = "Your store has no products yet: the code applies to every product."
         self.fields["percent_off"].widget.attrs.update(min=1, max=100)
         if self.instance.amount_off_cents is not None:
             self.fields["amount_off"].initial = cents_to_decimal(self.instance.amount_off_cents)
