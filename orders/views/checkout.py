@@ -87,11 +87,14 @@ def buy_box_context(product, user, *, claim_form=None, buy_form=None, code=""):
 
 
 def _product_page(request, product, *, status=200, claim_form=None, buy_form=None):
-    """The product's page, as an answer to Buy."""
+    """The product's page, as an answer to Buy: with the code Buy's form still holds."""
+    code = buy_form.data.get("code", "") if buy_form else ""
     context = {
         "product": product,
         "object": product,
-        **buy_box_context(product, request.user, claim_form=claim_form, buy_form=buy_form),
+        **buy_box_context(
+            product, request.user, claim_form=claim_form, buy_form=buy_form, code=code
+        ),
     }
     return render(request, "products/detail.html", context, status=status)
 

@@ -182,7 +182,9 @@ class TestBuyingWithACode:
         response = client.post(buy_url(product), {"code": "SPRING"})
 
         assert response.status_code == 400
-        assert "Enter your email" in response.content.decode()
+        body = response.content.decode()
+        assert "Enter your email" in body
+        assert "<del>$20.00</del> <strong>Free</strong>" in body
         assert not Order.objects.exists()
 
     def test_a_free_use_counts_against_the_limit(self, client, stripe_server, product):
