@@ -12,8 +12,9 @@ from django.db import connection
 from django.urls import reverse
 
 from orders import signals
-from orders.models import Order
-from payouts.models import LedgerEntry
+from orders.models import EarlyRefund, Order
+from orders.services import order_mark_paid
+from payouts.models import LedgerEntry, Payout
 from tests.factories import OrderFactory, SellableProductFactory
 from tests.orders.fake_stripe import completed_session, stripe_event, stripe_signature
 from tests.payouts.steps import (
@@ -86,14 +87,10 @@ class TestSales:
     def test_a_free_order_books_nothing(self, store):
         product = SellableProductFactory(store=store, price_cents=0)
         order = OrderFactory(product=product, status=Order.Status.PENDING, paid_at=None)
-        from orders.services import order_mark_paid
-
         assert order_mark_paid(session_id=order.stripe_session_id)
         assert not LedgerEntry.objects.exists()
 
     def test_a_full_refund_that_came_before_the_payment_books_the_sale_and_its_refund(self, store):
-        from orders.models import EarlyRefund
-        from orders.services import order_mark_paid
 
         product = SellableProductFactory(store=store, price_cents=1000)
         order = OrderFactory(product=product, status=Order.Status.PENDING, paid_at=None)
@@ -171,8 +168,6 @@ class TestRefundsAndDisputes:
         order = sale(store, 500)  # net $4.00
         days_pass(7)
         # The money left in a payout (as pay_out books it), then the buyer's bank took it.
-        from payouts.models import Payout
-
         payout = Payout.objects.create(store=store, amount_cents=400, currency="usd")
         LedgerEntry.objects.create(
             store=store,

@@ -6,10 +6,12 @@ with its same key, never replaced; two runs at once transfer once."""
 import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
 
 import pytest
+import stripe
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -18,6 +20,7 @@ from django.utils import timezone
 
 from payouts import services
 from payouts.models import LedgerEntry, Payout, PayoutAccount, PayoutRun
+from payouts.tasks import payout_email_send
 from tests.factories import StoreFactory
 from tests.payouts.steps import (
     assert_page_matches_ledger,
@@ -157,8 +160,6 @@ class TestPaying:
         pay_out()
         payout = Payout.objects.get()
         # The task run again (the queue delivers at least once): no second email.
-        from payouts.tasks import payout_email_send
-
         payout_email_send.call(payout.pk)
 
         [email] = mail.outbox
@@ -273,23 +274,19 @@ class TestFailures:
         assert len(connect_server.transfers) == 1
 
 
-class _killed_at_transfer:
-    """The run dies as it would send the transfer."""
+@contextmanager
+def _killed_at_transfer():
+    """The run dies as it would send the transfer (Stripe's SDK is where it stops)."""
+    create = stripe.StripeClient.__init__
 
-    def __enter__(self):
-        from payouts import payments
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
 
-        self.payments = payments
-        self.create = payments.transfer_create
-
-        def killed(**kwargs):
-            raise KeyboardInterrupt
-
-        payments.transfer_create = killed
-
-    def __exit__(self, *exc):
-        self.payments.transfer_create = self.create
-        return False
+    stripe.StripeClient.__init__ = killed
+    try:
+        yield
+    finally:
+        stripe.StripeClient.__init__ = create
 
 
 @pytest.mark.django_db
