@@ -81,3 +81,19 @@ class TestPayoutsPage:
         rows = row_counts()
 
         assert_answered(creator_client.get(f"{PAYOUTS_URL}?{params}"), rows)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [1, 20])
+def test_the_page_takes_as_many_queries_for_one_payout_as_for_twenty(
+    creator_client, store, django_assert_num_queries, size
+):
+    for number in range(size):
+        payout_of(store, 100 + number, Status.SENT, days_ago=number)
+
+    # The session, the user with their store, the store again (the page's), the
+    # balance's one aggregate, the account, the payouts' count and their page.
+    with django_assert_num_queries(7):
+        response = creator_client.get(PAYOUTS_URL)
+
+    assert response.content.decode().count("<td>Sent</td>") == size
