@@ -15,6 +15,7 @@ import stripe
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from payouts import services
 from payouts.models import LedgerEntry, Payout, PayoutAccount, PayoutRun
 from payouts.tasks import payout_email_send
 from tests.factories import StoreFactory
+from tests.fakes import FlakyEmailBackend, InterruptedEmailBackend
 from tests.payouts.steps import (
     assert_page_matches_ledger,
     days_pass,
@@ -36,10 +38,12 @@ TRANSFERS = "/v1/transfers"
 
 
 def pay_out():
-    """Run `manage.py pay_out`: (what it printed, whether it exited 0)."""
+    """Run `manage.py pay_out`: (what it printed, whether it exited 0). What it leaves
+    for after the commit (the email's task) runs, as outside a test's transaction."""
     out = io.StringIO()
     try:
-        call_command("pay_out", stdout=out)
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            call_command("pay_out", stdout=out)
     except CommandError as error:
         return out.getvalue() + str(error), False
     return out.getvalue(), True
@@ -372,3 +376,55 @@ def test_two_runs_paying_one_store_at_once_without_the_lease_transfer_once(conne
     assert (payout.status, payout.amount_cents) == (Status.SENT, 4450)
     assert set(connect_server.keys(TRANSFERS)) == {f"yumroad-payout-{payout.pk}"}
     assert len(connect_server.transfers) == 1
+
+
+@pytest.mark.django_db
+class TestTheEmail:
+    def test_is_delivered_once_after_the_mail_server_failed_twice(
+        self, seller, settings, mailoutbox
+    ):
+        settings.EMAIL_BACKEND = "tests.fakes.FlakyEmailBackend"
+        FlakyEmailBackend.reset(failures=2)
+        mail.outbox.clear()
+
+        _, ok = pay_out()
+
+        assert ok
+        assert FlakyEmailBackend.attempts == 3
+        assert [email.subject for email in mail.outbox] == ["You've been paid $26.00"]
+        assert Payout.objects.get().emailed_at is not None
+        FlakyEmailBackend.reset(failures=0)
+
+    def test_a_run_of_the_task_while_another_sends_it_sends_nothing(
+        self, seller, settings, mailoutbox
+    ):
+        settings.EMAIL_BACKEND = "tests.fakes.InterruptedEmailBackend"
+        mail.outbox.clear()
+        InterruptedEmailBackend.meanwhile = lambda: payout_email_send.call(Payout.objects.get().pk)
+
+        pay_out()
+
+        assert [email.subject for email in mail.outbox] == ["You've been paid $26.00"]
+
+    def test_lists_the_sales_since_the_last_payout(self, seller, store, mailoutbox):
+        pay_out()
+        mail.outbox.clear()
+        sale(store, 1500)  # net $13.00
+        days_pass(7)
+
+        pay_out()
+
+        [email] = mail.outbox
+        assert email.subject == "You've been paid $13.00"
+        assert "$15.00, yours $13.00" in email.body
+        assert "$20.00" not in email.body
+        assert "$15.00" in email.alternatives[0][0]
+
+    def test_a_failed_payout_gets_none(self, seller, connect_server, mailoutbox):
+        connect_server.transfer_troubles = ["refuse"]
+        mail.outbox.clear()
+        pay_out()
+
+        payout_email_send.call(Payout.objects.get().pk)
+
+        assert mail.outbox == []
