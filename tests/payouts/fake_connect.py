@@ -50,6 +50,8 @@ class FakeConnect:
         self.answers = {}  # by Idempotency-Key: what the first request got
         # What the next transfer requests get, one each: "refuse", "fail" or "late".
         self.transfer_troubles = []
+        # Whether listing transfers fails (500), as Stripe down does.
+        self.listing_fails = False
         routes = [
             ("/v1/accounts", "POST", self._account_create),
             (ACCOUNT_PATH, "GET", self._account_retrieve),
@@ -183,6 +185,8 @@ class FakeConnect:
         return transfer, 200
 
     def _transfer_list(self, request):
+        if self.listing_fails:
+            return answer(FAILURE, 500)
         group = request.args.get("transfer_group")
         with self.lock:
             found = [t for t in self.transfers if group is None or t["transfer_group"] == group]

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from orders.payments import stripe_permit
 from payouts.models import PayoutAccount
 from tests.concurrency.test_races import race, stays_on_redirects
 from tests.factories import PASSWORD, StoreFactory
@@ -86,6 +87,30 @@ class TestConnect:
         assert response.redirect_chain == [(PAYOUTS_URL, 302)]
         assert messages_of(response) == ["We couldn't reach Stripe. Please try again."]
         assert not PayoutAccount.objects.exists()
+
+    def test_all_of_the_process_s_stripe_permits_taken_answers_503(
+        self, creator_client, connect_server, settings
+    ):
+        settings.STRIPE_MAX_CONCURRENT = 1
+
+        with stripe_permit():
+            response = creator_client.post(CONNECT_URL)
+
+        assert response.status_code == 503
+        assert response["Retry-After"] == "5"
+        assert "Stripe is busy, try again in a moment." in response.content.decode()
+        assert not PayoutAccount.objects.exists()
+
+    def test_an_account_stripe_answers_in_another_shape_changes_nothing(
+        self, creator_client, connect_server
+    ):
+        creator_client.post(CONNECT_URL)
+        connect_server.accounts["acct_fake1"]["payouts_enabled"] = "yes"
+
+        response = creator_client.get(RETURN_URL, follow=True)
+
+        assert messages_of(response) == ["We couldn't reach Stripe. Please try again."]
+        assert not PayoutAccount.objects.get().payouts_enabled
 
     def test_connect_takes_only_posts(self, creator_client, connect_server):
         assert creator_client.get(CONNECT_URL).status_code == 405

@@ -247,6 +247,20 @@ class TestFailures:
         assert len(connect_server.transfers) == 1
         assert assert_page_matches_ledger(creator_client, seller)["paid-out"] == "$26.00"
 
+    def test_a_retry_that_cannot_ask_stripe_for_the_transfer_stays_pending(
+        self, seller, connect_server
+    ):
+        connect_server.transfer_troubles = ["fail", "fail"]
+        pay_out()
+        connect_server.listing_fails = True
+
+        said, ok = pay_out()
+
+        assert not ok
+        assert "no answer from Stripe" in said
+        assert Payout.objects.get().status == Status.PENDING
+        assert len(connect_server.keys(TRANSFERS)) == 2  # the first run's two tries only
+
     def test_a_run_killed_after_recording_its_payout_is_finished_by_the_next(
         self, seller, connect_server
     ):
