@@ -238,10 +238,10 @@ def store_pay_out(*, account):
         payout = payout.first()
         retry = payout is not None
         if payout is None:
-            now = timezone.now()
-            available = store_balance(store=account.store, now=now)["available_cents"]
             if not account.payouts_enabled:
                 return Outcome.SKIPPED, None, "payouts are not on"
+            now = timezone.now()
+            available = store_balance(store=account.store, now=now)["available_cents"]
             if available < settings.PAYOUT_MINIMUM_CENTS:
                 minimum = format_money(settings.PAYOUT_MINIMUM_CENTS)
                 return (
