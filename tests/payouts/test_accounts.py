@@ -16,6 +16,7 @@ from tests.factories import PASSWORD, StoreFactory
 from tests.live import Browser
 from tests.orders.fake_stripe import stripe_event, stripe_signature
 from tests.payouts.fake_connect import CONNECT_ORIGIN
+from tests.site.test_pages import settings_with
 from tests.utils import messages_of
 
 PAYOUTS_URL = reverse("payouts:index")
@@ -355,3 +356,33 @@ class TestTestAccount:
         settings.DEBUG = False
         assert creator_client.post(reverse("payouts:test_onboarding")).status_code == 404
         assert not PayoutAccount.objects.filter(payouts_enabled=True).exists()
+
+
+class TestConnectOrigin:
+    """Set up payouts and the Stripe dashboard send the browser to Stripe's Connect
+    pages: the CSP's form-action lets forms go there."""
+
+    @pytest.mark.django_db
+    def test_the_payouts_forms_may_go_to_stripe_connect(self, creator_client):
+        response = creator_client.get(PAYOUTS_URL)
+
+        directives = [part.strip() for part in response["Content-Security-Policy"].split(";")]
+        assert "form-action 'self' https://checkout.stripe.com https://connect.stripe.com" in (
+            directives
+        )
+
+    def test_a_fake_connect_on_another_origin_is_allowed_by_its_setting(self):
+        returncode, output, stderr = settings_with(
+            {"STRIPE_CONNECT_ORIGIN": "http://127.0.0.1:8766"},
+            "settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action']",
+        )
+
+        assert returncode == 0, stderr
+        assert output == "[\"'self'\", 'https://checkout.stripe.com', 'http://127.0.0.1:8766']"
+
+    @pytest.mark.parametrize("value", ["https://connect.stripe.com/setup", "connect.stripe.com"])
+    def test_a_connect_origin_that_is_not_an_origin_stops_the_start(self, value):
+        returncode, _, stderr = settings_with({"STRIPE_CONNECT_ORIGIN": value}, "settings.DEBUG")
+
+        assert returncode != 0
+        assert "STRIPE_CONNECT_ORIGIN must be an origin" in stderr
