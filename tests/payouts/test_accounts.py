@@ -386,3 +386,29 @@ class TestConnectOrigin:
 
         assert returncode != 0
         assert "STRIPE_CONNECT_ORIGIN must be an origin" in stderr
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"action": "\x00"},
+        {"store": "1" * 5000},
+        {"store_id": "-1", "account": "acct_someone_else"},
+        {"amount": "99999999999999999999"},
+    ],
+)
+def test_hostile_forms_change_nothing_that_was_not_asked(creator_client, store, settings, data):
+    settings.DEBUG = True
+    settings.STRIPE_SECRET_KEY = ""
+    other = StoreFactory()
+
+    connect = creator_client.post(CONNECT_URL, data)
+    finish = creator_client.post(reverse("payouts:test_onboarding"), data)
+
+    # A NUL anywhere is refused (400) before any view; else the fields are ignored.
+    assert connect.status_code in (303, 400)
+    assert finish.status_code in (302, 400)
+    assert not PayoutAccount.objects.filter(store=other).exists()
+    if connect.status_code == 303:
+        assert PayoutAccount.objects.get().store == store
