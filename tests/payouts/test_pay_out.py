@@ -104,7 +104,7 @@ class TestPaying:
         # Nothing left: the next run skips the store.
         said, ok = pay_out()
         assert ok
-        assert f"Skipped to {seller.name}: $0.00 available, under $10.00" in said
+        assert f"Skipped {seller.name}: $0.00 available, under $10.00" in said
         assert len(connect_server.transfers) == 1
 
     def test_pending_money_is_not_paid_out(self, store, connect_server, creator_client):
@@ -128,7 +128,7 @@ class TestPaying:
         said, ok = pay_out()
 
         assert ok
-        assert f"Skipped to {store.name}: $8.50 available, under $10.00" in said
+        assert f"Skipped {store.name}: $8.50 available, under $10.00" in said
         settings.PAYOUT_MINIMUM_CENTS = 850
         pay_out()
         assert Payout.objects.get().amount_cents == 850
@@ -141,7 +141,7 @@ class TestPaying:
         said, ok = pay_out()
 
         assert ok
-        assert f"Skipped to {store.name}: payouts are not on" in said
+        assert f"Skipped {store.name}: payouts are not on" in said
         assert connect_server.transfers == []
 
     def test_refunded_and_disputed_money_is_never_paid_out(

@@ -32,8 +32,11 @@ class Command(BaseCommand):
                     raise CommandError("The run's lease was lost; stopped. Run it again.")
                 outcome, payout, said = services.store_pay_out(account=account)
                 counts[outcome] += 1
-                amount = f" {payout.display_amount} (payout {payout.pk})" if payout else ""
-                line = f"{SAID[outcome]}{amount} to {account.store.name}: {said}"
+                if payout is None:
+                    line = f"{SAID[outcome]} {account.store.name}: {said}"
+                else:
+                    amount = f"{payout.display_amount} (payout {payout.pk})"
+                    line = f"{SAID[outcome]} {amount} to {account.store.name}: {said}"
                 self.stdout.write(line)
         finally:
             services.run_lease_release(holder=holder)
