@@ -1,18 +1,15 @@
-"""What happens to a store's money, step by step, for the payouts tests: sales paid as
-Stripe's webhook pays them (orders.services.order_mark_paid), and refunds and disputes
-moved as the orders' signals contract says (orders/signals.py): the order's fields
-changed, then the signal sent in the same transaction."""
+"""What happens to a store's money, step by step, for the payouts tests: sales, refunds
+and disputes moved by the services Stripe's webhook calls (orders.services), which
+announce them to the ledger (orders/signals.py)."""
 
 import re
 from datetime import timedelta
 
-from django.db import transaction
 from django.db.models import F, Sum
 from django.urls import reverse
 
 from orders import services as order_services
-from orders import signals
-from orders.models import Order, refunded_net_of
+from orders.models import Order
 from payouts.models import LedgerEntry
 from tests.factories import OrderFactory, SellableProductFactory
 
@@ -35,37 +32,27 @@ def sale(store, cents):
 
 
 def refund(order, cents):
-    """A refund of `cents` more of `order`: its refunded totals rise, order_refunded."""
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
-        before = order.refunded_net_cents
-        total = order.refunded_cents + cents
-        Order.objects.filter(pk=order.pk).update(
-            refunded_cents=total,
-            refunded_net_cents=refunded_net_of(
-                net_cents=order.net_cents, refunded_cents=total, amount_cents=order.amount_cents
-            ),
-            status=Order.Status.REFUNDED if total == order.amount_cents else order.status,
-        )
-        order.refresh_from_db()
-        signals.order_refunded.send(Order, order=order, refunded_net_before=before)
+    """A refund of `cents` more of `order`, booked as Stripe's refunds are
+    (order_refund_record): nothing when its dispute is open or lost."""
+    order.refresh_from_db()
+    order_services.order_refund_record(
+        order_id=order.pk, refunded_cents=order.refunded_cents + cents
+    )
+    order.refresh_from_db()
     return order
 
 
 def dispute(order):
-    with transaction.atomic():
-        Order.objects.filter(pk=order.pk).update(dispute_status=Order.Dispute.OPEN)
-        order.refresh_from_db()
-        signals.order_disputed.send(Order, order=order)
+    """The buyer disputes `order`'s payment (charge.dispute.created)."""
+    order_services.order_dispute_open(payment_intent=order.payment_intent_id)
+    order.refresh_from_db()
     return order
 
 
 def dispute_close(order, *, won):
-    with transaction.atomic():
-        status = Order.Dispute.WON if won else Order.Dispute.LOST
-        Order.objects.filter(pk=order.pk).update(dispute_status=status)
-        order.refresh_from_db()
-        signals.order_dispute_closed.send(Order, order=order, won=won)
+    """The bank decides (charge.dispute.closed)."""
+    order_services.order_dispute_close(payment_intent=order.payment_intent_id, won=won)
+    order.refresh_from_db()
     return order
 
 
