@@ -484,13 +484,17 @@ def _dispute_move(orders, outcome, payment_intent, dispute_id):
             return False
         order = Order.objects.get(pk=order_id)
         _buyers_changed(Order.objects.filter(pk=order_id))
+        # An order may be disputed again after a dispute it won: each dispute is its own.
+        dispute_key = hashlib.sha256(dispute_id.encode()).hexdigest()[:24]
         if outcome == Order.Dispute.OPEN:
-            signals.order_disputed.send(Order, order=order)
+            signals.order_disputed.send(Order, order=order, dispute_key=dispute_key)
         else:
-            signals.order_dispute_closed.send(Order, order=order, won=outcome == Order.Dispute.WON)
-        key = f"{outcome}-{hashlib.sha256(dispute_id.encode()).hexdigest()[:24]}"
+            signals.order_dispute_closed.send(
+                Order, order=order, won=outcome == Order.Dispute.WON, dispute_key=dispute_key
+            )
         transaction.on_commit(
-            partial(tasks.dispute_notice_send.enqueue, order_id, key=key), robust=True
+            partial(tasks.dispute_notice_send.enqueue, order_id, key=f"{outcome}-{dispute_key}"),
+            robust=True,
         )
     return True
 

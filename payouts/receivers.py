@@ -18,11 +18,11 @@ def refund_booked(order, refunded_net_before, **kwargs):
 
 
 @receiver(order_disputed)
-def dispute_booked(order, **kwargs):
-    services.ledger_dispute_book(order=order)
+def dispute_booked(order, dispute_key, **kwargs):
+    services.ledger_dispute_book(order=order, dispute_key=dispute_key)
 
 
 @receiver(order_dispute_closed)
-def dispute_close_booked(order, won, **kwargs):
+def dispute_close_booked(order, won, dispute_key, **kwargs):
     if won:
-        services.ledger_dispute_won_book(order=order)
+        services.ledger_dispute_won_book(order=order, dispute_key=dispute_key)

@@ -85,16 +85,18 @@ def ledger_refund_book(*, order, refunded_net_before):
     return _order_entry_book(order, Kind.REFUND, -taken, key=str(order.refunded_cents))
 
 
-def ledger_dispute_book(*, order):
-    """A dispute takes the net still held: the net less its refunded share."""
-    return _order_entry_book(order, Kind.DISPUTE, -(order.net_cents - order.refunded_net_cents))
+def ledger_dispute_book(*, order, dispute_key):
+    """Dispute `dispute_key` takes the net still held: the net less its refunded share.
+    Keyed by the dispute, so a replay books nothing and a later dispute books again."""
+    held = order.net_cents - order.refunded_net_cents
+    return _order_entry_book(order, Kind.DISPUTE, -held, key=dispute_key)
 
 
-def ledger_dispute_won_book(*, order):
-    """A dispute won gives back what its dispute took; a lost one books nothing more."""
-    taken = LedgerEntry.objects.filter(kind=Kind.DISPUTE, order=order)
+def ledger_dispute_won_book(*, order, dispute_key):
+    """A dispute won gives back what that dispute took; a lost one books nothing more."""
+    taken = LedgerEntry.objects.filter(kind=Kind.DISPUTE, order=order, key=dispute_key)
     amount = taken.values_list("amount_cents", flat=True).first() or 0
-    return _order_entry_book(order, Kind.DISPUTE_WON, -amount)
+    return _order_entry_book(order, Kind.DISPUTE_WON, -amount, key=dispute_key)
 
 
 def store_balance(*, store, now=None):

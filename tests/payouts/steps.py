@@ -43,17 +43,29 @@ def refund(order, cents):
 
 
 def dispute(order):
-    """The buyer disputes `order`'s payment (charge.dispute.created)."""
-    order_services.order_dispute_open(payment_intent=order.payment_intent_id)
+    """The buyer disputes `order`'s payment (charge.dispute.created), a new dispute each
+    time: an order may be disputed again after winning one."""
+    order.refresh_from_db()
+    dispute_id = f"dp_test_{order.pk}_{LedgerEntry.objects.filter(order=order).count()}"
+    if order_services.order_dispute_open(
+        payment_intent=order.payment_intent_id, dispute_id=dispute_id
+    ):
+        _disputes[order.pk] = dispute_id
     order.refresh_from_db()
     return order
 
 
 def dispute_close(order, *, won):
-    """The bank decides (charge.dispute.closed)."""
-    order_services.order_dispute_close(payment_intent=order.payment_intent_id, won=won)
+    """The bank decides `order`'s open dispute (charge.dispute.closed)."""
+    order_services.order_dispute_close(
+        payment_intent=order.payment_intent_id, won=won, dispute_id=_disputes[order.pk]
+    )
     order.refresh_from_db()
     return order
+
+
+# The open dispute of each order, by the order's id.
+_disputes = {}
 
 
 def days_pass(days):

@@ -147,19 +147,27 @@ class TestRefundsAndDisputes:
         dispute_close(order, won=True)
         dispute_close(order, won=True)
 
-        assert entries(store) == [
-            (Kind.DISPUTE, -1312, ""),
-            (Kind.DISPUTE_WON, 1312, ""),
-            (Kind.REFUND, -438, "500"),
-            (Kind.SALE, 1750, ""),
-        ]
+        (disputed, taken, key), (won, given, won_key), *rest = entries(store)
+        assert (disputed, taken, won, given) == (Kind.DISPUTE, -1312, Kind.DISPUTE_WON, 1312)
+        assert key == won_key != ""  # keyed by the dispute
+        assert rest == [(Kind.REFUND, -438, "500"), (Kind.SALE, 1750, "")]
         assert assert_page_matches_ledger(creator_client, store)["available"] == "$13.12"
 
     def test_a_lost_dispute_keeps_the_debit(self, creator_client, store):
         order = dispute(sale(store, 1000))
         dispute_close(order, won=False)
 
-        assert entries(store) == [(Kind.DISPUTE, -850, ""), (Kind.SALE, 850, "")]
+        assert [entry[:2] for entry in entries(store)] == [(Kind.DISPUTE, -850), (Kind.SALE, 850)]
+        assert assert_page_matches_ledger(creator_client, store)["pending"] == "$0.00"
+
+    def test_a_second_dispute_after_a_won_one_is_debited_again(self, creator_client, store):
+        order = dispute(sale(store, 1000))  # net $8.50
+        dispute_close(order, won=True)
+        dispute_close(dispute(order), won=False)
+
+        assert sorted(entry[:2] for entry in entries(store)) == sorted(
+            [(Kind.SALE, 850), (Kind.DISPUTE, -850), (Kind.DISPUTE_WON, 850), (Kind.DISPUTE, -850)]
+        )
         assert assert_page_matches_ledger(creator_client, store)["pending"] == "$0.00"
 
     def test_a_dispute_after_the_money_was_paid_out_shows_a_negative_balance(
