@@ -229,6 +229,10 @@ class Order(models.Model):
         default=0,
         help_text="The share of the net that the refunds took back (refunded_net_of).",
     )
+    # A seller's refund being made at Stripe now (services.order_refund_make): the total
+    # it will reach, and since when; another one waits for it to end.
+    refunding_cents = models.PositiveIntegerField(default=0, editable=False)
+    refund_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     dispute_status = models.CharField(
         max_length=4, choices=DisputeStatus, default=DisputeStatus.NONE, blank=True
     )

@@ -150,13 +150,19 @@ def refund_create(*, order, amount_cents, idempotency_key):
         "metadata": {"order_id": str(order.pk)},
     }
     try:
-        _client().v1.refunds.create(params, {"idempotency_key": idempotency_key})
-    except stripe.StripeError as error:
+        refund = _client().v1.refunds.create(params, {"idempotency_key": idempotency_key})
+        status = refund["status"]
+    except (stripe.StripeError, KeyError, TypeError) as error:
         logger.error("Stripe refused a refund of order %s: %r", order.pk, error)
         if isinstance(error, (stripe.APIConnectionError, stripe.APIError)):
             raise RefundError("Stripe is not answering, so nothing was refunded.") from error
-        message = error.user_message or "Stripe refused the refund"
+        message = getattr(error, "user_message", None) or "Stripe refused the refund"
         raise RefundError(f"{message.rstrip('.')}. Nothing was refunded.") from error
+    # Pending (a bank transfer's refund, say) goes through later, as a rule; failed and
+    # canceled refunds returned nothing.
+    if status in ("failed", "canceled"):
+        logger.error("Stripe's refund of order %s ended %s", order.pk, status)
+        raise RefundError(f"Stripe could not make the refund ({status}). Nothing was refunded.")
 
 
 def webhook_event(payload, signature):

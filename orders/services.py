@@ -17,6 +17,7 @@ from functools import partial
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -421,8 +422,13 @@ def order_refund_record(*, order_id, refunded_cents):
     return True
 
 
-class RefundChanged(Exception):
-    """The order's refunds changed since the seller's form was shown."""
+class RefundInProgress(Exception):
+    """Another refund of the order is being made at Stripe now. `same` when it reaches
+    the same total: this is the same confirmation sent again."""
+
+    def __init__(self, *, same):
+        super().__init__(same)
+        self.same = same
 
 
 def order_refund_make(*, order, amount_cents, refunded_before):
@@ -430,18 +436,36 @@ def order_refund_make(*, order, amount_cents, refunded_before):
     `refunded_before` when they chose it: Stripe refunds it, then it is booked
     (order_refund_record). Returns the refunded total it reaches.
 
-    Stripe's idempotency key is the order and that total: the same confirmation sent
-    twice, or at once, refunds once and books once. Nothing is locked while Stripe
-    answers. Raises payments.CheckoutBusy (before calling Stripe) and
-    payments.RefundError (nothing was booked; sending it again is safe)."""
+    The refund is claimed on the order's row first (a conditional update: one at a time
+    per order, on every database), so two forms sent at once with different amounts
+    can't both reach Stripe while one of them would be booked. Nothing is locked while
+    Stripe answers; a claim whose request died lapses after _start_timeout(). Stripe's
+    idempotency key is the order and the total it reaches: the same confirmation sent
+    twice refunds once and books once. Raises RefundInProgress and payments.CheckoutBusy
+    (before calling Stripe), and payments.RefundError (nothing was booked; sending it
+    again is safe)."""
     total = refunded_before + amount_cents
-    with payments.stripe_permit():
-        payments.refund_create(
-            order=order,
-            amount_cents=amount_cents,
-            idempotency_key=f"yumroad-refund-{order.pk}-{total}",
+    now = timezone.now()
+    claimed = (
+        Order.objects.filter(pk=order.pk, status=Status.PAID, refunded_cents=refunded_before)
+        .filter(Q(refund_started_at=None) | Q(refund_started_at__lt=now - _start_timeout()))
+        .update(refunding_cents=total, refund_started_at=now)
+    )
+    if not claimed:
+        refunding = Order.objects.filter(pk=order.pk).values_list("refunding_cents", flat=True)
+        raise RefundInProgress(same=refunding.first() == total)
+    try:
+        with payments.stripe_permit():
+            payments.refund_create(
+                order=order,
+                amount_cents=amount_cents,
+                idempotency_key=f"yumroad-refund-{order.pk}-{total}",
+            )
+        order_refund_record(order_id=order.pk, refunded_cents=total)
+    finally:
+        Order.objects.filter(pk=order.pk, refund_started_at=now).update(
+            refunding_cents=0, refund_started_at=None
         )
-    order_refund_record(order_id=order.pk, refunded_cents=total)
     return total
 
 
@@ -669,6 +693,10 @@ EVENT_HANDLERS = {
 }
 
 
+# The events of a connected account (with an `account` field) that apply here.
+ACCOUNT_EVENTS = {"account.updated"}
+
+
 def stripe_event_handler_add(event_type, handler):
     """Have `handler(data_object)` apply Stripe's events of `event_type`, for an app
     above orders (payouts: account.updated), called from its AppConfig.ready. It runs as
@@ -684,7 +712,9 @@ def stripe_event_handle(*, event):
     checkout, a malformed event, a checkout that does not match its order), and then
     nothing is written, the event not even recorded."""
     handler = EVENT_HANDLERS.get(event["type"])
-    if handler is None:
+    # A connected account's own events (their charges, refunds and disputes) are not the
+    # platform's: only what Stripe says of the account itself applies.
+    if handler is None or (event.get("account") and event["type"] not in ACCOUNT_EVENTS):
         return "ignored"
     if not STRIPE_ID.fullmatch(event["id"]):
         raise MalformedEvent("id", "a Stripe id")

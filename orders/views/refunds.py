@@ -12,6 +12,9 @@ from orders.views.pages import StoreOwnerMixin
 from yumroad_site.money import format_money
 
 BUSY_MESSAGE = "Stripe is busy, try again in a moment. Nothing was refunded."
+IN_PROGRESS_MESSAGE = (
+    "Another refund of this order is being made. Reload this page in a moment to see it."
+)
 
 
 class RefundView(StoreOwnerMixin, View):
@@ -43,6 +46,10 @@ class RefundView(StoreOwnerMixin, View):
                 amount_cents=form.cleaned_data["amount"],
                 refunded_before=form.cleaned_data["refunded_before"],
             )
+        except services.RefundInProgress as error:
+            if error.same:  # this confirmation, sent again while the first is made
+                return self._done(order, form.cleaned_data["amount"])
+            return self._render(form, status=409, error=IN_PROGRESS_MESSAGE)
         except payments.CheckoutBusy:
             response = self._render(form, status=503, error=BUSY_MESSAGE)
             response["Retry-After"] = "5"
