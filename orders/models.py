@@ -57,6 +57,7 @@ class OrderQuerySet(models.QuerySet):
         Refunds count every order that had one, partial or full."""
         paid = Q(status=Order.Status.PAID)
         sold = Q(status__in=[Order.Status.PAID, Order.Status.REFUNDED])
+        held = F("net_cents") - F("refunded_net_cents")
         return self.aggregate(
             paid_count=Count("pk", filter=paid),
             revenue_cents=Sum(F("amount_cents") - F("refunded_cents"), filter=sold, default=0),
@@ -65,16 +66,23 @@ class OrderQuerySet(models.QuerySet):
                 filter=sold,
                 default=0,
             ),
-            net_cents=Sum(F("net_cents") - F("refunded_net_cents"), filter=sold, default=0),
+            # What the seller keeps: the net after refunds, less that of the sales whose
+            # dispute is open or lost (the buyer's bank holds or took the money). (Before
+            # net_cents: an aggregate's name hides the field's from those after it.)
+            disputed_count=Count("pk", filter=sold & DISPUTED),
+            disputed_cents=Sum(held, filter=sold & DISPUTED, default=0),
+            net_cents=Sum(held, filter=sold & ~DISPUTED, default=0),
             refunded_count=Count("pk", filter=sold & Q(refunded_cents__gt=0)),
             refunded_cents=Sum("refunded_cents", filter=sold, default=0),
         )
 
     def net_by_day(self):
-        """The net kept after refunds of these orders, summed by the UTC day they were
-        paid, in one query: {date: cents}, days without orders left out."""
+        """The net kept after refunds of these orders (none of those whose dispute is
+        open or lost), summed by the UTC day they were paid, in one query: {date: cents},
+        days without orders left out."""
         days = (
-            self.order_by()
+            self.exclude(DISPUTED)
+            .order_by()
             .annotate(day=TruncDate("paid_at", tzinfo=UTC))
             .values("day")
             .annotate(net=Sum(F("net_cents") - F("refunded_net_cents")))
@@ -163,6 +171,10 @@ class DisputeStatus(models.TextChoices):
 # An order may be refunded with no dispute, or after one it won: Stripe refuses a refund
 # of a payment that is disputed, or that the buyer's bank took back.
 REFUNDABLE_DISPUTES = (DisputeStatus.NONE, DisputeStatus.WON)
+
+
+# Sales whose money the buyer's bank holds (open) or took back (lost).
+DISPUTED = Q(dispute_status__in=[DisputeStatus.OPEN, DisputeStatus.LOST])
 
 
 class DownloadRefusal(enum.StrEnum):
@@ -331,6 +343,17 @@ class Order(models.Model):
         if self.status != OrderStatus.PAID or self.dispute_status not in REFUNDABLE_DISPUTES:
             return 0
         return self.amount_cents - self.refunded_cents
+
+    @property
+    def sale_status(self):
+        """The state of a sale in a seller's words: a dispute first, then refunds."""
+        if self.dispute_status == DisputeStatus.OPEN:
+            return "Disputed"
+        if self.dispute_status == DisputeStatus.LOST:
+            return "Dispute lost"
+        if self.status == OrderStatus.PAID and self.refunded_cents:
+            return "Partly refunded"
+        return self.get_status_display()
 
     @property
     def display_fee(self):

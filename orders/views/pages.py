@@ -141,6 +141,7 @@ class SalesExportView(StoreOwnerMixin, View):
             "fee",
             "net",
             "refunded",
+            "dispute",
         ]
 
         def rows():
@@ -158,6 +159,7 @@ class SalesExportView(StoreOwnerMixin, View):
                         cents_to_decimal(order.fee_cents),
                         cents_to_decimal(order.net_cents),
                         cents_to_decimal(order.refunded_cents),
+                        order.dispute_status,
                     ]
                 )
 

@@ -217,6 +217,7 @@ class TestTheSalesExport:
                 "fee",
                 "net",
                 "refunded",
+                "dispute",
             ]
         ]
 
@@ -244,6 +245,7 @@ class TestTheSalesExport:
                 "1.75",
                 "10.75",
                 "0.00",
+                "",
             ],
             [
                 refunded.paid_at.isoformat(),
@@ -256,6 +258,7 @@ class TestTheSalesExport:
                 "1.75",
                 "10.75",
                 "12.50",
+                "",
             ],
         ]
 
