@@ -79,6 +79,26 @@ class TestSales:
             "No money is pending." in creator_client.get(reverse("payouts:index")).content.decode()
         )
 
+    def test_the_next_date_skips_sales_their_refunds_cancelled(self, creator_client, store):
+        first = sale(store, 1000)
+        days_pass(2)
+        second = sale(store, 2000)
+        first.refresh_from_db()
+        refund(first, 1000)  # all of the first sale's net is taken back
+
+        body = creator_client.get(reverse("payouts:index")).content.decode()
+        available_on = second.paid_at + timedelta(days=7)
+        assert f"Pending money next becomes available on {available_on:%B %-d, %Y}." in body
+
+    def test_no_next_date_is_named_when_nothing_is_pending(self, creator_client, store):
+        order = sale(store, 1000)
+        refund(order, 1000)
+
+        body = creator_client.get(reverse("payouts:index")).content.decode()
+        assert page_totals(creator_client)["pending"] == "$0.00"
+        assert "next becomes available" not in body
+        assert "No money is pending." in body
+
     def test_with_no_hold_a_sale_is_available_at_once(self, creator_client, store, settings):
         settings.PAYOUT_HOLD_DAYS = 0
         sale(store, 1000)
