@@ -39,6 +39,7 @@ class PayoutsView(StoreOwnerMixin, PaginatedMixin, ListView):
             store=self.store,
             account=account,
             account_state=account_state(account),
+            in_debt=balance["pending_cents"] < 0 or balance["available_cents"] < 0,
             pending=format_money(balance["pending_cents"]),
             available=format_money(balance["available_cents"]),
             paid_out=format_money(balance["paid_out_cents"]),

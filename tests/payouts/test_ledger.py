@@ -212,10 +212,16 @@ class TestRefundsAndDisputes:
             amount_cents=-400,
             payout=payout,
         )
+        body = creator_client.get(reverse("payouts:index")).content.decode()
+        assert "come out of your next payouts" not in body
         dispute(order)
 
         totals = assert_page_matches_ledger(creator_client, store)
         assert totals["available"] == "-$4.00"
+        body = creator_client.get(reverse("payouts:index")).content.decode()
+        assert (
+            "Refunds and disputes of money already paid out come out of your next payouts." in body
+        )
 
 
 @pytest.mark.django_db
