@@ -1,7 +1,8 @@
 """What payouts say to Stripe Connect: Express accounts, their onboarding and login
 links, and transfers. It uses orders.payments' client (its timeouts and retries),
 permits and mode: without a Stripe key and with DEBUG on, a local test account stands
-in for Stripe's onboarding (payouts.views.TestOnboardingView) and transfers are
+in for Stripe's onboarding and dashboard (payouts.views.TestOnboardingView and
+TestDashboardView) and transfers are
 recorded as sent, so that development shows the whole flow; no money moves."""
 
 import logging
@@ -97,7 +98,7 @@ def login_link_create(account_id):
     """A one-time address of the account's Express dashboard. Call it within
     stripe_permit(). Raises ConnectError."""
     if mode() == TEST:
-        return reverse("payouts:test_onboarding")
+        return reverse("payouts:test_dashboard")
     link = _connect_call(
         "make a login link",
         lambda: stripe_client().v1.accounts.login_links.create(account_id),

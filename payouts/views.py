@@ -130,16 +130,20 @@ class DashboardLinkView(AccountMixin, View):
         )
 
 
-class TestOnboardingView(AccountMixin, View):
-    """The local stand-in for Stripe's onboarding (DEBUG on, no Stripe key): "Finish
-    setup" turns the account's flags on, and no money ever moves."""
-
-    template_name = "payouts/test_onboarding.html"
+class TestModeMixin(AccountMixin):
+    """The local stand-ins for Stripe's pages: only with DEBUG on and no Stripe key."""
 
     def dispatch(self, request, *args, **kwargs):
         if payments.mode() != payments.TEST:
             raise Http404("There is no test payouts account.")
         return super().dispatch(request, *args, **kwargs)
+
+
+class TestOnboardingView(TestModeMixin, View):
+    """The local stand-in for Stripe's onboarding (DEBUG on, no Stripe key): "Finish
+    setup" turns the account's flags on, and no money ever moves."""
+
+    template_name = "payouts/test_onboarding.html"
 
     def get(self, request):
         context = {"account": self.account(), "store": self.store}
@@ -149,3 +153,15 @@ class TestOnboardingView(AccountMixin, View):
         services.account_test_finish(account=self.account())
         messages.success(request, SET_UP_MESSAGE)
         return redirect("payouts:index")
+
+
+class TestDashboardView(TestModeMixin, View):
+    """The local stand-in for the account's Express dashboard: its state, nothing to
+    do."""
+
+    http_method_names = ["get"]
+    template_name = "payouts/test_dashboard.html"
+
+    def get(self, request):
+        context = {"account": self.account(), "store": self.store}
+        return render(request, self.template_name, context)
