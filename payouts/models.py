@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -49,6 +50,10 @@ class PayoutStatus(models.TextChoices):
     FAILED = "failed", "Failed"  # Stripe refused it: its money went back to the balance
 
 
+def payout_token():
+    return uuid.uuid4().hex
+
+
 class PayoutQuerySet(models.QuerySet):
     def for_store(self, store):
         return self.filter(store=store).order_by("-created_at", "-pk")
@@ -56,14 +61,17 @@ class PayoutQuerySet(models.QuerySet):
 
 class Payout(models.Model):
     """One transfer of a store's available balance to its Stripe account: recorded
-    (with its ledger entry) before it is sent, sent with an idempotency key made from
-    its id, and marked sent or failed after."""
+    (with its ledger entry) before it is sent, sent with an idempotency key and a
+    transfer group made from its random token (not its id, which a restored database or
+    another environment on the same Stripe key may give again), and marked sent or
+    failed after."""
 
     Status = PayoutStatus
 
     store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="payouts")
     amount_cents = models.PositiveIntegerField("amount in cents")
     currency = models.CharField(max_length=3)
+    token = models.CharField(max_length=32, unique=True, default=payout_token, editable=False)
     status = models.CharField(max_length=10, choices=PayoutStatus, default=PayoutStatus.PENDING)
     transfer_id = models.CharField("Stripe transfer", max_length=255, blank=True)
     failure_message = models.TextField(blank=True)
@@ -99,7 +107,11 @@ class Payout(models.Model):
 
     @property
     def idempotency_key(self):
-        return f"yumroad-payout-{self.pk}"
+        return f"yumroad-payout-{self.token}"
+
+    @property
+    def transfer_group(self):
+        return f"payout_{self.token}"
 
 
 class LedgerEntryKind(models.TextChoices):

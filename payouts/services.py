@@ -245,13 +245,20 @@ def store_pay_out(*, account):
                 )
             payout = _payout_record(account, available, now)
     try:
-        transfer_id = payments.transfer_find(payout) if retry else ""
+        transfer_id = (
+            payments.transfer_find(payout=payout, account_id=account.stripe_account_id)
+            if retry
+            else ""
+        )
         transfer_id = transfer_id or payments.transfer_create(
             payout=payout, account_id=account.stripe_account_id
         )
     except payments.TransferRefused as error:
         _payout_fail(payout, str(error))
         return Outcome.FAILED, payout, f"Stripe refused it: {error}"
+    except payments.TransferMismatch as error:
+        said = f"Stripe's transfer {error} of its group is not this payout's; left pending"
+        return Outcome.UNANSWERED, payout, said
     except payments.TransferUnanswered:
         return Outcome.UNANSWERED, payout, "no answer from Stripe; retried with the same key"
     _payout_sent(payout, transfer_id)

@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
+import payouts.models
 from django.db import migrations, models
 
 
@@ -29,6 +30,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('amount_cents', models.PositiveIntegerField(verbose_name='amount in cents')),
                 ('currency', models.CharField(max_length=3)),
+                ('token', models.CharField(default=payouts.models.payout_token, editable=False, max_length=32, unique=True)),
                 ('status', models.CharField(choices=[('pending', 'Pending'), ('sent', 'Sent'), ('failed', 'Failed')], default='pending', max_length=10)),
                 ('transfer_id', models.CharField(blank=True, max_length=255, verbose_name='Stripe transfer')),
                 ('failure_message', models.TextField(blank=True)),

@@ -67,7 +67,8 @@ class TestConnect:
             "return_url": f"http://testserver{RETURN_URL}",
             "refresh_url": f"http://testserver{REFRESH_URL}",
         }
-        assert connect_server.keys("/v1/accounts") == [f"yumroad-account-store-{store.pk}"]
+        made = f"{store.created_at:%Y%m%d%H%M%S%f}"
+        assert connect_server.keys("/v1/accounts") == [f"yumroad-account-store-{store.pk}-{made}"]
         assert state_shown(creator_client) == "Not set up"
 
     def test_a_second_click_reuses_the_account(self, creator_client, connect_server):
