@@ -11,8 +11,7 @@ import re
 import stripe
 from django.urls import reverse
 
-from orders.payments import TEST, checkout_mode
-from orders.payments import _client as stripe_client
+from orders.payments import TEST, checkout_mode, stripe_client
 
 logger = logging.getLogger(__name__)
 

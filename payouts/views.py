@@ -6,12 +6,12 @@ from django.views import View
 from django.views.generic import ListView
 
 from orders.payments import CheckoutBusy
-from orders.views.checkout import HttpResponseSeeOther
-from orders.views.pages import StoreOwnerMixin
 from payouts import payments, services
 from payouts.models import Payout, PayoutAccount, account_state
+from stores.models import Store
+from stores.views import StoreOwnerRequiredMixin
 from yumroad_site.money import format_money
-from yumroad_site.views import PaginatedMixin, service_unavailable
+from yumroad_site.views import HttpResponseSeeOther, PaginatedMixin, service_unavailable
 
 STRIPE_FAILED_MESSAGE = "We couldn't reach Stripe. Please try again."
 STRIPE_BUSY_MESSAGE = "Stripe is busy, try again in a moment."
@@ -20,6 +20,16 @@ SET_UP_MESSAGE = "Your payouts account is set up."
 
 def _site_url(request):
     return request.build_absolute_uri("/").removesuffix("/")
+
+
+class StoreOwnerMixin(StoreOwnerRequiredMixin):
+    """Payouts are for the logged-in owner of a store: a member without one opens it
+    first."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.store = Store.objects.of(request.user)
+        return super().dispatch(request, *args, **kwargs)
 
 
 class PayoutsView(StoreOwnerMixin, PaginatedMixin, ListView):
