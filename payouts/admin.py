@@ -46,7 +46,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
         "display_amount",
         "order",
         "payout",
-        "available_at",
+        "earned_at",
     ]
     list_select_related = ["store", "order", "payout"]
     list_filter = ["kind"]

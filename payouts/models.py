@@ -1,5 +1,9 @@
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import models
-from django.db.models import Min, Q, Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from yumroad_site.money import format_money
@@ -46,6 +50,10 @@ class PayoutStatus(models.TextChoices):
     FAILED = "failed", "Failed"  # Stripe refused it: its money went back to the balance
 
 
+def payout_token():
+    return uuid.uuid4().hex
+
+
 class PayoutQuerySet(models.QuerySet):
     def for_store(self, store):
         return self.filter(store=store).order_by("-created_at", "-pk")
@@ -53,14 +61,17 @@ class PayoutQuerySet(models.QuerySet):
 
 class Payout(models.Model):
     """One transfer of a store's available balance to its Stripe account: recorded
-    (with its ledger entry) before it is sent, sent with an idempotency key made from
-    its id, and marked sent or failed after."""
+    (with its ledger entry) before it is sent, sent with an idempotency key and a
+    transfer group made from its random token (not its id, which a restored database or
+    another environment on the same Stripe key may give again), and marked sent or
+    failed after."""
 
     Status = PayoutStatus
 
     store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="payouts")
     amount_cents = models.PositiveIntegerField("amount in cents")
     currency = models.CharField(max_length=3)
+    token = models.CharField(max_length=32, unique=True, default=payout_token, editable=False)
     status = models.CharField(max_length=10, choices=PayoutStatus, default=PayoutStatus.PENDING)
     transfer_id = models.CharField("Stripe transfer", max_length=255, blank=True)
     failure_message = models.TextField(blank=True)
@@ -96,7 +107,11 @@ class Payout(models.Model):
 
     @property
     def idempotency_key(self):
-        return f"yumroad-payout-{self.pk}"
+        return f"yumroad-payout-{self.token}"
+
+    @property
+    def transfer_group(self):
+        return f"payout_{self.token}"
 
 
 class LedgerEntryKind(models.TextChoices):
@@ -123,11 +138,13 @@ class LedgerQuerySet(models.QuerySet):
 
     def balance(self, *, now=None):
         """Pending (not available yet), available and paid-out cents, and when pending
-        money next becomes available (None: none is pending), in one query. Paid out
-        counts sent payouts; a payout in flight has left the balance but is not paid
-        out yet."""
+        money next becomes available (None: none is pending). An order's entries are
+        pending until PAYOUT_HOLD_DAYS (as it is now) after the order was paid; a
+        payout's are available at once. Paid out counts sent payouts; a payout in
+        flight has left the balance but is not paid out yet."""
         now = now or timezone.now()
-        later = Q(available_at__gt=now)
+        hold = timedelta(days=settings.PAYOUT_HOLD_DAYS)
+        later = Q(earned_at__gt=now - hold)
         totals = self.aggregate(
             pending_cents=Sum("amount_cents", filter=later, default=0),
             available_cents=Sum("amount_cents", filter=~later, default=0),
@@ -136,19 +153,31 @@ class LedgerQuerySet(models.QuerySet):
                 filter=Q(kind=LedgerEntryKind.PAYOUT, payout__status=PayoutStatus.SENT),
                 default=0,
             ),
-            next_available_at=Min(
-                "available_at", filter=later & Q(kind=LedgerEntryKind.SALE, amount_cents__gt=0)
-            ),
         )
         totals["paid_out_cents"] = -totals["paid_out_cents"]
+        totals["next_available_at"] = None
+        if totals["pending_cents"] > 0:
+            # The first payment date whose entries still add money: its refunds and
+            # disputes may cancel its sales.
+            earned = (
+                self.filter(later)
+                .values("earned_at")
+                .annotate(total=Sum("amount_cents"))
+                .filter(total__gt=0)
+                .order_by("earned_at")
+                .values_list("earned_at", flat=True)
+                .first()
+            )
+            totals["next_available_at"] = earned and earned + hold
         return totals
 
 
 class LedgerEntry(models.Model):
     """One movement of a store's money, never changed once written: a sale's net
     (+), a refund's or a dispute's share of it (-), a dispute won (+), a payout (-) and
-    a failed payout's money back (+). The balance is their sum: pending while
-    available_at is ahead, available after. The unique constraints book each entry
+    a failed payout's money back (+). The balance is their sum. An order's entries
+    keep when it was paid (earned_at): pending until PAYOUT_HOLD_DAYS after it,
+    available after; a payout's are available at once. The unique constraints book each entry
     once, whatever retries, replays or two runs at once do."""
 
     Kind = LedgerEntryKind
@@ -165,7 +194,9 @@ class LedgerEntry(models.Model):
     # Which of an order's entries of one kind: a refund's is the total refunded it
     # reached (str(order.refunded_cents)), so each refund total books once.
     key = models.CharField(max_length=32, blank=True, default="")
-    available_at = models.DateTimeField()
+    # When the entry's order was paid (its sale's and its debits' alike); None for a
+    # payout's entries.
+    earned_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = LedgerQuerySet.as_manager()
@@ -173,14 +204,24 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name_plural = "ledger entries"
-        indexes = [models.Index(fields=["store", "available_at"], name="ledger_store_available")]
+        indexes = [models.Index(fields=["store", "earned_at"], name="ledger_store_earned")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=LedgerEntryKind.values), name="ledger_kind_known"
             ),
             models.CheckConstraint(
-                condition=Q(kind__in=ORDER_KINDS, order__isnull=False, payout__isnull=True)
-                | Q(kind__in=PAYOUT_KINDS, payout__isnull=False, order__isnull=True),
+                condition=Q(
+                    kind__in=ORDER_KINDS,
+                    order__isnull=False,
+                    payout__isnull=True,
+                    earned_at__isnull=False,
+                )
+                | Q(
+                    kind__in=PAYOUT_KINDS,
+                    payout__isnull=False,
+                    order__isnull=True,
+                    earned_at__isnull=True,
+                ),
                 name="ledger_entry_has_its_source",
             ),
             models.UniqueConstraint(

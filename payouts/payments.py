@@ -1,7 +1,8 @@
 """What payouts say to Stripe Connect: Express accounts, their onboarding and login
 links, and transfers. It uses orders.payments' client (its timeouts and retries),
 permits and mode: without a Stripe key and with DEBUG on, a local test account stands
-in for Stripe's onboarding (payouts.views.TestOnboardingView) and transfers are
+in for Stripe's onboarding and dashboard (payouts.views.TestOnboardingView and
+TestDashboardView) and transfers are
 recorded as sent, so that development shows the whole flow; no money moves."""
 
 import logging
@@ -10,8 +11,7 @@ import re
 import stripe
 from django.urls import reverse
 
-from orders.payments import TEST, checkout_mode
-from orders.payments import _client as stripe_client
+from orders.payments import TEST, checkout_mode, stripe_client
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,11 @@ class TransferUnanswered(Exception):
     may or may not have been made. Retry it with the same idempotency key."""
 
 
+class TransferMismatch(Exception):
+    """A transfer of the payout's group is at Stripe, but not of its amount, account or
+    payout: nothing is sure. Leave the payout pending for a person to look at."""
+
+
 def _connect_call(what, call):
     try:
         return call()
@@ -48,8 +53,10 @@ def _connect_call(what, call):
 
 
 def account_create(*, store, email):
-    """A new Express account for `store`: its id. The idempotency key is the store's,
-    so two clicks at once (or a retry after a lost answer) get the same account.
+    """A new Express account for `store`: its id. The idempotency key is the store's
+    row (its id and the microsecond it was made, which another database on the same
+    Stripe key, or a restored one, does not give another store), so two clicks at once
+    (or a retry after a lost answer) get the same account.
     Call it within stripe_permit(). Raises ConnectError."""
     if mode() == TEST:
         return f"{TEST_ACCOUNT_PREFIX}{store.pk}"
@@ -59,11 +66,16 @@ def account_create(*, store, email):
         "metadata": {"store_id": str(store.pk)},
         "capabilities": {"transfers": {"requested": True}},
     }
-    options = {"idempotency_key": f"yumroad-account-store-{store.pk}"}
+    options = {"idempotency_key": account_idempotency_key(store)}
     account = _connect_call(
         "create an account", lambda: stripe_client().v1.accounts.create(params, options)
     )
     return account["id"]
+
+
+def account_idempotency_key(store):
+    made = store.created_at
+    return f"yumroad-account-store-{store.pk}-{made:%Y%m%d%H%M%S%f}"
 
 
 def account_link_create(*, account_id, site_url):
@@ -97,7 +109,7 @@ def login_link_create(account_id):
     """A one-time address of the account's Express dashboard. Call it within
     stripe_permit(). Raises ConnectError."""
     if mode() == TEST:
-        return reverse("payouts:test_onboarding")
+        return reverse("payouts:test_dashboard")
     link = _connect_call(
         "make a login link",
         lambda: stripe_client().v1.accounts.login_links.create(account_id),
@@ -106,16 +118,16 @@ def login_link_create(account_id):
 
 
 def transfer_create(*, payout, account_id):
-    """Send `payout`'s amount to `account_id`, with an idempotency key made from the
-    payout's id: sent again, the same transfer answers. Returns the transfer's id.
-    Raises TransferRefused or TransferUnanswered."""
+    """Send `payout`'s amount to `account_id`, with an idempotency key and a transfer
+    group made from the payout's token: sent again, the same transfer answers. Returns
+    the transfer's id. Raises TransferRefused or TransferUnanswered."""
     if mode() == TEST:
         return f"tr_test_{payout.pk}"
     params = {
         "amount": payout.amount_cents,
         "currency": payout.currency,
         "destination": account_id,
-        "transfer_group": f"payout_{payout.pk}",
+        "transfer_group": payout.transfer_group,
         "metadata": {"store_id": str(payout.store_id), "payout_id": str(payout.pk)},
     }
     options = {"idempotency_key": payout.idempotency_key}
@@ -134,17 +146,40 @@ def transfer_create(*, payout, account_id):
         raise TransferUnanswered(str(error)) from error
 
 
-def transfer_find(payout):
+def transfer_find(*, payout, account_id):
     """The id of the transfer made for `payout` already, or "" when there is none: a
     retry looks first, since Stripe forgets idempotency keys after 24 hours (a daily
-    run retries about then). Raises TransferUnanswered."""
+    run retries about then). Raises TransferUnanswered, or TransferMismatch when the
+    payout's group holds a transfer of another amount, account or payout."""
     if mode() == TEST:
         return ""
     try:
-        found = stripe_client().v1.transfers.list(
-            {"transfer_group": f"payout_{payout.pk}", "limit": 1}
+        found = (
+            stripe_client()
+            .v1.transfers.list({"transfer_group": payout.transfer_group, "limit": 1})
+            .to_dict()
         )
-        return found["data"][0]["id"] if found["data"] else ""
-    except (stripe.StripeError, KeyError, TypeError, IndexError) as error:
+        if not found["data"]:
+            return ""
+        transfer = found["data"][0]
+        made_for = (
+            transfer["amount"],
+            transfer["destination"],
+            transfer["metadata"].get("payout_id"),
+        )
+        transfer_id = transfer["id"]
+    except (stripe.StripeError, KeyError, TypeError, IndexError, AttributeError) as error:
         logger.warning("Stripe did not list payout %s's transfers: %r", payout.pk, error)
         raise TransferUnanswered(str(error)) from error
+    if made_for != (payout.amount_cents, account_id, str(payout.pk)):
+        logger.error(
+            "Transfer %s of payout %s's group is of %r, not of (%s, %s, %s); left pending",
+            transfer_id,
+            payout.pk,
+            made_for,
+            payout.amount_cents,
+            account_id,
+            payout.pk,
+        )
+        raise TransferMismatch(transfer_id)
+    return transfer_id

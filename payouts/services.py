@@ -30,7 +30,7 @@ RUN_LEASE_SECONDS = 600
 RUN_NAME = "pay_out"
 
 
-def _entry_book(*, store_id, kind, amount_cents, available_at, order=None, payout=None, key=""):
+def _entry_book(*, store_id, kind, amount_cents, earned_at=None, order=None, payout=None, key=""):
     """Insert one ledger entry; returns False when it was booked before (its unique key)."""
     try:
         with transaction.atomic():
@@ -38,7 +38,7 @@ def _entry_book(*, store_id, kind, amount_cents, available_at, order=None, payou
                 store_id=store_id,
                 kind=kind,
                 amount_cents=amount_cents,
-                available_at=available_at,
+                earned_at=earned_at,
                 order=order,
                 payout=payout,
                 key=key,
@@ -48,24 +48,17 @@ def _entry_book(*, store_id, kind, amount_cents, available_at, order=None, payou
     return True
 
 
-def _order_available_at(order):
-    """When `order`'s money becomes available: PAYOUT_HOLD_DAYS after it was paid. Its
-    debits (refunds, disputes) take its sale's date, so refunding a pending sale lowers
-    pending, and refunding an available one lowers available."""
-    sale = LedgerEntry.objects.filter(kind=Kind.SALE, order=order)
-    return sale.values_list("available_at", flat=True).first() or (
-        order.paid_at + timedelta(days=settings.PAYOUT_HOLD_DAYS)
-    )
-
-
 def _order_entry_book(order, kind, amount_cents, key=""):
+    """One of `order`'s entries, dated by its payment: its debits (refunds, disputes)
+    become available with its sale, so refunding a pending sale lowers pending, and
+    refunding an available one lowers available."""
     if not amount_cents or order.store_id is None:
         return False
     return _entry_book(
         store_id=order.store_id,
         kind=kind,
         amount_cents=amount_cents,
-        available_at=_order_available_at(order),
+        earned_at=order.paid_at,
         order=order,
         key=key,
     )
@@ -73,7 +66,8 @@ def _order_entry_book(order, kind, amount_cents, key=""):
 
 def ledger_sale_book(*, order):
     """The seller's net of a paid `order`, pending until PAYOUT_HOLD_DAYS after its
-    payment. Returns whether it was booked now (a free order books nothing)."""
+    payment (the setting as it is when the balance is read). Returns whether it was
+    booked now (a free order books nothing)."""
     return _order_entry_book(order, Kind.SALE, order.net_cents)
 
 
@@ -253,13 +247,20 @@ def store_pay_out(*, account):
                 )
             payout = _payout_record(account, available, now)
     try:
-        transfer_id = payments.transfer_find(payout) if retry else ""
+        transfer_id = (
+            payments.transfer_find(payout=payout, account_id=account.stripe_account_id)
+            if retry
+            else ""
+        )
         transfer_id = transfer_id or payments.transfer_create(
             payout=payout, account_id=account.stripe_account_id
         )
     except payments.TransferRefused as error:
         _payout_fail(payout, str(error))
         return Outcome.FAILED, payout, f"Stripe refused it: {error}"
+    except payments.TransferMismatch as error:
+        said = f"Stripe's transfer {error} of its group is not this payout's; left pending"
+        return Outcome.UNANSWERED, payout, said
     except payments.TransferUnanswered:
         return Outcome.UNANSWERED, payout, "no answer from Stripe; retried with the same key"
     _payout_sent(payout, transfer_id)
@@ -279,7 +280,6 @@ def _payout_record(account, available, now):
         store_id=account.store_id,
         kind=Kind.PAYOUT,
         amount_cents=-available,
-        available_at=now,
         payout=payout,
     )
     return payout
@@ -299,7 +299,6 @@ def _payout_sent(payout, transfer_id):
 def _payout_fail(payout, message):
     """Stripe refused the transfer: the payout failed, and its money goes back to the
     balance. The next run makes a new payout, with a new key."""
-    now = timezone.now()
     with transaction.atomic():
         moved = Payout.objects.filter(pk=payout.pk, status=Payout.Status.PENDING).update(
             status=Payout.Status.FAILED, failure_message=message[:1000]
@@ -309,7 +308,6 @@ def _payout_fail(payout, message):
                 store_id=payout.store_id,
                 kind=Kind.PAYOUT_FAILED,
                 amount_cents=payout.amount_cents,
-                available_at=now,
                 payout=payout,
             )
     payout.refresh_from_db()

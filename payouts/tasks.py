@@ -16,8 +16,10 @@ SALES_LISTED = 50
 
 
 def payout_sales(payout):
-    """The sales `payout` pays: those that became available after the store's previous
-    sent payout, up to this one's date, the first first."""
+    """The sales `payout` pays: those that became available (PAYOUT_HOLD_DAYS after
+    their payment) after the store's previous sent payout, up to this one's date, the
+    first first."""
+    hold = timedelta(days=settings.PAYOUT_HOLD_DAYS)
     previous = (
         Payout.objects.filter(
             store_id=payout.store_id, status=Payout.Status.SENT, created_at__lt=payout.created_at
@@ -28,11 +30,11 @@ def payout_sales(payout):
     sales = LedgerEntry.objects.filter(
         store_id=payout.store_id,
         kind=LedgerEntry.Kind.SALE,
-        available_at__lte=payout.created_at,
+        earned_at__lte=payout.created_at - hold,
     )
     if previous:
-        sales = sales.filter(available_at__gt=previous)
-    return sales.select_related("order").order_by("available_at", "pk")
+        sales = sales.filter(earned_at__gt=previous - hold)
+    return sales.select_related("order").order_by("earned_at", "pk")
 
 
 def _claim(payout_id):

@@ -11,4 +11,5 @@ urlpatterns = [
     path("payouts/connect/refresh/", views.ConnectRefreshView.as_view(), name="connect_refresh"),
     path("payouts/connect/test/", views.TestOnboardingView.as_view(), name="test_onboarding"),
     path("payouts/dashboard/", views.DashboardLinkView.as_view(), name="dashboard"),
+    path("payouts/dashboard/test/", views.TestDashboardView.as_view(), name="test_dashboard"),
 ]

@@ -6,12 +6,12 @@ from django.views import View
 from django.views.generic import ListView
 
 from orders.payments import CheckoutBusy
-from orders.views.checkout import HttpResponseSeeOther
-from orders.views.pages import StoreOwnerMixin
 from payouts import payments, services
 from payouts.models import Payout, PayoutAccount, account_state
+from stores.models import Store
+from stores.views import StoreOwnerRequiredMixin
 from yumroad_site.money import format_money
-from yumroad_site.views import PaginatedMixin, service_unavailable
+from yumroad_site.views import HttpResponseSeeOther, PaginatedMixin, service_unavailable
 
 STRIPE_FAILED_MESSAGE = "We couldn't reach Stripe. Please try again."
 STRIPE_BUSY_MESSAGE = "Stripe is busy, try again in a moment."
@@ -20,6 +20,16 @@ SET_UP_MESSAGE = "Your payouts account is set up."
 
 def _site_url(request):
     return request.build_absolute_uri("/").removesuffix("/")
+
+
+class StoreOwnerMixin(StoreOwnerRequiredMixin):
+    """Payouts are for the logged-in owner of a store: a member without one opens it
+    first."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.store = Store.objects.of(request.user)
+        return super().dispatch(request, *args, **kwargs)
 
 
 class PayoutsView(StoreOwnerMixin, PaginatedMixin, ListView):
@@ -39,6 +49,7 @@ class PayoutsView(StoreOwnerMixin, PaginatedMixin, ListView):
             store=self.store,
             account=account,
             account_state=account_state(account),
+            in_debt=balance["pending_cents"] < 0 or balance["available_cents"] < 0,
             pending=format_money(balance["pending_cents"]),
             available=format_money(balance["available_cents"]),
             paid_out=format_money(balance["paid_out_cents"]),
@@ -129,16 +140,20 @@ class DashboardLinkView(AccountMixin, View):
         )
 
 
-class TestOnboardingView(AccountMixin, View):
-    """The local stand-in for Stripe's onboarding (DEBUG on, no Stripe key): "Finish
-    setup" turns the account's flags on, and no money ever moves."""
-
-    template_name = "payouts/test_onboarding.html"
+class TestModeMixin(AccountMixin):
+    """The local stand-ins for Stripe's pages: only with DEBUG on and no Stripe key."""
 
     def dispatch(self, request, *args, **kwargs):
         if payments.mode() != payments.TEST:
             raise Http404("There is no test payouts account.")
         return super().dispatch(request, *args, **kwargs)
+
+
+class TestOnboardingView(TestModeMixin, View):
+    """The local stand-in for Stripe's onboarding (DEBUG on, no Stripe key): "Finish
+    setup" turns the account's flags on, and no money ever moves."""
+
+    template_name = "payouts/test_onboarding.html"
 
     def get(self, request):
         context = {"account": self.account(), "store": self.store}
@@ -148,3 +163,15 @@ class TestOnboardingView(AccountMixin, View):
         services.account_test_finish(account=self.account())
         messages.success(request, SET_UP_MESSAGE)
         return redirect("payouts:index")
+
+
+class TestDashboardView(TestModeMixin, View):
+    """The local stand-in for the account's Express dashboard: its state, nothing to
+    do."""
+
+    http_method_names = ["get"]
+    template_name = "payouts/test_dashboard.html"
+
+    def get(self, request):
+        context = {"account": self.account(), "store": self.store}
+        return render(request, self.template_name, context)

@@ -7,7 +7,7 @@ from django.views import View
 from orders import payments, services
 from orders.forms import RefundForm
 from orders.models import Order
-from orders.views.checkout import HttpResponseSeeOther
+from yumroad_site.views import HttpResponseSeeOther
 from orders.views.pages import StoreOwnerMixin
 from yumroad_site.money import format_money
 

@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
+import payouts.models
 from django.db import migrations, models
 
 
@@ -29,6 +30,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('amount_cents', models.PositiveIntegerField(verbose_name='amount in cents')),
                 ('currency', models.CharField(max_length=3)),
+                ('token', models.CharField(default=payouts.models.payout_token, editable=False, max_length=32, unique=True)),
                 ('status', models.CharField(choices=[('pending', 'Pending'), ('sent', 'Sent'), ('failed', 'Failed')], default='pending', max_length=10)),
                 ('transfer_id', models.CharField(blank=True, max_length=255, verbose_name='Stripe transfer')),
                 ('failure_message', models.TextField(blank=True)),
@@ -49,7 +51,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('sale', 'Sale'), ('refund', 'Refund'), ('dispute', 'Dispute'), ('dispute_won', 'Dispute won'), ('payout', 'Payout'), ('payout_failed', 'Payout failed')], max_length=15)),
                 ('amount_cents', models.IntegerField(verbose_name='amount in cents')),
                 ('key', models.CharField(blank=True, default='', max_length=32)),
-                ('available_at', models.DateTimeField()),
+                ('earned_at', models.DateTimeField(blank=True, null=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('order', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger', to='orders.order')),
                 ('store', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ledger', to='stores.store')),
@@ -87,7 +89,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='ledgerentry',
-            index=models.Index(fields=['store', 'available_at'], name='ledger_store_available'),
+            index=models.Index(fields=['store', 'earned_at'], name='ledger_store_earned'),
         ),
         migrations.AddConstraint(
             model_name='ledgerentry',
@@ -95,7 +97,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='ledgerentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind__in', ['sale', 'refund', 'dispute', 'dispute_won']), ('order__isnull', False), ('payout__isnull', True)), models.Q(('kind__in', ['payout', 'payout_failed']), ('order__isnull', True), ('payout__isnull', False)), _connector='OR'), name='ledger_entry_has_its_source'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('earned_at__isnull', False), ('kind__in', ['sale', 'refund', 'dispute', 'dispute_won']), ('order__isnull', False), ('payout__isnull', True)), models.Q(('earned_at__isnull', True), ('kind__in', ['payout', 'payout_failed']), ('order__isnull', True), ('payout__isnull', False)), _connector='OR'), name='ledger_entry_has_its_source'),
         ),
         migrations.AddConstraint(
             model_name='ledgerentry',

@@ -71,7 +71,7 @@ _disputes = {}
 def days_pass(days):
     """`days` go by: what was booked and paid happened that much earlier."""
     earlier = timedelta(days=days)
-    LedgerEntry.objects.update(available_at=F("available_at") - earlier)
+    LedgerEntry.objects.exclude(earned_at=None).update(earned_at=F("earned_at") - earlier)
     Order.objects.exclude(paid_at=None).update(paid_at=F("paid_at") - earlier)
 
 

@@ -67,7 +67,8 @@ class TestConnect:
             "return_url": f"http://testserver{RETURN_URL}",
             "refresh_url": f"http://testserver{REFRESH_URL}",
         }
-        assert connect_server.keys("/v1/accounts") == [f"yumroad-account-store-{store.pk}"]
+        made = f"{store.created_at:%Y%m%d%H%M%S%f}"
+        assert connect_server.keys("/v1/accounts") == [f"yumroad-account-store-{store.pk}-{made}"]
         assert state_shown(creator_client) == "Not set up"
 
     def test_a_second_click_reuses_the_account(self, creator_client, connect_server):
@@ -163,9 +164,15 @@ class TestConnect:
         assert "Open Stripe dashboard" not in creator_client.get(PAYOUTS_URL).content.decode()
         assert creator_client.post(DASHBOARD_URL).status_code == 404
 
+        assert "Set up payouts" in creator_client.get(PAYOUTS_URL).content.decode()
+
         connect_server.account_set("acct_fake1", details_submitted=True)
         creator_client.get(RETURN_URL)
-        assert "Open Stripe dashboard" in creator_client.get(PAYOUTS_URL).content.decode()
+        body = creator_client.get(PAYOUTS_URL).content.decode()
+        assert "Open Stripe dashboard" in body
+        assert "Stripe needs more details" in body
+        assert "Finish setting up" in body
+        assert "Set up payouts" not in body
         response = creator_client.post(DASHBOARD_URL)
 
         assert response.status_code == 303
@@ -343,8 +350,12 @@ class TestTestAccount:
         assert response.redirect_chain == [(PAYOUTS_URL, 302)]
         assert messages_of(response) == ["Your payouts account is set up."]
         assert state_shown(creator_client) == "Payouts are on"
-        dashboard = creator_client.post(DASHBOARD_URL)
-        assert dashboard["Location"] == reverse("payouts:test_onboarding")
+        dashboard = creator_client.post(DASHBOARD_URL, follow=True)
+        assert dashboard.redirect_chain == [(reverse("payouts:test_dashboard"), 303)]
+        body = dashboard.content.decode()
+        assert "Test payouts dashboard: no money moves." in body
+        assert "Payouts are on" in body
+        assert "Finish setup" not in body
 
     def test_there_is_no_test_account_page_with_a_stripe_key_or_debug_off(
         self, creator_client, settings
@@ -355,6 +366,7 @@ class TestTestAccount:
         settings.STRIPE_SECRET_KEY = ""
         settings.DEBUG = False
         assert creator_client.post(reverse("payouts:test_onboarding")).status_code == 404
+        assert creator_client.get(reverse("payouts:test_dashboard")).status_code == 404
         assert not PayoutAccount.objects.filter(payouts_enabled=True).exists()
 
 

@@ -64,9 +64,10 @@ class TestSales:
     def test_a_sale_is_pending_for_the_hold_then_available(self, creator_client, store):
         order = sale(store, 1000)
         entry = LedgerEntry.objects.get()
-        assert entry.available_at == order.paid_at + timedelta(days=7)
+        assert entry.earned_at == order.paid_at
         body = creator_client.get(reverse("payouts:index")).content.decode()
-        assert f"Pending money next becomes available on {entry.available_at:%B} " in body
+        available_on = order.paid_at + timedelta(days=7)
+        assert f"Pending money next becomes available on {available_on:%B %-d, %Y}." in body
 
         days_pass(6)
         assert page_totals(creator_client)["pending"] == "$8.50"
@@ -78,11 +79,47 @@ class TestSales:
             "No money is pending." in creator_client.get(reverse("payouts:index")).content.decode()
         )
 
+    def test_the_next_date_skips_sales_their_refunds_cancelled(self, creator_client, store):
+        first = sale(store, 1000)
+        days_pass(2)
+        second = sale(store, 2000)
+        first.refresh_from_db()
+        refund(first, 1000)  # all of the first sale's net is taken back
+
+        body = creator_client.get(reverse("payouts:index")).content.decode()
+        available_on = second.paid_at + timedelta(days=7)
+        assert f"Pending money next becomes available on {available_on:%B %-d, %Y}." in body
+
+    def test_no_next_date_is_named_when_nothing_is_pending(self, creator_client, store):
+        order = sale(store, 1000)
+        refund(order, 1000)
+
+        body = creator_client.get(reverse("payouts:index")).content.decode()
+        assert page_totals(creator_client)["pending"] == "$0.00"
+        assert "next becomes available" not in body
+        assert "No money is pending." in body
+
     def test_with_no_hold_a_sale_is_available_at_once(self, creator_client, store, settings):
         settings.PAYOUT_HOLD_DAYS = 0
         sale(store, 1000)
 
         assert page_totals(creator_client)["available"] == "$8.50"
+
+    def test_the_hold_follows_the_setting_as_it_is_now_not_as_it_was_at_the_sale(
+        self, creator_client, store, settings
+    ):
+        sale(store, 1000)  # net $8.50, paid now with a hold of 7 days
+        days_pass(3)
+        assert page_totals(creator_client)["pending"] == "$8.50"
+
+        settings.PAYOUT_HOLD_DAYS = 2
+        assert page_totals(creator_client) == {
+            "pending": "$0.00",
+            "available": "$8.50",
+            "paid-out": "$0.00",
+        }
+        settings.PAYOUT_HOLD_DAYS = 14
+        assert page_totals(creator_client)["pending"] == "$8.50"
 
     def test_a_free_order_books_nothing(self, store):
         product = SellableProductFactory(store=store, price_cents=0)
@@ -182,16 +219,21 @@ class TestRefundsAndDisputes:
             kind=Kind.PAYOUT,
             amount_cents=-400,
             payout=payout,
-            available_at=order.paid_at,
         )
+        body = creator_client.get(reverse("payouts:index")).content.decode()
+        assert "come out of your next payouts" not in body
         dispute(order)
 
         totals = assert_page_matches_ledger(creator_client, store)
         assert totals["available"] == "-$4.00"
+        body = creator_client.get(reverse("payouts:index")).content.decode()
+        assert (
+            "Refunds and disputes of money already paid out come out of your next payouts." in body
+        )
 
 
 @pytest.mark.django_db
-def test_the_migration_books_the_orders_paid_before_the_ledger(store, settings):
+def test_the_migration_books_the_orders_paid_before_the_ledger(store):
     paid = OrderFactory(product=SellableProductFactory(store=store, price_cents=1000))
     refunded = OrderFactory(product=SellableProductFactory(store=store, price_cents=2000))
     Order.objects.filter(pk=paid.pk).update(fee_cents=150, net_cents=850)
@@ -213,4 +255,4 @@ def test_the_migration_books_the_orders_paid_before_the_ledger(store, settings):
         (Kind.SALE, 1750, ""),
     ]
     sale_entry = LedgerEntry.objects.get(order=paid)
-    assert sale_entry.available_at == paid.paid_at + timedelta(days=settings.PAYOUT_HOLD_DAYS)
+    assert sale_entry.earned_at == paid.paid_at

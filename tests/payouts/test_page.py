@@ -30,7 +30,6 @@ def payout_of(store, cents, status, days_ago):
         kind=LedgerEntry.Kind.PAYOUT,
         amount_cents=-cents,
         payout=payout,
-        available_at=payout.created_at,
     )
     return payout
 

@@ -36,6 +36,10 @@ from tests.payouts.steps import (
 Status = Payout.Status
 TRANSFERS = "/v1/transfers"
 
+BUSY = (
+    "Another pay_out run is in progress, or one stopped less than 10 minutes ago; nothing done.\n"
+)
+
 
 def pay_out():
     """Run `manage.py pay_out`: (what it printed, whether it exited 0). What it leaves
@@ -91,11 +95,12 @@ class TestPaying:
             "amount": "2600",
             "currency": "usd",
             "destination": "acct_fake1",
-            "transfer_group": f"payout_{payout.pk}",
+            "transfer_group": f"payout_{payout.token}",
             "metadata[store_id]": str(seller.pk),
             "metadata[payout_id]": str(payout.pk),
         }
-        assert connect_server.keys(TRANSFERS) == [f"yumroad-payout-{payout.pk}"]
+        assert connect_server.keys(TRANSFERS) == [f"yumroad-payout-{payout.token}"]
+        assert len(payout.token) == 32
         totals = assert_page_matches_ledger(creator_client, seller)
         assert totals == {"pending": "$0.00", "available": "$0.00", "paid-out": "$26.00"}
         body = creator_client.get(reverse("payouts:index")).content.decode()
@@ -215,8 +220,8 @@ class TestFailures:
         failed, sent = Payout.objects.order_by("pk")
         assert (failed.status, sent.status, sent.amount_cents) == (Status.FAILED, Status.SENT, 2600)
         assert connect_server.keys(TRANSFERS) == [
-            f"yumroad-payout-{failed.pk}",
-            f"yumroad-payout-{sent.pk}",
+            failed.idempotency_key,
+            sent.idempotency_key,
         ]
         assert len(connect_server.transfers) == 1
         assert assert_page_matches_ledger(creator_client, seller)["paid-out"] == "$26.00"
@@ -243,7 +248,7 @@ class TestFailures:
         assert ok
         assert "retried and sent" in said
         assert list(Payout.objects.values_list("pk", "status")) == [(payout.pk, Status.SENT)]
-        assert set(connect_server.keys(TRANSFERS)) == {f"yumroad-payout-{payout.pk}"}
+        assert set(connect_server.keys(TRANSFERS)) == {payout.idempotency_key}
         assert len(connect_server.transfers) == 1
         assert assert_page_matches_ledger(creator_client, seller)["paid-out"] == "$26.00"
 
@@ -275,7 +280,7 @@ class TestFailures:
         assert ok
         payout.refresh_from_db()
         assert payout.status == Status.SENT
-        assert connect_server.keys(TRANSFERS) == [f"yumroad-payout-{payout.pk}"]
+        assert connect_server.keys(TRANSFERS) == [payout.idempotency_key]
 
     def test_a_retry_after_stripe_forgot_the_key_finds_the_transfer_made(
         self, seller, connect_server
@@ -290,6 +295,38 @@ class TestFailures:
         payout = Payout.objects.get()
         assert (payout.status, payout.transfer_id) == (Status.SENT, "tr_fake1")
         assert len(connect_server.transfers) == 1
+
+    @pytest.mark.parametrize(
+        "made_for",
+        [
+            {"amount": 100},
+            {"destination": "acct_other"},
+            {"metadata": {"store_id": "1", "payout_id": "999999"}},
+        ],
+    )
+    def test_a_retry_that_finds_another_transfer_in_its_group_leaves_the_payout_pending(
+        self, seller, connect_server, made_for, caplog
+    ):
+        connect_server.transfer_troubles = ["late", "late"]
+        pay_out()
+        connect_server.forget_keys()  # a day later, and the transfer is not this payout's
+        connect_server.transfers[0].update(made_for)
+
+        said, ok = pay_out()
+
+        assert not ok
+        assert "Stripe's transfer tr_fake1 of its group is not this payout's; left pending" in said
+        payout = Payout.objects.get()
+        assert (payout.status, payout.transfer_id) == (Status.PENDING, "")
+        assert len(connect_server.transfers) == 1
+        assert "left pending" in caplog.text
+
+    def test_two_payouts_with_one_id_in_two_databases_never_share_a_key(self, seller):
+        first = Payout(pk=1, store=seller, amount_cents=1000, currency="usd")
+        again = Payout(pk=1, store=seller, amount_cents=1000, currency="usd")
+
+        assert first.idempotency_key != again.idempotency_key
+        assert first.transfer_group != again.transfer_group
 
 
 @contextmanager
@@ -319,7 +356,7 @@ class TestRuns:
         said, ok = pay_out()
 
         assert ok
-        assert said == "Another pay_out run is in progress; nothing done.\n"
+        assert said == BUSY
         assert not Payout.objects.exists()
 
     def test_a_lease_left_by_a_killed_run_expires(self, seller, connect_server):
@@ -361,7 +398,7 @@ def test_two_runs_at_once_transfer_once(connect_server, settings):
 
     assert all(ok for _, ok in results)
     said = [text for text, _ in results]
-    assert "Another pay_out run is in progress; nothing done.\n" in said or any(
+    assert BUSY in said or any(
         # One run finished before the other started: the second finds nothing to pay.
         text.count("Skipped") == 3
         for text in said
@@ -388,7 +425,7 @@ def test_two_runs_paying_one_store_at_once_without_the_lease_transfer_once(conne
     assert set(outcomes) <= {services.Outcome.PAID, services.Outcome.SKIPPED}
     payout = Payout.objects.get()
     assert (payout.status, payout.amount_cents) == (Status.SENT, 4450)
-    assert set(connect_server.keys(TRANSFERS)) == {f"yumroad-payout-{payout.pk}"}
+    assert set(connect_server.keys(TRANSFERS)) == {payout.idempotency_key}
     assert len(connect_server.transfers) == 1
 
 

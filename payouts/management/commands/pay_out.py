@@ -22,7 +22,10 @@ class Command(BaseCommand):
     def handle(self, **options):
         holder = services.run_holder_new()
         if not services.run_lease_take(holder=holder):
-            self.stdout.write("Another pay_out run is in progress; nothing done.")
+            self.stdout.write(
+                "Another pay_out run is in progress, or one stopped less than 10 minutes "
+                "ago; nothing done."
+            )
             return
         counts = dict.fromkeys(services.Outcome, 0)
         try:
