@@ -8,7 +8,6 @@ from django.views.generic import ListView
 from orders.payments import CheckoutBusy
 from payouts import payments, services
 from payouts.models import Payout, PayoutAccount, account_state
-from stores.models import Store
 from stores.views import StoreOwnerRequiredMixin
 from yumroad_site.money import format_money
 from yumroad_site.views import HttpResponseSeeOther, PaginatedMixin, service_unavailable
@@ -22,17 +21,7 @@ def _site_url(request):
     return request.build_absolute_uri("/").removesuffix("/")
 
 
-class StoreOwnerMixin(StoreOwnerRequiredMixin):
-    """Payouts are for the logged-in owner of a store: a member without one opens it
-    first."""
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.store = Store.objects.of(request.user)
-        return super().dispatch(request, *args, **kwargs)
-
-
-class PayoutsView(StoreOwnerMixin, PaginatedMixin, ListView):
+class PayoutsView(StoreOwnerRequiredMixin, PaginatedMixin, ListView):
     """The store's money: pending, available and paid out, its payout account's state,
     and its payouts, newest first."""
 
@@ -60,7 +49,7 @@ class PayoutsView(StoreOwnerMixin, PaginatedMixin, ListView):
         )
 
 
-class AccountMixin(StoreOwnerMixin):
+class AccountMixin(StoreOwnerRequiredMixin):
     """The store's payout account's pages. Stripe refusing or down sends back to
     /payouts/ with a message; all of this process's Stripe permits taken, a 503."""
 

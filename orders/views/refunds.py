@@ -7,9 +7,9 @@ from django.views import View
 from orders import payments, services
 from orders.forms import RefundForm
 from orders.models import Order
-from yumroad_site.views import HttpResponseSeeOther
-from orders.views.pages import StoreOwnerMixin
+from stores.views import StoreOwnerRequiredMixin
 from yumroad_site.money import format_money
+from yumroad_site.views import HttpResponseSeeOther
 
 BUSY_MESSAGE = "Stripe is busy, try again in a moment. Nothing was refunded."
 IN_PROGRESS_MESSAGE = (
@@ -17,7 +17,7 @@ IN_PROGRESS_MESSAGE = (
 )
 
 
-class RefundView(StoreOwnerMixin, View):
+class RefundView(StoreOwnerRequiredMixin, View):
     """The seller refunds all or part of a paid order of their store (services.
     order_refund_make). Anyone else's order, an unpaid, free, fully refunded or disputed
     one: 404."""
