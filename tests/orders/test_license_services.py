@@ -137,7 +137,7 @@ class TestVerify:
             ("ID", ["KEY"]),
             ("ID", 12345678),
             ("ID", ""),
-            ("ID", "ﬀﬀﬀﬀ0000-00000000-00000000-00000000"),  # ligatures upper-case to FF
+            ("ID", "\ufb00\ufb00\ufb00\ufb00-00000000-00000000-00000000"),  # ﬀ.upper() is FF
         ],
     )
     def test_a_value_that_is_no_id_or_no_key_is_not_found_without_a_query(
