@@ -4,16 +4,24 @@ in the receipt email, the library and the sales page, and disabled by a full ref
 lost dispute, in the same transaction."""
 
 import re
+import threading
 
 import pytest
 from django.core import mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orders import licenses
 from orders.models import License, Order, license_key_new
 from tests.factories import OrderFactory, SellableProductFactory, UserFactory
-from tests.orders.fake_stripe import charge_refunded, dispute, stripe_event
+from tests.orders.fake_stripe import (
+    charge_refunded,
+    completed_session,
+    dispute,
+    stripe_event,
+)
 from tests.orders.test_webhook import completed, post_event
 
 KEY = re.compile(r"[0-9A-F]{8}-[0-9A-F]{8}-[0-9A-F]{8}-[0-9A-F]{8}")
@@ -188,6 +196,38 @@ class TestAPaidOrder:
 
         assert key_of(pending) not in client.get(reverse("orders:sales")).content.decode()
 
+    def test_a_receipt_that_finds_the_checkout_paid_at_stripe_shows_the_new_key(
+        self, client, stripe_server, pending
+    ):
+        stripe_server.answer_retrieve(completed_session(pending, payment_intent=PAYMENT_INTENT))
+
+        body = client.get(pending.receipt_url).content.decode()
+
+        assert "Thanks for your purchase!" in body
+        assert key_of(pending) in body
+
+    def test_the_pages_take_no_query_per_key(self, client, stripe_server, product, buyer, store):
+        def queries(url):
+            with CaptureQueriesContext(connection) as context:
+                assert client.get(url).status_code == 200
+            return len(context)
+
+        def sell(count):
+            for order in OrderFactory.create_batch(count, product=product, buyer=buyer):
+                licenses.license_issue(order=order)
+
+        sell(1)
+        client.force_login(store.owner)
+        sales = queries(reverse("orders:sales"))
+        client.force_login(buyer)
+        library = queries(reverse("orders:library"))
+        sell(3)
+
+        assert queries(reverse("orders:library")) == library
+        client.force_login(store.owner)
+        assert queries(reverse("orders:sales")) == sales
+        assert License.objects.count() == 4
+
     def test_the_receipt_of_an_unpaid_order_has_no_key(self, client, stripe_server, pending):
         body = client.get(pending.receipt_url).content.decode()
 
@@ -318,3 +358,29 @@ class TestDisabling:
         refund(client, 1900, event_id="evt_refunded_again")
 
         assert License.objects.get().disabled_at == disabled_at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_of_the_payment_at_once_make_one_key(stripe_server, pending):
+    payloads = [
+        completed(pending, event_id=event_id, payment_intent=PAYMENT_INTENT)
+        for event_id in ("evt_completed", "evt_completed_twin")
+    ]
+    barrier = threading.Barrier(len(payloads), timeout=30)
+    statuses = []
+
+    def deliver(payload):
+        try:
+            barrier.wait()
+            statuses.append(post_event(Client(), payload).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver, args=[payload]) for payload in payloads]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses == [200, 200]
+    assert License.objects.filter(order=pending).count() == 1
