@@ -20,6 +20,16 @@ DOWNLOAD_SALT = "orders.download"
 RECEIPT_KEY = re.compile(r"[A-Za-z0-9_-]{32}")
 
 
+# A license key's shape (license_key_new), any case: anything else is no key.
+LICENSE_KEY = re.compile(r"[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{8}){3}", re.ASCII)
+
+
+def license_key_new():
+    """A license key: four groups of eight upper-case hex digits, 128 random bits."""
+    digits = secrets.token_hex(16).upper()
+    return "-".join(digits[start : start + 8] for start in range(0, 32, 8))
+
+
 def receipt_key_new():
     """A receipt page's key: 192 random bits, so no one finds a receipt by guessing."""
     return secrets.token_urlsafe(24)
@@ -33,7 +43,12 @@ class OrderQuerySet(models.QuerySet):
 
     def library_of(self, user):
         """What `user` bought and may download, newest first."""
-        return self.held().filter(buyer=user).select_related("store").order_by("-paid_at", "-pk")
+        return (
+            self.held()
+            .filter(buyer=user)
+            .select_related("store", "license")
+            .order_by("-paid_at", "-pk")
+        )
 
     def sales_of(self, store):
         """`store`'s sales, refunded ones included, newest first."""
@@ -368,6 +383,12 @@ class Order(models.Model):
         return format_money(self.refunded_cents, self.currency)
 
     @property
+    def issued_license(self):
+        """The order's License, or None when its product gives none. Load it with the
+        order (select_related("license")): a template never queries."""
+        return getattr(self, "license", None)
+
+    @property
     def receipt_url(self):
         return reverse("orders:receipt", args=[self.receipt_key])
 
@@ -461,3 +482,24 @@ class SentEmail(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} of order {self.order_id}"
+
+
+class License(models.Model):
+    """The license key of a paid order of a product that generates them
+    (orders.licenses): the creator's software verifies it through the API, which counts
+    its uses. A full refund or a lost dispute disables it; its seller may too."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="license")
+    key = models.CharField(max_length=35, unique=True, help_text="Stored upper-case.")
+    uses = models.PositiveIntegerField(default=0, help_text="Verifications that counted one.")
+    disabled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it stopped verifying; empty while it does."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.key
+
+    @property
+    def is_disabled(self):
+        return self.disabled_at is not None

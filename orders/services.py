@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from orders import payments, signals, tasks
+from orders.licenses import license_issue, order_license_disable
 from orders.models import (
     REFUNDABLE_DISPUTES,
     EarlyRefund,
@@ -183,9 +184,9 @@ class ProductGone(Exception):
 
 
 def order_claim_free(*, product, buyer, email):
-    """A free product for `email`: paid at once, delivered by email. Returns the order
-    and whether its link was emailed: a second claim for the same address resends it,
-    as receipt_resend allows."""
+    """A free product for `email`: paid at once, with a license key as a paid order
+    gets (license_issue), delivered by email. Returns the order and whether its link was
+    emailed: a second claim for the same address resends it, as receipt_resend allows."""
     order = _order_new(
         product=product, buyer=buyer, email=email, status=Status.PAID, paid_at=timezone.now()
     )
@@ -194,6 +195,7 @@ def order_claim_free(*, product, buyer, email):
             if buyer is None:
                 order.buyer_id = _confirmed_account_id(email)
             order.save()
+            license_issue(order=order)
             # Before the commit: a claim racing this one sees the order only once it is
             # committed, and then finds the interval running, so it sends nothing more.
             _resend_interval_start(order.pk)
@@ -239,9 +241,10 @@ def _resend_interval_start(order_id):
 
 def order_mark_paid(*, session_id, payment_intent="", email=""):
     """pending → paid for the order of checkout session `session_id`, with the
-    platform's fee and the seller's net fixed now (fee_of), then fulfilment; or
-    pending → refunded, with no fulfilment, when the full refund of `payment_intent`
-    came first (an EarlyRefund). Returns whether it moved. Raises UnknownCheckout."""
+    platform's fee and the seller's net fixed now (fee_of) and its license key made
+    (license_issue), then fulfilment; or pending → refunded, with no fulfilment and its
+    key disabled, when the full refund of `payment_intent` came first (an EarlyRefund).
+    Returns whether it moved. Raises UnknownCheckout."""
     found = _order_of_session(session_id, "pk", "amount_cents")
     order_id, amount = found["pk"], found["amount_cents"]
     now = timezone.now()
@@ -264,7 +267,9 @@ def order_mark_paid(*, session_id, payment_intent="", email=""):
         if email:
             _guest_order_attach(order, email)
         _buyers_changed(order)
-        signals.order_paid.send(Order, order=order.get())
+        paid = order.get()
+        license_issue(order=paid)
+        signals.order_paid.send(Order, order=paid)
         if payment_intent and _early_refund_take(payment_intent):
             order.update(
                 status=Status.REFUNDED,
@@ -272,6 +277,7 @@ def order_mark_paid(*, session_id, payment_intent="", email=""):
                 refunded_net_cents=amount - fee,
                 updated_at=now,
             )
+            order_license_disable(order_id=order_id)
             signals.order_refunded.send(Order, order=order.get(), refunded_net_before=0)
             logger.info("Order %s was refunded before its payment arrived", order_id)
         else:
@@ -374,9 +380,9 @@ def order_refund(*, payment_intent, refunded_cents, full):
 def order_refund_record(*, order_id, refunded_cents):
     """Book refunds of paid order `order_id` totalling `refunded_cents` (cumulative, as
     Stripe's amount_refunded): the order keeps the total and the net's refunded share
-    (refunded_net_of), and ends refunded, its download links with it, when the total
-    reaches the amount. Then signals.order_refunded, and once committed the buyer's
-    email. Returns whether it moved: a total no higher than the one booked (a replay,
+    (refunded_net_of), and ends refunded, its download links and license key with it,
+    when the total reaches the amount. Then signals.order_refunded, and once committed
+    the buyer's email. Returns whether it moved: a total no higher than the one booked (a replay,
     Stripe's event for the seller's own refund) changes nothing. A refund of an order
     whose dispute is open or lost changes nothing either (Stripe refuses those)."""
     with transaction.atomic():
@@ -409,6 +415,7 @@ def order_refund_record(*, order_id, refunded_cents):
         }
         if refunded_cents == order.amount_cents:
             changes["status"] = Status.REFUNDED
+            order_license_disable(order_id=order_id)
         orders = Order.objects.filter(pk=order_id)
         orders.update(**changes)
         _buyers_changed(orders)
@@ -484,8 +491,9 @@ def order_dispute_open(*, payment_intent, dispute_id=""):
 
 def order_dispute_close(*, payment_intent, won, dispute_id=""):
     """The bank decided the open dispute of `payment_intent` (charge.dispute.closed):
-    won, the downloads come back; lost, they end (410) as a refund ends them. Then
-    signals.order_dispute_closed and the seller's email. Returns whether it moved."""
+    won, the downloads come back; lost, they end (410) and the license key is disabled,
+    as a refund ends them. Then signals.order_dispute_closed and the seller's email.
+    Returns whether it moved."""
     orders = Order.objects.filter(
         payment_intent_id=payment_intent, dispute_status=Order.Dispute.OPEN
     )
@@ -506,6 +514,8 @@ def _dispute_move(orders, outcome, payment_intent, dispute_id):
                 payment_intent,
             )
             return False
+        if outcome == Order.Dispute.LOST:
+            order_license_disable(order_id=order_id)
         order = Order.objects.get(pk=order_id)
         _buyers_changed(Order.objects.filter(pk=order_id))
         # An order may be disputed again after a dispute it won: each dispute is its own.

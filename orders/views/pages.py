@@ -81,7 +81,8 @@ class SalesView(StoreOwnerRequiredMixin, PaginatedMixin, ListView):
     def get_queryset(self):
         if not self.filter_form.is_valid():
             return Order.objects.none()
-        return self.filter_form.filtered(Order.objects.sales_of(self.store))
+        sales = Order.objects.sales_of(self.store).select_related("license")
+        return self.filter_form.filtered(sales)
 
     def get_context_data(self, **kwargs):
         valid = self.filter_form.is_valid()
