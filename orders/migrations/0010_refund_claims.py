@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0008_refund_and_dispute_notices'),
+        ('orders', '0009_licenses'),
     ]
 
     operations = [
