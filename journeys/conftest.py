@@ -100,7 +100,7 @@ class Site:
             try:
                 requests.get(self.url, timeout=2)
                 return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow to answer
                 time.sleep(0.2)
         raise RuntimeError(f"The server did not start: {self.log.read_text()}")
 

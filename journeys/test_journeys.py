@@ -249,6 +249,23 @@ def test_a_creator_sells_and_a_buyer_buys_downloads_and_finds_it(visitor, site, 
     assert kept.value.suggested_filename == "Field Guide.pdf"
     buyer.check("library-after-archive")
 
+    # The seller sets up the test payouts account and sees the sale's net pending:
+    # $6.00 less the fee (10%, and $0.50).
+    page.get_by_role("link", name="Payouts", exact=True).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Payouts of Forest Finds")
+    expect(page.get_by_text("Stripe account: Not set up")).to_be_visible()
+    creator.check("payouts-not-set-up")
+    page.get_by_role("button", name="Set up payouts").click()
+    expect(page.get_by_text("Test payouts account: no money moves.")).to_be_visible()
+    creator.check("test-payouts-account")
+    page.get_by_role("button", name="Finish setup").click()
+    expect(page.get_by_role("alert")).to_have_text("Your payouts account is set up.")
+    expect(page.get_by_text("Stripe account: Payouts are on")).to_be_visible()
+    expect(page.locator("[data-total=pending]")).to_have_text("$4.90")
+    expect(page.locator("[data-total=available]")).to_have_text("$0.00")
+    expect(page.get_by_text("Pending money next becomes available on")).to_be_visible()
+    creator.check("payouts")
+
 
 def wait_for_origin(pages, origin):
     """Wait until the browser shows a page of `origin`; fail at once on a browser error

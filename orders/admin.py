@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from orders.models import DiscountCode, EarlyRefund, Order, StripeEvent
+from orders.models import DiscountCode, EarlyRefund, License, Order, StripeEvent
 from yumroad_site.admin_columns import column
 
 
@@ -81,3 +81,14 @@ class EarlyRefundAdmin(admin.ModelAdmin):
     list_display = ["payment_intent_id", "received_at"]
     search_fields = ["payment_intent_id"]
     readonly_fields = ["payment_intent_id", "received_at"]
+
+
+@admin.register(License)
+class LicenseAdmin(admin.ModelAdmin):
+    """License keys, found by key for support. They are made, disabled and counted
+    through orders.licenses (the payment, a refund or dispute, the seller's API)."""
+
+    list_display = ["key", "order", "uses", "disabled_at", "created_at"]
+    list_select_related = ["order"]
+    search_fields = ["key"]
+    readonly_fields = ["key", "order", "uses", "disabled_at", "created_at"]

@@ -27,6 +27,16 @@ CODE_MESSAGE = "Use letters, digits and dashes only."
 MAX_USES = 1_000_000
 
 
+# A license key's shape (license_key_new), any case: anything else is no key.
+LICENSE_KEY = re.compile(r"[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{8}){3}", re.ASCII)
+
+
+def license_key_new():
+    """A license key: four groups of eight upper-case hex digits, 128 random bits."""
+    digits = secrets.token_hex(16).upper()
+    return "-".join(digits[start : start + 8] for start in range(0, 32, 8))
+
+
 def receipt_key_new():
     """A receipt page's key: 192 random bits, so no one finds a receipt by guessing."""
     return secrets.token_urlsafe(24)
@@ -40,7 +50,12 @@ class OrderQuerySet(models.QuerySet):
 
     def library_of(self, user):
         """What `user` bought and may download, newest first."""
-        return self.held().filter(buyer=user).select_related("store").order_by("-paid_at", "-pk")
+        return (
+            self.held()
+            .filter(buyer=user)
+            .select_related("store", "license")
+            .order_by("-paid_at", "-pk")
+        )
 
     def sales_of(self, store):
         """`store`'s sales, refunded ones included, newest first."""
@@ -64,6 +79,7 @@ class OrderQuerySet(models.QuerySet):
         Refunds count every order that had one, partial or full."""
         paid = Q(status=Order.Status.PAID)
         sold = Q(status__in=[Order.Status.PAID, Order.Status.REFUNDED])
+        held = F("net_cents") - F("refunded_net_cents")
         return self.aggregate(
             paid_count=Count("pk", filter=paid),
             revenue_cents=Sum(F("amount_cents") - F("refunded_cents"), filter=sold, default=0),
@@ -72,16 +88,23 @@ class OrderQuerySet(models.QuerySet):
                 filter=sold,
                 default=0,
             ),
-            net_cents=Sum(F("net_cents") - F("refunded_net_cents"), filter=sold, default=0),
+            # What the seller keeps: the net after refunds, less that of the sales whose
+            # dispute is open or lost (the buyer's bank holds or took the money). (Before
+            # net_cents: an aggregate's name hides the field's from those after it.)
+            disputed_count=Count("pk", filter=sold & DISPUTED),
+            disputed_cents=Sum(held, filter=sold & DISPUTED, default=0),
+            net_cents=Sum(held, filter=sold & ~DISPUTED, default=0),
             refunded_count=Count("pk", filter=sold & Q(refunded_cents__gt=0)),
             refunded_cents=Sum("refunded_cents", filter=sold, default=0),
         )
 
     def net_by_day(self):
-        """The net kept after refunds of these orders, summed by the UTC day they were
-        paid, in one query: {date: cents}, days without orders left out."""
+        """The net kept after refunds of these orders (none of those whose dispute is
+        open or lost), summed by the UTC day they were paid, in one query: {date: cents},
+        days without orders left out."""
         days = (
-            self.order_by()
+            self.exclude(DISPUTED)
+            .order_by()
             .annotate(day=TruncDate("paid_at", tzinfo=UTC))
             .values("day")
             .annotate(net=Sum(F("net_cents") - F("refunded_net_cents")))
@@ -186,6 +209,10 @@ class DisputeStatus(models.TextChoices):
 REFUNDABLE_DISPUTES = (DisputeStatus.NONE, DisputeStatus.WON)
 
 
+# Sales whose money the buyer's bank holds (open) or took back (lost).
+DISPUTED = Q(dispute_status__in=[DisputeStatus.OPEN, DisputeStatus.LOST])
+
+
 class DownloadRefusal(enum.StrEnum):
     """Why a download link gives no file."""
 
@@ -261,6 +288,10 @@ class Order(models.Model):
         default=0,
         help_text="The share of the net that the refunds took back (refunded_net_of).",
     )
+    # A seller's refund being made at Stripe now (services.order_refund_make): the total
+    # it will reach, and since when; another one waits for it to end.
+    refunding_cents = models.PositiveIntegerField(default=0, editable=False)
+    refund_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     dispute_status = models.CharField(
         max_length=4, choices=DisputeStatus, default=DisputeStatus.NONE, blank=True
     )
@@ -365,6 +396,17 @@ class Order(models.Model):
         return format_money(self.discount_cents, self.currency) if self.discount_cents else ""
 
     @property
+    def sale_status(self):
+        """The state of a sale in a seller's words: a dispute first, then refunds."""
+        if self.dispute_status == DisputeStatus.OPEN:
+            return "Disputed"
+        if self.dispute_status == DisputeStatus.LOST:
+            return "Dispute lost"
+        if self.status == OrderStatus.PAID and self.refunded_cents:
+            return "Partly refunded"
+        return self.get_status_display()
+
+    @property
     def display_fee(self):
         return format_money(self.fee_cents, self.currency)
 
@@ -375,6 +417,12 @@ class Order(models.Model):
     @property
     def display_refunded(self):
         return format_money(self.refunded_cents, self.currency)
+
+    @property
+    def issued_license(self):
+        """The order's License, or None when its product gives none. Load it with the
+        order (select_related("license")): a template never queries."""
+        return getattr(self, "license", None)
 
     @property
     def receipt_url(self):
@@ -581,3 +629,24 @@ class SentEmail(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} of order {self.order_id}"
+
+
+class License(models.Model):
+    """The license key of a paid order of a product that generates them
+    (orders.licenses): the creator's software verifies it through the API, which counts
+    its uses. A full refund or a lost dispute disables it; its seller may too."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="license")
+    key = models.CharField(max_length=35, unique=True, help_text="Stored upper-case.")
+    uses = models.PositiveIntegerField(default=0, help_text="Verifications that counted one.")
+    disabled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it stopped verifying; empty while it does."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.key
+
+    @property
+    def is_disabled(self):
+        return self.disabled_at is not None

@@ -71,7 +71,8 @@ def checkout_mode():
     return TEST if settings.DEBUG else None
 
 
-def _client():
+def stripe_client():
+    """A Stripe client with the site's key, API address, timeout and one retry."""
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY,
         base_addresses={"api": settings.STRIPE_API_BASE or None},
@@ -117,7 +118,7 @@ def checkout_session_create(*, order, image_url, site_url):
     if order.email:
         params["customer_email"] = order.email
     try:
-        session = _client().v1.checkout.sessions.create(
+        session = stripe_client().v1.checkout.sessions.create(
             params, {"idempotency_key": f"yumroad-order-{order.pk}"}
         )
         return session["id"], session["url"]
@@ -130,7 +131,7 @@ def checkout_session_retrieve(session_id):
     """Checkout session `session_id` as Stripe has it now, a dict of the shape a webhook
     event's object has. Call it within stripe_permit(). Raises CheckoutError."""
     try:
-        return _client().v1.checkout.sessions.retrieve(session_id).to_dict()
+        return stripe_client().v1.checkout.sessions.retrieve(session_id).to_dict()
     except (stripe.StripeError, AttributeError) as error:
         logger.warning("Stripe did not say how checkout session %s went: %r", session_id, error)
         raise CheckoutError(str(error)) from error
@@ -150,13 +151,19 @@ def refund_create(*, order, amount_cents, idempotency_key):
         "metadata": {"order_id": str(order.pk)},
     }
     try:
-        _client().v1.refunds.create(params, {"idempotency_key": idempotency_key})
-    except stripe.StripeError as error:
+        refund = stripe_client().v1.refunds.create(params, {"idempotency_key": idempotency_key})
+        status = refund["status"]
+    except (stripe.StripeError, KeyError, TypeError) as error:
         logger.error("Stripe refused a refund of order %s: %r", order.pk, error)
         if isinstance(error, (stripe.APIConnectionError, stripe.APIError)):
             raise RefundError("Stripe is not answering, so nothing was refunded.") from error
-        message = error.user_message or "Stripe refused the refund"
+        message = getattr(error, "user_message", None) or "Stripe refused the refund"
         raise RefundError(f"{message.rstrip('.')}. Nothing was refunded.") from error
+    # Pending (a bank transfer's refund, say) goes through later, as a rule; failed and
+    # canceled refunds returned nothing.
+    if status in ("failed", "canceled"):
+        logger.error("Stripe's refund of order %s ended %s", order.pk, status)
+        raise RefundError(f"Stripe could not make the refund ({status}). Nothing was refunded.")
 
 
 def webhook_event(payload, signature):

@@ -18,10 +18,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
 from orders import payments, signals, tasks
+from orders.licenses import license_issue, order_license_disable
 from orders.models import (
     REFUNDABLE_DISPUTES,
     DiscountCode,
@@ -225,7 +227,8 @@ class ProductGone(Exception):
 def order_claim_free(*, product, buyer, email, price=None):
     """A free product for `email`, or one free for them (`price`, a pricing.Price of 0:
     a pay-what-you-want buyer's $0, a code that takes it all off, which is used then):
-    paid at once, delivered by email. Returns the order and whether its link was
+    paid at once, with a license key as a paid order
+    gets (license_issue), delivered by email. Returns the order and whether its link was
     emailed: a second claim for the same address resends it, as receipt_resend allows.
     Raises CodeRefused when the code has no use left."""
     order = _order_new(
@@ -241,6 +244,7 @@ def order_claim_free(*, product, buyer, email, price=None):
             if buyer is None:
                 order.buyer_id = _confirmed_account_id(email)
             _order_save(order)
+            license_issue(order=order)
             # Before the commit: a claim racing this one sees the order only once it is
             # committed, and then finds the interval running, so it sends nothing more.
             _resend_interval_start(order.pk)
@@ -286,9 +290,10 @@ def _resend_interval_start(order_id):
 
 def order_mark_paid(*, session_id, payment_intent="", email=""):
     """pending → paid for the order of checkout session `session_id`, with the
-    platform's fee and the seller's net fixed now (fee_of), then fulfilment; or
-    pending → refunded, with no fulfilment, when the full refund of `payment_intent`
-    came first (an EarlyRefund). Returns whether it moved. Raises UnknownCheckout."""
+    platform's fee and the seller's net fixed now (fee_of) and its license key made
+    (license_issue), then fulfilment; or pending → refunded, with no fulfilment and its
+    key disabled, when the full refund of `payment_intent` came first (an EarlyRefund).
+    Returns whether it moved. Raises UnknownCheckout."""
     found = _order_of_session(session_id, "pk", "amount_cents")
     order_id, amount = found["pk"], found["amount_cents"]
     now = timezone.now()
@@ -311,7 +316,9 @@ def order_mark_paid(*, session_id, payment_intent="", email=""):
         if email:
             _guest_order_attach(order, email)
         _buyers_changed(order)
-        signals.order_paid.send(Order, order=order.get())
+        paid = order.get()
+        license_issue(order=paid)
+        signals.order_paid.send(Order, order=paid)
         if payment_intent and _early_refund_take(payment_intent):
             order.update(
                 status=Status.REFUNDED,
@@ -319,6 +326,7 @@ def order_mark_paid(*, session_id, payment_intent="", email=""):
                 refunded_net_cents=amount - fee,
                 updated_at=now,
             )
+            order_license_disable(order_id=order_id)
             signals.order_refunded.send(Order, order=order.get(), refunded_net_before=0)
             logger.info("Order %s was refunded before its payment arrived", order_id)
         else:
@@ -421,9 +429,9 @@ def order_refund(*, payment_intent, refunded_cents, full):
 def order_refund_record(*, order_id, refunded_cents):
     """Book refunds of paid order `order_id` totalling `refunded_cents` (cumulative, as
     Stripe's amount_refunded): the order keeps the total and the net's refunded share
-    (refunded_net_of), and ends refunded, its download links with it, when the total
-    reaches the amount. Then signals.order_refunded, and once committed the buyer's
-    email. Returns whether it moved: a total no higher than the one booked (a replay,
+    (refunded_net_of), and ends refunded, its download links and license key with it,
+    when the total reaches the amount. Then signals.order_refunded, and once committed
+    the buyer's email. Returns whether it moved: a total no higher than the one booked (a replay,
     Stripe's event for the seller's own refund) changes nothing. A refund of an order
     whose dispute is open or lost changes nothing either (Stripe refuses those)."""
     with transaction.atomic():
@@ -456,6 +464,7 @@ def order_refund_record(*, order_id, refunded_cents):
         }
         if refunded_cents == order.amount_cents:
             changes["status"] = Status.REFUNDED
+            order_license_disable(order_id=order_id)
         orders = Order.objects.filter(pk=order_id)
         orders.update(**changes)
         _buyers_changed(orders)
@@ -469,8 +478,13 @@ def order_refund_record(*, order_id, refunded_cents):
     return True
 
 
-class RefundChanged(Exception):
-    """The order's refunds changed since the seller's form was shown."""
+class RefundInProgress(Exception):
+    """Another refund of the order is being made at Stripe now. `same` when it reaches
+    the same total: this is the same confirmation sent again."""
+
+    def __init__(self, *, same):
+        super().__init__(same)
+        self.same = same
 
 
 def order_refund_make(*, order, amount_cents, refunded_before):
@@ -478,18 +492,36 @@ def order_refund_make(*, order, amount_cents, refunded_before):
     `refunded_before` when they chose it: Stripe refunds it, then it is booked
     (order_refund_record). Returns the refunded total it reaches.
 
-    Stripe's idempotency key is the order and that total: the same confirmation sent
-    twice, or at once, refunds once and books once. Nothing is locked while Stripe
-    answers. Raises payments.CheckoutBusy (before calling Stripe) and
-    payments.RefundError (nothing was booked; sending it again is safe)."""
+    The refund is claimed on the order's row first (a conditional update: one at a time
+    per order, on every database), so two forms sent at once with different amounts
+    can't both reach Stripe while one of them would be booked. Nothing is locked while
+    Stripe answers; a claim whose request died lapses after _start_timeout(). Stripe's
+    idempotency key is the order and the total it reaches: the same confirmation sent
+    twice refunds once and books once. Raises RefundInProgress and payments.CheckoutBusy
+    (before calling Stripe), and payments.RefundError (nothing was booked; sending it
+    again is safe)."""
     total = refunded_before + amount_cents
-    with payments.stripe_permit():
-        payments.refund_create(
-            order=order,
-            amount_cents=amount_cents,
-            idempotency_key=f"yumroad-refund-{order.pk}-{total}",
+    now = timezone.now()
+    claimed = (
+        Order.objects.filter(pk=order.pk, status=Status.PAID, refunded_cents=refunded_before)
+        .filter(Q(refund_started_at=None) | Q(refund_started_at__lt=now - _start_timeout()))
+        .update(refunding_cents=total, refund_started_at=now)
+    )
+    if not claimed:
+        refunding = Order.objects.filter(pk=order.pk).values_list("refunding_cents", flat=True)
+        raise RefundInProgress(same=refunding.first() == total)
+    try:
+        with payments.stripe_permit():
+            payments.refund_create(
+                order=order,
+                amount_cents=amount_cents,
+                idempotency_key=f"yumroad-refund-{order.pk}-{total}",
+            )
+        order_refund_record(order_id=order.pk, refunded_cents=total)
+    finally:
+        Order.objects.filter(pk=order.pk, refund_started_at=now).update(
+            refunding_cents=0, refund_started_at=None
         )
-    order_refund_record(order_id=order.pk, refunded_cents=total)
     return total
 
 
@@ -508,8 +540,9 @@ def order_dispute_open(*, payment_intent, dispute_id=""):
 
 def order_dispute_close(*, payment_intent, won, dispute_id=""):
     """The bank decided the open dispute of `payment_intent` (charge.dispute.closed):
-    won, the downloads come back; lost, they end (410) as a refund ends them. Then
-    signals.order_dispute_closed and the seller's email. Returns whether it moved."""
+    won, the downloads come back; lost, they end (410) and the license key is disabled,
+    as a refund ends them. Then signals.order_dispute_closed and the seller's email.
+    Returns whether it moved."""
     orders = Order.objects.filter(
         payment_intent_id=payment_intent, dispute_status=Order.Dispute.OPEN
     )
@@ -530,15 +563,21 @@ def _dispute_move(orders, outcome, payment_intent, dispute_id):
                 payment_intent,
             )
             return False
+        if outcome == Order.Dispute.LOST:
+            order_license_disable(order_id=order_id)
         order = Order.objects.get(pk=order_id)
         _buyers_changed(Order.objects.filter(pk=order_id))
+        # An order may be disputed again after a dispute it won: each dispute is its own.
+        dispute_key = hashlib.sha256(dispute_id.encode()).hexdigest()[:24]
         if outcome == Order.Dispute.OPEN:
-            signals.order_disputed.send(Order, order=order)
+            signals.order_disputed.send(Order, order=order, dispute_key=dispute_key)
         else:
-            signals.order_dispute_closed.send(Order, order=order, won=outcome == Order.Dispute.WON)
-        key = f"{outcome}-{hashlib.sha256(dispute_id.encode()).hexdigest()[:24]}"
+            signals.order_dispute_closed.send(
+                Order, order=order, won=outcome == Order.Dispute.WON, dispute_key=dispute_key
+            )
         transaction.on_commit(
-            partial(tasks.dispute_notice_send.enqueue, order_id, key=key), robust=True
+            partial(tasks.dispute_notice_send.enqueue, order_id, key=f"{outcome}-{dispute_key}"),
+            robust=True,
         )
     return True
 
@@ -713,6 +752,10 @@ EVENT_HANDLERS = {
 }
 
 
+# The events of a connected account (with an `account` field) that apply here.
+ACCOUNT_EVENTS = {"account.updated"}
+
+
 def stripe_event_handler_add(event_type, handler):
     """Have `handler(data_object)` apply Stripe's events of `event_type`, for an app
     above orders (payouts: account.updated), called from its AppConfig.ready. It runs as
@@ -728,7 +771,9 @@ def stripe_event_handle(*, event):
     checkout, a malformed event, a checkout that does not match its order), and then
     nothing is written, the event not even recorded."""
     handler = EVENT_HANDLERS.get(event["type"])
-    if handler is None:
+    # A connected account's own events (their charges, refunds and disputes) are not the
+    # platform's: only what Stripe says of the account itself applies.
+    if handler is None or (event.get("account") and event["type"] not in ACCOUNT_EVENTS):
         return "ignored"
     if not STRIPE_ID.fullmatch(event["id"]):
         raise MalformedEvent("id", "a Stripe id")

@@ -10,7 +10,8 @@ order_paid = Signal()
 # A refund raised order.refunded_cents. `refunded_net_before` is the net's refunded share
 # before it: the refund took back order.refunded_net_cents - refunded_net_before.
 order_refunded = Signal()
-# A dispute opened: the buyer's bank holds the money until it is decided.
+# A dispute opened: the buyer's bank holds the money until it is decided. `dispute_key`
+# names this dispute (an order may be disputed again after winning one).
 order_disputed = Signal()
-# The dispute was decided: `won` says whether the money came back.
+# The dispute `dispute_key` was decided: `won` says whether the money came back.
 order_dispute_closed = Signal()

@@ -20,7 +20,7 @@ FREE_DOWNLOAD_SUBJECT = "Here is your free download"
 
 def _paid_order(order_id):
     return (
-        Order.objects.select_related("store__owner")
+        Order.objects.select_related("store__owner", "license")
         .filter(pk=order_id, status=Order.Status.PAID)
         .first()
     )

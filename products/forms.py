@@ -111,10 +111,15 @@ class ProductForm(forms.ModelForm):
             "pay_what_you_want",
             "suggested_price",
             "file",
+            "generates_license_keys",
             "image",
             "picture_url",
             "status",
         ]
+        help_texts = {
+            "generates_license_keys": "Each buyer gets a unique key on their receipt and in "
+            "their library; your software checks it through the API.",
+        }
         error_messages = {
             "name": {"max_length": NAME_LENGTH_MESSAGE},
             "description": {"max_length": DESCRIPTION_LENGTH_MESSAGE},

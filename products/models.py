@@ -169,6 +169,11 @@ class Product(models.Model):
         default=ProductStatus.PUBLISHED,
         db_default=ProductStatus.PUBLISHED,
     )
+    # Each paid order of it gets a license key (orders.licenses), which the creator's
+    # software checks through the API. db_default: see status.
+    generates_license_keys = models.BooleanField(
+        "Generate a license key for each sale", default=False, db_default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

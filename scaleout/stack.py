@@ -179,7 +179,7 @@ class Stack:
                 # Ready as a load balancer sees it: the database and the cache answer.
                 if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow to answer
                 pass
             time.sleep(0.3)
         raise RuntimeError(f"{url} did not answer in time")

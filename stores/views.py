@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView, UpdateView
@@ -46,6 +47,11 @@ class StoreOwnerRequiredMixin(LoginRequiredMixin):
             messages.info(request, OPEN_STORE_FIRST_MESSAGE)
             return redirect(store_open_url(request.get_full_path()))
         return super().dispatch(request, *args, **kwargs)
+
+    @cached_property
+    def store(self):
+        """The logged-in owner's store."""
+        return Store.objects.of(self.request.user)
 
 
 class HomeView(TemplateView):

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "stores",
     "products",
     "orders",
+    "payouts",
     # The top floor: `seed_demo`, which may use every app.
     "demo",
 ]
@@ -452,18 +453,26 @@ STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 # Another address for Stripe's API, such as stripe-mock's; empty: Stripe's own.
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+
+
 # Where the checkout sessions' pages are, which Buy sends the browser to: an origin
 # (scheme://host[:port]), set with a fake Stripe that serves its own pages.
-STRIPE_CHECKOUT_ORIGIN = os.environ.get("STRIPE_CHECKOUT_ORIGIN") or "https://checkout.stripe.com"
-if not re.fullmatch(
-    r"https?://(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?",
-    STRIPE_CHECKOUT_ORIGIN,
-    flags=re.IGNORECASE,
-):
-    raise ImproperlyConfigured(
-        "STRIPE_CHECKOUT_ORIGIN must be an origin, a scheme and a host with perhaps a port "
-        "and no path: https://checkout.stripe.com, say."
-    )
+def env_origin(name, default):
+    """An origin (scheme://host[:port], no path) from the environment."""
+    value = os.environ.get(name) or default
+    if not re.fullmatch(
+        r"https?://(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?",
+        value,
+        flags=re.IGNORECASE,
+    ):
+        raise ImproperlyConfigured(
+            f"{name} must be an origin, a scheme and a host with perhaps a port "
+            f"and no path: {default}, say."
+        )
+    return value
+
+
+STRIPE_CHECKOUT_ORIGIN = env_origin("STRIPE_CHECKOUT_ORIGIN", "https://checkout.stripe.com")
 STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 10, minimum=1)
 # The SDK tries a request twice (orders.payments), each up to the timeout.
 if 2 * STRIPE_TIMEOUT_SECONDS >= GUNICORN_TIMEOUT:
@@ -473,6 +482,9 @@ if 2 * STRIPE_TIMEOUT_SECONDS >= GUNICORN_TIMEOUT:
 # Requests of one process that may wait on Stripe at once; Buy beyond it answers 503 at
 # once, so the other threads (GUNICORN_THREADS) keep serving pages.
 STRIPE_MAX_CONCURRENT = env_int("STRIPE_MAX_CONCURRENT", 4, minimum=1)
+# Where Stripe's Connect pages are (the onboarding and the Express dashboard), which
+# "Set up payouts" and "Open Stripe dashboard" send the browser to: an origin.
+STRIPE_CONNECT_ORIGIN = env_origin("STRIPE_CONNECT_ORIGIN", "https://connect.stripe.com")
 # Connected accounts' events (account.updated) may come from a second webhook endpoint
 # with its own signing secret; /webhooks/stripe/ accepts a signature made with either.
 STRIPE_CONNECT_WEBHOOK_SECRET = os.environ.get("STRIPE_CONNECT_WEBHOOK_SECRET", "")
@@ -550,8 +562,8 @@ if not DEBUG:
     SILENCED_SYSTEM_CHECKS += ["security.W005", "security.W021"]
 
 # The other sites a form's answer may send the browser to: the CSP's form-action allows
-# them, and blocks any other (Stripe's account links go here when payouts arrive).
-FORM_ACTION_ORIGINS = [STRIPE_CHECKOUT_ORIGIN]
+# them, and blocks any other: Stripe's checkout, and its Connect pages (payouts).
+FORM_ACTION_ORIGINS = [STRIPE_CHECKOUT_ORIGIN, STRIPE_CONNECT_ORIGIN]
 
 # Everything comes from this site; product pictures may be linked from any web host.
 CONTENT_SECURITY_POLICY = {

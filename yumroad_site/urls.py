@@ -15,7 +15,8 @@ from yumroad_site.cache import cacheable_page
 # but accounts' writes its paths whole, so a page is found in the urls.py of its app:
 # stores/urls.py has sign-up and the owner's store pages; products/urls.py the product
 # pages and the stores' public pages; orders/urls.py buying (/products/<id>/buy/),
-# checkout, the receipt page, the Stripe webhook, downloads, the library and sales.
+# checkout, the receipt page, the Stripe webhook, downloads, the library and sales;
+# payouts/urls.py the store's balance and payouts, and its Stripe Connect account.
 urlpatterns = [
     path(
         "",
@@ -38,6 +39,7 @@ urlpatterns = [
     path("", include("stores.urls")),
     path("", include("products.urls")),
     path("", include("orders.urls")),
+    path("", include("payouts.urls")),
     # Uploaded images, in development only (static() is empty when DEBUG is off).
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]

@@ -2,7 +2,12 @@ import unicodedata
 
 from django.contrib.auth.views import RedirectURLMixin
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseBadRequest, HttpResponseServerError
+from django.http import (
+    Http404,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    HttpResponseServerError,
+)
 from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
@@ -17,6 +22,12 @@ NOT_FOUND = {
     "orders:receipt": ("receipt", "products:index", "See all products"),
 }
 NOT_FOUND_DEFAULT = ("page", "products:stores", "See all stores")
+
+
+class HttpResponseSeeOther(HttpResponseRedirect):
+    """After a POST, the browser follows with a GET (Stripe's checkout page, say)."""
+
+    status_code = 303
 
 
 class SafeNextMixin(RedirectURLMixin):

@@ -3,7 +3,7 @@ import re
 import secrets
 
 from django.contrib import messages
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
@@ -17,7 +17,7 @@ from orders.views.downloads import ask_again
 from products.models import Product
 from yumroad_site.money import format_money
 from yumroad_site.ratelimits import CHECKOUTS, EMAILS, limit_count
-from yumroad_site.views import service_unavailable
+from yumroad_site.views import HttpResponseSeeOther, service_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -27,12 +27,6 @@ CHECKOUT_BUSY_MESSAGE = "Checkout is busy, try again in a moment."
 GUEST_KEY = "orders:guest_key"
 GUEST_KEY_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24)
 CANCELLED_MESSAGE = "Checkout cancelled. You have not been charged."
-
-
-class HttpResponseSeeOther(HttpResponseRedirect):
-    """After a POST, the browser follows with a GET (Stripe's checkout page, say)."""
-
-    status_code = 303
 
 
 def _image_url(request, product):

@@ -7,11 +7,11 @@ from django.views.generic import DeleteView, FormView, ListView
 from orders import services
 from orders.forms import DiscountCodeForm
 from orders.models import DiscountCode
-from orders.views.pages import StoreOwnerMixin
 from products.models import Product
+from stores.views import StoreOwnerRequiredMixin
 
 
-class DiscountListView(StoreOwnerMixin, ListView):
+class DiscountListView(StoreOwnerRequiredMixin, ListView):
     """The store's discount codes, with their uses so far."""
 
     template_name = "orders/discounts.html"
@@ -25,7 +25,7 @@ class DiscountListView(StoreOwnerMixin, ListView):
         )
 
 
-class _DiscountFormView(StoreOwnerMixin, FormView):
+class _DiscountFormView(StoreOwnerRequiredMixin, FormView):
     """Make or change a discount code (services.discount_code_create or _update); the
     service's refusals (a name taken, even at the same moment) show on the form."""
 
@@ -74,7 +74,7 @@ class DiscountUpdateView(_DiscountFormView):
         return services.discount_code_update(discount_code=self.discount_code, **values)
 
 
-class DiscountDeleteView(StoreOwnerMixin, DeleteView):
+class DiscountDeleteView(StoreOwnerRequiredMixin, DeleteView):
     template_name = "orders/discount_confirm_delete.html"
 
     def get_queryset(self):

@@ -11,7 +11,6 @@ from orders.charts import revenue_chart
 from orders.forms import SalesFilterForm
 from orders.models import Order, with_sales
 from products.models import Product
-from stores.models import Store
 from stores.views import StoreOwnerRequiredMixin
 from yumroad_site.money import cents_to_decimal
 from yumroad_site.views import PaginatedMixin
@@ -43,7 +42,6 @@ class DashboardView(StoreOwnerRequiredMixin, PaginatedMixin, ListView):
     template_name = "orders/dashboard.html"
 
     def get_queryset(self):
-        self.store = Store.objects.of(self.request.user)
         return with_sales(Product.objects.listed().for_store(self.store))
 
     def get_context_data(self, **kwargs):
@@ -66,16 +64,7 @@ class DashboardView(StoreOwnerRequiredMixin, PaginatedMixin, ListView):
         )
 
 
-class StoreOwnerMixin(StoreOwnerRequiredMixin):
-    """Sales are for the logged-in owner of a store: a member without one opens it first."""
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.store = Store.objects.of(request.user)
-        return super().dispatch(request, *args, **kwargs)
-
-
-class SalesView(StoreOwnerMixin, PaginatedMixin, ListView):
+class SalesView(StoreOwnerRequiredMixin, PaginatedMixin, ListView):
     """The store's sales with their totals, filtered by the days paid and the product;
     a filter that makes no sense answers 400 and says why."""
 
@@ -92,7 +81,8 @@ class SalesView(StoreOwnerMixin, PaginatedMixin, ListView):
     def get_queryset(self):
         if not self.filter_form.is_valid():
             return Order.objects.none()
-        return self.filter_form.filtered(Order.objects.sales_of(self.store))
+        sales = Order.objects.sales_of(self.store).select_related("license")
+        return self.filter_form.filtered(sales)
 
     def get_context_data(self, **kwargs):
         valid = self.filter_form.is_valid()
@@ -117,7 +107,7 @@ def _csv_cell(value):
     return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-class SalesExportView(StoreOwnerMixin, View):
+class SalesExportView(StoreOwnerRequiredMixin, View):
     """The sales page's rows as CSV, streamed, however many there are, with the same
     filter; money in units with two decimals."""
 
@@ -141,6 +131,7 @@ class SalesExportView(StoreOwnerMixin, View):
             "fee",
             "net",
             "refunded",
+            "dispute",
             "discount code",
             "discount",
         ]
@@ -160,6 +151,7 @@ class SalesExportView(StoreOwnerMixin, View):
                         cents_to_decimal(order.fee_cents),
                         cents_to_decimal(order.net_cents),
                         cents_to_decimal(order.refunded_cents),
+                        order.dispute_status,
                         order.discount_code_name,
                         cents_to_decimal(order.discount_cents),
                     ]

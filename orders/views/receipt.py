@@ -28,11 +28,13 @@ class ReceiptView(View):
     def get(self, request, key):
         if not RECEIPT_KEY.fullmatch(key):  # no key has another shape: no query for it
             raise Http404("No receipt has that address.")
-        order = get_object_or_404(Order.objects.select_related("product", "store"), receipt_key=key)
+        orders = Order.objects.select_related("product", "store", "license")
+        order = get_object_or_404(orders, receipt_key=key)
         if order.status == Order.Status.PENDING:
             services.checkout_check(order=order)
-            # Paid by it, or by the webhook meanwhile: what moves with the status.
-            order.refresh_from_db(fields=["status", "paid_at", "email"])
+            # Paid by it, or by the webhook meanwhile: what moved with the status, and
+            # the license key made with it.
+            order = orders.get(pk=order.pk)
         paid = order.status == Order.Status.PAID
         refusal = order.download_refusal()
         context = {

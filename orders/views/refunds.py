@@ -7,14 +7,17 @@ from django.views import View
 from orders import payments, services
 from orders.forms import RefundForm
 from orders.models import Order
-from orders.views.checkout import HttpResponseSeeOther
-from orders.views.pages import StoreOwnerMixin
+from stores.views import StoreOwnerRequiredMixin
 from yumroad_site.money import format_money
+from yumroad_site.views import HttpResponseSeeOther
 
 BUSY_MESSAGE = "Stripe is busy, try again in a moment. Nothing was refunded."
+IN_PROGRESS_MESSAGE = (
+    "Another refund of this order is being made. Reload this page in a moment to see it."
+)
 
 
-class RefundView(StoreOwnerMixin, View):
+class RefundView(StoreOwnerRequiredMixin, View):
     """The seller refunds all or part of a paid order of their store (services.
     order_refund_make). Anyone else's order, an unpaid, free, fully refunded or disputed
     one: 404."""
@@ -43,6 +46,10 @@ class RefundView(StoreOwnerMixin, View):
                 amount_cents=form.cleaned_data["amount"],
                 refunded_before=form.cleaned_data["refunded_before"],
             )
+        except services.RefundInProgress as error:
+            if error.same:  # this confirmation, sent again while the first is made
+                return self._done(order, form.cleaned_data["amount"])
+            return self._render(form, status=409, error=IN_PROGRESS_MESSAGE)
         except payments.CheckoutBusy:
             response = self._render(form, status=503, error=BUSY_MESSAGE)
             response["Retry-After"] = "5"

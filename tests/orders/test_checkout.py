@@ -246,13 +246,16 @@ def form_action(response):
 
 class TestCheckoutUnderTheCsp:
     """Buy answers with a redirect to Stripe Checkout: the product page's CSP must let
-    its form go there, or the browser stays on the page."""
+    its form go there, or the browser stays on the page. (Payouts send forms to Stripe's
+    Connect pages: tests/payouts/test_accounts.py.)"""
 
     @pytest.mark.django_db
     def test_the_buy_form_may_go_to_stripe_checkout_and_nowhere_else(self, client, product):
         response = client.get(product.get_absolute_url())
 
-        assert form_action(response) == "form-action 'self' https://checkout.stripe.com"
+        assert form_action(response) == (
+            "form-action 'self' https://checkout.stripe.com https://connect.stripe.com"
+        )
 
     def test_a_fake_stripe_on_another_origin_is_allowed_by_its_setting(self):
         returncode, output, stderr = settings_with(
@@ -261,7 +264,7 @@ class TestCheckoutUnderTheCsp:
         )
 
         assert returncode == 0, stderr
-        assert output == "[\"'self'\", 'http://127.0.0.1:8765']"
+        assert output == "[\"'self'\", 'http://127.0.0.1:8765', 'https://connect.stripe.com']"
 
     @pytest.mark.parametrize(
         "value",

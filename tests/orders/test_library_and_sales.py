@@ -217,6 +217,7 @@ class TestTheSalesExport:
                 "fee",
                 "net",
                 "refunded",
+                "dispute",
                 "discount code",
                 "discount",
             ]
@@ -247,6 +248,7 @@ class TestTheSalesExport:
                 "10.75",
                 "0.00",
                 "",
+                "",
                 "0.00",
             ],
             [
@@ -260,6 +262,7 @@ class TestTheSalesExport:
                 "1.75",
                 "10.75",
                 "12.50",
+                "",
                 "",
                 "0.00",
             ],

@@ -2,6 +2,7 @@
 charge.refunded events (a refund made in its dashboard), each booked once on the order,
 which is what the payouts ledger books from (signals.order_refunded)."""
 
+import json
 import threading
 from urllib.parse import parse_qsl
 
@@ -569,3 +570,74 @@ def test_the_confirmation_sent_twice_at_once_refunds_once_and_books_once(
     order.refresh_from_db()
     assert (order.refunded_cents, order.refunded_net_cents) == (500, 437)
     assert len(refund_emails()) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_forms_with_different_amounts_at_once_refund_one_of_them(
+    stripe_server, order, refunds_announced
+):
+    # Stripe answers late, so both confirmations arrive while the first is being made.
+    # Each total has its own idempotency key: only the claim on the order keeps the
+    # second from refunding money that would not be booked.
+    stripe_server.answer_refunds(delay=0.5)
+    clients = [Client(), Client()]
+    for each in clients:
+        each.force_login(order.store.owner)
+    barrier = threading.Barrier(len(clients))
+    answers = {}
+
+    def confirm(each, amount):
+        try:
+            barrier.wait()
+            answers[amount] = refund(each, order, amount)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=confirm, args=[each, amount])
+        for each, amount in zip(clients, ["1.00", "2.00"], strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(stripe_server.refunds) == 1
+    made = stripe_server.refunds[0]["amount"]
+    order.refresh_from_db()
+    assert order.refunded_cents == made
+    assert sorted(answer.status_code for answer in answers.values()) == [303, 409]
+    refused = next(answer for answer in answers.values() if answer.status_code == 409)
+    assert "Another refund of this order is being made" in refused.content.decode()
+    assert (order.refunding_cents, order.refund_started_at) == (0, None)
+
+
+@pytest.mark.django_db
+def test_a_refund_stripe_answers_failed_books_nothing(stripe_server, order, client):
+    stripe_server.server.expect_request("/v1/refunds", method="POST").respond_with_json(
+        {"id": "re_test_failed", "object": "refund", "amount": 500, "status": "failed"}
+    )
+    client.force_login(order.store.owner)
+
+    response = refund(client, order, "5.00")
+
+    assert response.status_code == 502
+    assert "Stripe could not make the refund (failed). Nothing was refunded." in (
+        response.content.decode()
+    )
+    assert_nothing_booked(order)
+    assert (order.refunding_cents, order.refund_started_at) == (0, None)
+
+
+@pytest.mark.django_db
+def test_a_connected_accounts_own_refund_event_changes_nothing(client, stripe_server, order):
+    event = json.loads(
+        stripe_event("charge.refunded", charge_refunded("pi_test_refund", amount_refunded=1900))
+    )
+    event["account"] = "acct_test_seller"
+
+    response = post_event(client, json.dumps(event))
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ignored"}
+    assert_nothing_booked(order)

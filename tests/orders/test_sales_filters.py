@@ -299,14 +299,33 @@ class TestTotalsAndRows:
         assert 'data-total="net">$23.42</div>' in body
         assert 'data-total="refunds">2 ($15.00)</div>' in body
 
+    def test_disputed_sales_say_so_and_their_net_is_held_back_from_the_totals(
+        self, owner_client, store
+    ):
+        product = SellableProductFactory(store=store, price_cents=1200)  # net $10.30
+        OrderFactory(product=product)
+        OrderFactory(product=product, dispute_status=Order.Dispute.OPEN)
+        OrderFactory(product=product, dispute_status=Order.Dispute.LOST)
+        OrderFactory(product=product, dispute_status=Order.Dispute.WON)
+
+        body = owner_client.get(SALES_URL).content.decode()
+        rows = rows_of(owner_client.get(EXPORT_URL))
+
+        assert 'data-total="net">$20.60</div>' in body  # the won one and the calm one
+        assert 'data-total="disputes">2 ($20.60)</div>' in body
+        statuses = re.findall(r'<td class="d-none d-md-table-cell">([^<]*)</td>', body)
+        assert sorted(s for s in statuses if not s[0].isdigit()) == sorted(
+            ["Paid", "Disputed", "Dispute lost", "Paid"]
+        )
+        assert sorted(row[-3] for row in rows[1:]) == ["", "lost", "open", "won"]
+
     def test_a_partly_refunded_order_shows_its_refund_and_stays_paid(self, owner_client, store):
         order = partly_refunded(SellableProductFactory(store=store, price_cents=2000), 500)
 
         body = owner_client.get(SALES_URL).content.decode()
 
         cells = re.findall(r"<td[^>]*>([^<]*)</td>", body[body.index("<tbody>") :])
-        # Then the discount's, empty: no code.
-        assert cells[-6:] == ["$20.00", "$2.50", "$17.50", "$5.00", "Paid", ""]
+        assert cells[-6:] == ["$20.00", "$2.50", "$17.50", "$5.00", "Partly refunded", ""]
         assert order.status == Order.Status.PAID
 
     def test_the_csv_has_fee_net_and_refunded_in_dollars_with_two_decimals(
@@ -318,7 +337,15 @@ class TestTotalsAndRows:
 
         rows = rows_of(owner_client.get(EXPORT_URL))
 
-        assert rows[0][-6:] == ["status", "fee", "net", "refunded", "discount code", "discount"]
+        assert rows[0][-7:] == [
+            "status",
+            "fee",
+            "net",
+            "refunded",
+            "dispute",
+            "discount code",
+            "discount",
+        ]
         money = [(row[4], row[7], row[8], row[9]) for row in rows[1:]]
         assert money == [
             ("100000.00", "10000.50", "89999.50", "0.00"),

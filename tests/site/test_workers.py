@@ -95,7 +95,7 @@ class Site:
             try:
                 if requests.get(f"{self.url}/readyz", timeout=5).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow to answer
                 pass
             time.sleep(0.2)
         raise RuntimeError(f"gunicorn did not answer: {(self.folder / 'gunicorn.log').read_text()}")

@@ -9,8 +9,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0008_refund_and_dispute_notices'),
-        ('products', '0011_pay_what_you_want'),
+        ('orders', '0010_refund_claims'),
+        ('products', '0012_pay_what_you_want'),
         ('stores', '0010_new_is_a_reserved_address'),
     ]
 

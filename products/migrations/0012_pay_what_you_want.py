@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('products', '0010_product_status'),
+        ('products', '0011_product_license_keys'),
         ('stores', '0010_new_is_a_reserved_address'),
     ]
 
