@@ -132,8 +132,6 @@ class SalesExportView(StoreOwnerRequiredMixin, View):
             "net",
             "refunded",
             "dispute",
-            "discount code",
-            "discount",
         ]
 
         def rows():
@@ -152,8 +150,6 @@ class SalesExportView(StoreOwnerRequiredMixin, View):
                         cents_to_decimal(order.net_cents),
                         cents_to_decimal(order.refunded_cents),
                         order.dispute_status,
-                        order.discount_code_name,
-                        cents_to_decimal(order.discount_cents),
                     ]
                 )
 

@@ -218,8 +218,6 @@ class TestTheSalesExport:
                 "net",
                 "refunded",
                 "dispute",
-                "discount code",
-                "discount",
             ]
         ]
 
@@ -248,8 +246,6 @@ class TestTheSalesExport:
                 "10.75",
                 "0.00",
                 "",
-                "",
-                "0.00",
             ],
             [
                 refunded.paid_at.isoformat(),
@@ -263,8 +259,6 @@ class TestTheSalesExport:
                 "10.75",
                 "12.50",
                 "",
-                "",
-                "0.00",
             ],
         ]
 
