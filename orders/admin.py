@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from orders.models import EarlyRefund, License, Order, StripeEvent
+from orders.models import DiscountCode, EarlyRefund, License, Order, StripeEvent
 from yumroad_site.admin_columns import column
 
 
@@ -31,6 +31,9 @@ class OrderAdmin(admin.ModelAdmin):
         "product_name",
         "amount_cents",
         "currency",
+        "discount_code",
+        "discount_code_name",
+        "discount_cents",
         "fee_cents",
         "net_cents",
         "refunded_cents",
@@ -49,6 +52,19 @@ class OrderAdmin(admin.ModelAdmin):
 
     number = column("number", description="order", ordering="pk")
     display_amount = column("display_amount", description="amount", ordering="amount_cents")
+
+
+@admin.register(DiscountCode)
+class DiscountCodeAdmin(admin.ModelAdmin):
+    """Stores' discount codes. Their owners make and change them at /discounts/
+    (orders.services.discount_code_create), which checks a name in any case is the
+    store's once; here, the database's constraints do."""
+
+    list_display = ["code", "store", "percent_off", "amount_off_cents", "max_uses", "expires_at"]
+    list_select_related = ["store"]
+    search_fields = ["code"]
+    autocomplete_fields = ["store"]
+    raw_id_fields = ["products"]
 
 
 @admin.register(StripeEvent)

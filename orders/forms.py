@@ -2,8 +2,10 @@ from urllib.parse import urlencode
 
 from django import forms
 
-from products.models import Product
-from yumroad_site.forms import EmailField
+from orders.models import CODE_MAX_LENGTH, DiscountCode
+from orders.pricing import Price, code_find, code_price, code_refusal
+from products.models import MAX_PRICE_CENTS, MIN_PRICE_CENTS, Product
+from yumroad_site.forms import CentsField, EmailField
 from yumroad_site.money import cents_to_decimal, format_money
 
 AMOUNT_MESSAGE = "Enter an amount in dollars above 0, like 5 or 4.99."
@@ -20,6 +22,170 @@ class BuyerEmailForm(forms.Form):
         help_text="We send the download link here.",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+
+
+MAX_AMOUNT = cents_to_decimal(MAX_PRICE_CENTS)
+PAY_MESSAGE = f"Enter what you pay in dollars, up to {MAX_AMOUNT:,.0f}, like 5 or 4.99."
+FREE_EMAIL_MESSAGE = "Enter your email: we send the download link there."
+
+
+class BuyForm(forms.Form):
+    """Buy: what the buyer pays for a pay-what-you-want product (`amount`), the
+    discount code they applied (`code`), and for a guest whose price comes to nothing,
+    where the link goes (`email`). Cleaned, `price` is what they pay (pricing.Price). A
+    code that no longer applies (used up meanwhile, expired) is refused and dropped:
+    the form shown again buys at full price."""
+
+    amount = CentsField(
+        label="Name a fair price (USD)",
+        max_value=MAX_AMOUNT,
+        message=PAY_MESSAGE,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    code = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    email = EmailField(
+        label="Your email",
+        required=False,
+        help_text="If you pay nothing: we send the download link here.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def __init__(self, data=None, *, product, user, code=None):
+        self.product = product
+        initial = {"code": code.code if code else ""}
+        super().__init__(data, initial=initial)
+        if data is not None:
+            # Whether a guest must say where the link goes depends on the code sent.
+            found = code_find(product, self.data.get(self.add_prefix("code"), ""))
+            code = found if code_refusal(found, product) is None else None
+        if product.pay_what_you_want:
+            self.fields["amount"].initial = product.suggested_price
+            self.fields["amount"].help_text = (
+                f"At least {format_money(product.price_cents)}."
+                if product.price_cents
+                else f"Any amount: $0, or at least {format_money(MIN_PRICE_CENTS)}."
+            )
+        else:
+            del self.fields["amount"]
+        free_possible = (product.pay_what_you_want and not product.price_cents) or (
+            code is not None and code_price(product, code).amount_cents == 0
+        )
+        if user.is_authenticated or not free_possible:
+            del self.fields["email"]
+        self.price = None
+
+    def clean_amount(self):
+        cents = self.cleaned_data["amount"]
+        if 0 < cents < MIN_PRICE_CENTS:
+            raise forms.ValidationError(
+                f"Pay $0 or at least {format_money(MIN_PRICE_CENTS)}."
+                if not self.product.price_cents
+                else f"Pay at least {format_money(self.product.price_cents)}."
+            )
+        if cents < self.product.price_cents:
+            raise forms.ValidationError(f"Pay at least {format_money(self.product.price_cents)}.")
+        return cents
+
+    def clean_code(self):
+        text = self.cleaned_data["code"].strip()
+        if not text:
+            return None
+        code = code_find(self.product, text)
+        refusal = code_refusal(code, self.product)
+        if refusal is not None:
+            self.code_dropped()
+            raise forms.ValidationError(f"{refusal} You can buy it at the full price.")
+        return code
+
+    def code_dropped(self):
+        """Shown again, the form buys without the code."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("code")] = ""
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        if cleaned.get("code"):
+            self.price = code_price(self.product, cleaned["code"])
+        else:
+            self.price = Price(cleaned.get("amount", self.product.price_cents))
+        if self.price.amount_cents == 0 and "email" in self.fields and not cleaned.get("email"):
+            self.add_error("email", FREE_EMAIL_MESSAGE)
+        return cleaned
+
+
+class DiscountCodeForm(forms.ModelForm):
+    """A store's discount code on the site: the amount off in dollars. The rules are
+    the model's and orders.services.discount_code_create's, which saves it."""
+
+    amount_off = CentsField(
+        label="Amount off (USD)",
+        required=False,
+        max_value=MAX_AMOUNT,
+        message=f"Enter an amount in dollars up to {MAX_AMOUNT:,.0f}, like 5 or 4.99.",
+    )
+    expires_at = forms.DateTimeField(
+        label="Expires (UTC)",
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Optional: after this moment the code no longer applies.",
+    )
+
+    class Meta:
+        model = DiscountCode
+        fields = ["code", "percent_off", "amount_off", "products", "max_uses", "expires_at"]
+        widgets = {"products": forms.CheckboxSelectMultiple}
+        help_texts = {
+            "percent_off": "From 1 to 100; or an amount off below.",
+            "products": "None chosen: it applies to every product of your store.",
+            "max_uses": "Optional: how many orders may use it.",
+        }
+
+    def __init__(self, *args, store, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.store = store
+        self.fields["code"].max_length = CODE_MAX_LENGTH
+        products = Product.objects.filter(store=store).order_by("name")
+        self.fields["products"].queryset = products
+        if not products.exists():
+            self.fields[
+                "products"
+            ].help_text = "Your store has no products yet: the code applies to every product."
+        self.fields["percent_off"].widget.attrs.update(min=1, max=100)
+        if self.instance.amount_off_cents is not None:
+            self.fields["amount_off"].initial = cents_to_decimal(self.instance.amount_off_cents)
+
+    def clean_amount_off(self):
+        cents = self.cleaned_data["amount_off"]
+        if cents == 0:
+            raise forms.ValidationError("Take at least $0.01 off, or leave it empty.")
+        return cents
+
+    def clean(self):
+        cleaned = super().clean()
+        percent, cents = cleaned.get("percent_off"), cleaned.get("amount_off")
+        if (
+            "percent_off" in cleaned
+            and "amount_off" in cleaned
+            and (percent is None) == (cents is None)
+        ):
+            raise forms.ValidationError("Take a percent or an amount off: one of them, not both.")
+        self.instance.amount_off_cents = cents
+        return cleaned
+
+    def values(self):
+        """The (valid) form as orders.services.discount_code_create's arguments."""
+        data = self.cleaned_data
+        return {
+            "code": data["code"],
+            "percent_off": data["percent_off"],
+            "amount_off_cents": data["amount_off"],
+            "products": list(data["products"]),
+            "max_uses": data["max_uses"],
+            "expires_at": data["expires_at"],
+        }
 
 
 class RefundForm(forms.Form):

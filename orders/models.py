@@ -6,11 +6,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core import signing
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Lower, TruncDate
 from django.urls import reverse
+from django.utils import timezone
 
+from products.models import MAX_PRICE_CENTS, MIN_PRICE_CENTS
 from yumroad_site.links import signed_link_load
 from yumroad_site.money import format_money, round_half_up
 from yumroad_site.validators import NAME_MAX_LENGTH, normalize_email
@@ -18,6 +21,10 @@ from yumroad_site.validators import NAME_MAX_LENGTH, normalize_email
 DOWNLOAD_SALT = "orders.download"
 # The shape of a receipt's key (receipt_key_new): anything else is no receipt.
 RECEIPT_KEY = re.compile(r"[A-Za-z0-9_-]{32}")
+CODE_MAX_LENGTH = 50
+CODE_SHAPE = re.compile(rf"[A-Za-z0-9-]{{1,{CODE_MAX_LENGTH}}}")
+CODE_MESSAGE = "Use letters, digits and dashes only."
+MAX_USES = 1_000_000
 
 
 # A license key's shape (license_key_new), any case: anything else is no key.
@@ -125,6 +132,11 @@ class OrderQuerySet(models.QuerySet):
     def owned_by(self, user, product):
         return self.held().filter(buyer=user, product=product)
 
+    def using_code(self, code):
+        """The orders that use discount code `code`: paid (refunded too), or a checkout
+        open now, which holds its use until it is paid, fails or expires."""
+        return self.filter(_using_code(), discount_code=code)
+
     def checkouts_of(self, product, *, buyer=None, guest_key=""):
         """The pending checkout of `product` by `buyer`, or by the guest whose session
         holds `guest_key`: one at most (the open-checkout constraints)."""
@@ -137,6 +149,15 @@ class OrderQuerySet(models.QuerySet):
         return self.filter(who, product=product, status=Order.Status.PENDING).exclude(
             expires_at=None
         )
+
+
+def _using_code(prefix=""):
+    """Orders that hold a use of their discount code (OrderQuerySet.using_code)."""
+    used = Q(**{f"{prefix}status__in": [OrderStatus.PAID, OrderStatus.REFUNDED]})
+    checkout_open = Q(
+        **{f"{prefix}status": OrderStatus.PENDING, f"{prefix}expires_at__gt": timezone.now()}
+    )
+    return used | checkout_open
 
 
 class OrderStatus(models.TextChoices):
@@ -229,6 +250,17 @@ class Order(models.Model):
     email = models.EmailField("buyer's email", blank=True)
     amount_cents = models.PositiveIntegerField("amount in cents")
     currency = models.CharField(max_length=3)
+    # The discount code it was bought with, as typed when the code was made (the code
+    # may be deleted since), and what it took off the price: amount + discount.
+    discount_code = models.ForeignKey(
+        "orders.DiscountCode",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="orders",
+    )
+    discount_code_name = models.CharField("discount code", max_length=CODE_MAX_LENGTH, blank=True)
+    discount_cents = models.PositiveIntegerField("discount in cents", default=0)
     status = models.CharField(max_length=10, choices=OrderStatus, default=OrderStatus.PENDING)
     stripe_session_id = models.CharField(
         "Stripe checkout session", max_length=255, unique=True, null=True, blank=True
@@ -360,6 +392,10 @@ class Order(models.Model):
         return self.amount_cents - self.refunded_cents
 
     @property
+    def display_discount(self):
+        return format_money(self.discount_cents, self.currency) if self.discount_cents else ""
+
+    @property
     def sale_status(self):
         """The state of a sale in a seller's words: a dispute first, then refunds."""
         if self.dispute_status == DisputeStatus.OPEN:
@@ -431,6 +467,117 @@ class Order(models.Model):
         if self.product is None or not self.product.file:
             return DownloadRefusal.REMOVED
         return None
+
+
+class CodeRefusal(enum.StrEnum):
+    """Why a discount code takes nothing off a product, as the buyer reads it."""
+
+    UNKNOWN = "There is no such code."
+    EXPIRED = "This code has expired."
+    USED_UP = "This code has been used up."
+    NOT_FOR_PRODUCT = "This code is not for this product."
+    PAY_WHAT_YOU_WANT = "Codes do not apply to pay-what-you-want prices."
+
+
+class DiscountCodeQuerySet(models.QuerySet):
+    def for_store(self, store):
+        return self.filter(store=store).order_by(Lower("code"), "pk")
+
+    def with_uses(self):
+        """Each code with its uses now (Order.objects.using_code) as `uses_now`."""
+        return self.annotate(uses_now=Count("orders", filter=_using_code("orders__")))
+
+    def named(self, code):
+        """The code spelled `code` in any case; none for text that is no code."""
+        if not isinstance(code, str) or not CODE_SHAPE.fullmatch(code):
+            return self.none()
+        return self.annotate(lowered=Lower("code")).filter(lowered=code.lower())
+
+
+class DiscountCode(models.Model):
+    """A store's code that takes a percent or an amount off its products (all of them
+    when `products` is empty: Gumroad's "universal"), up to `max_uses` orders, until
+    `expires_at`. A use is a paid order, or a checkout open now (a reservation: see
+    orders.pricing.discount_code_reserve)."""
+
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.CASCADE, related_name="discount_codes"
+    )
+    code = models.CharField(
+        max_length=CODE_MAX_LENGTH,
+        validators=[RegexValidator(r"\A[A-Za-z0-9-]+\Z", CODE_MESSAGE)],
+        help_text="Letters, digits and dashes; buyers may type it in any case.",
+    )
+    percent_off = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    amount_off_cents = models.PositiveIntegerField(
+        "amount off in cents",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_PRICE_CENTS)],
+    )
+    products = models.ManyToManyField(
+        "products.Product",
+        blank=True,
+        related_name="discount_codes",
+        help_text="The products it is for; none: every product of the store.",
+    )
+    max_uses = models.PositiveIntegerField(
+        "maximum uses",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_USES)],
+    )
+    expires_at = models.DateTimeField("expires", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DiscountCodeQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                Lower("code"),
+                "store",
+                name="discount_code_unique_per_store",
+                violation_error_message="Your store has a code of that name already.",
+            ),
+            models.CheckConstraint(
+                condition=Q(percent_off__isnull=True, amount_off_cents__gte=1)
+                | Q(amount_off_cents__isnull=True, percent_off__gte=1, percent_off__lte=100),
+                name="discount_code_percent_or_amount_off",
+                violation_error_message="Take a percent or an amount off, not both.",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_uses__isnull=True) | Q(max_uses__gte=1),
+                name="discount_code_max_uses_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    @property
+    def display_off(self):
+        if self.percent_off is not None:
+            return f"{self.percent_off}% off"
+        return f"{format_money(self.amount_off_cents)} off"
+
+    def is_expired(self, now=None):
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+    def uses(self):
+        """Paid orders with this code, and checkouts with it open now."""
+        return Order.objects.using_code(self).count()
+
+    def discount_of(self, price_cents):
+        """What this code takes off `price_cents`: the new price, at least MIN_PRICE_CENTS
+        unless it is free (nothing left to pay)."""
+        if self.percent_off is not None:
+            left = price_cents - round_half_up(Decimal(price_cents) * self.percent_off / 100)
+        else:
+            left = max(0, price_cents - self.amount_off_cents)
+        return left if left == 0 else max(left, MIN_PRICE_CENTS)
 
 
 class StripeEvent(models.Model):

@@ -16,6 +16,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -25,12 +26,14 @@ from orders import payments, signals, tasks
 from orders.licenses import license_issue, order_license_disable
 from orders.models import (
     REFUNDABLE_DISPUTES,
+    DiscountCode,
     EarlyRefund,
     Order,
     StripeEvent,
     fee_of,
     refunded_net_of,
 )
+from orders.pricing import Price, discount_code_reserve
 from yumroad_site.retirement import member_changed, members_changed
 from yumroad_site.validators import normalize_email
 
@@ -90,45 +93,77 @@ class CheckoutStarting(Exception):
     """Another request of the same buyer is starting their checkout of this product."""
 
 
-def _order_new(*, product, buyer, email, **fields):
+class CheckoutOpen(Exception):
+    """The buyer has a checkout of this product open at another price: `args[0]` is its
+    order. It may be paid until it expires, so no second one starts meanwhile."""
+
+
+class CodeRefused(Exception):
+    """The discount code has no use left for this order: `args[0]` is why (a
+    pricing.CodeRefusal). Nothing was made."""
+
+
+def _order_new(*, product, buyer, email, price=None, **fields):
+    price = price or Price(product.price_cents)
     return Order(
         product=product,
         store=product.store,
         product_name=product.name,
         buyer=buyer,
         email=normalize_email(email),
-        amount_cents=product.price_cents,
+        amount_cents=price.amount_cents,
+        discount_cents=price.discount_cents,
+        discount_code=price.code,
+        discount_code_name=price.code.code if price.code else "",
         currency=settings.CURRENCY,
         **fields,
     )
 
 
-def checkout_start(*, product, buyer, guest_key="", image_url, site_url):
-    """Where to send a buyer to pay for `product`: their open checkout of it (a member's,
-    or a guest's, whose session holds `guest_key`), else a new pending order and its
-    checkout, which closes after CHECKOUT_EXPIRY_MINUTES and returns the buyer to
-    `site_url`, on the order's receipt page.
+def _order_save(order):
+    """Save new `order`, with a use of its discount code reserved in the same
+    transaction. Raises CodeRefused, and IntegrityError (the order's constraints)."""
+    with transaction.atomic():
+        if order.discount_code_id is not None:
+            refusal = discount_code_reserve(order.discount_code_id)
+            if refusal is not None:
+                raise CodeRefused(refusal)
+        order.save()
 
-    Raises CheckoutStarting while another request of theirs starts it,
-    payments.CheckoutBusy, before any order is made, when this process waits on Stripe
-    STRIPE_MAX_CONCURRENT times already, and payments.CheckoutError when Stripe refuses
-    (the new order is marked failed)."""
+
+def checkout_start(*, product, buyer, guest_key="", image_url, site_url, price=None):
+    """Where to send a buyer to pay `price` (a pricing.Price; the product's price when
+    None) for `product`: their open checkout of it (a member's, or a guest's, whose
+    session holds `guest_key`), else a new pending order and its checkout, which closes
+    after CHECKOUT_EXPIRY_MINUTES and returns the buyer to `site_url`, on the order's
+    receipt page. A new order with a discount code holds one of its uses until it is
+    paid, fails or expires (Order.objects.using_code).
+
+    Raises CheckoutStarting while another request of theirs starts it, CheckoutOpen
+    when their open checkout is at another price or code, CodeRefused when the code has
+    no use left, payments.CheckoutBusy, before any order is made, when this process
+    waits on Stripe STRIPE_MAX_CONCURRENT times already, and payments.CheckoutError when
+    Stripe refuses (the new order is marked failed, its use released)."""
+    price = price or Price(product.price_cents)
     who = {"buyer": buyer, "guest_key": "" if buyer else guest_key}
-    url = _open_checkout_url(product=product, **who)
+    url = _open_checkout_url(product=product, price=price, **who)
     if url:
         return url
     # The permit comes first: a Buy refused for it leaves no order behind.
     with payments.stripe_permit():
         expires_at = timezone.now() + timedelta(minutes=settings.CHECKOUT_EXPIRY_MINUTES)
         order = _order_new(
-            product=product, email=buyer.email if buyer else "", expires_at=expires_at, **who
+            product=product,
+            email=buyer.email if buyer else "",
+            expires_at=expires_at,
+            price=price,
+            **who,
         )
         try:
-            with transaction.atomic():
-                order.save()
+            _order_save(order)
         except IntegrityError:
             # Another request of this buyer saved theirs first (the open-checkout constraints).
-            url = _open_checkout_url(product=product, **who)
+            url = _open_checkout_url(product=product, price=price, **who)
             if url:
                 return url
             raise CheckoutStarting from None
@@ -146,8 +181,9 @@ def checkout_start(*, product, buyer, guest_key="", image_url, site_url):
     return url
 
 
-def _open_checkout_url(*, product, buyer, guest_key):
+def _open_checkout_url(*, product, price, buyer, guest_key):
     """The address of the buyer's open checkout of `product`, or None when there is none.
+    Raises CheckoutOpen when it is at another price than `price`, or another code.
 
     One past its expiry is marked expired here (Stripe closed it; its expired event may
     not have come yet), and one that got no Stripe session within _start_timeout()
@@ -161,6 +197,11 @@ def _open_checkout_url(*, product, buyer, guest_key):
         _order_end_unpaid(order, Status.EXPIRED)
         return None
     if order.checkout_url:
+        if (order.amount_cents, order.discount_code_id) != (
+            price.amount_cents,
+            price.code.pk if price.code else None,
+        ):
+            raise CheckoutOpen(order)
         return order.checkout_url
     if order.created_at <= now - _start_timeout():
         _order_end_unpaid(order, Status.FAILED)
@@ -183,18 +224,26 @@ class ProductGone(Exception):
     """The product was deleted while it was being bought."""
 
 
-def order_claim_free(*, product, buyer, email):
-    """A free product for `email`: paid at once, with a license key as a paid order
+def order_claim_free(*, product, buyer, email, price=None):
+    """A free product for `email`, or one free for them (`price`, a pricing.Price of 0:
+    a pay-what-you-want buyer's $0, a code that takes it all off, which is used then):
+    paid at once, with a license key as a paid order
     gets (license_issue), delivered by email. Returns the order and whether its link was
-    emailed: a second claim for the same address resends it, as receipt_resend allows."""
+    emailed: a second claim for the same address resends it, as receipt_resend allows.
+    Raises CodeRefused when the code has no use left."""
     order = _order_new(
-        product=product, buyer=buyer, email=email, status=Status.PAID, paid_at=timezone.now()
+        product=product,
+        buyer=buyer,
+        email=email,
+        price=price,
+        status=Status.PAID,
+        paid_at=timezone.now(),
     )
     try:
         with transaction.atomic():
             if buyer is None:
                 order.buyer_id = _confirmed_account_id(email)
-            order.save()
+            _order_save(order)
             license_issue(order=order)
             # Before the commit: a claim racing this one sees the order only once it is
             # committed, and then finds the interval running, so it sends nothing more.
@@ -775,3 +824,83 @@ def checkout_check(*, order):
     except RefusedEvent as error:
         logger.warning("Stripe's checkout session of order %s is refused: %s", order.pk, error)
     return False
+
+
+CODE_TAKEN_MESSAGE = "Your store has a code of that name already."
+ONE_DISCOUNT_MESSAGE = "Take a percent or an amount off: one of them, not both."
+DISCOUNT_CODE_FIELDS = ("code", "percent_off", "amount_off_cents", "max_uses", "expires_at")
+
+
+def discount_code_create(
+    *,
+    store,
+    code,
+    percent_off=None,
+    amount_off_cents=None,
+    products=(),
+    max_uses=None,
+    expires_at=None,
+):
+    """A new discount code of `store`: `percent_off` (1-100) or `amount_off_cents`,
+    exactly one; for `products` (of the store; empty: every product), up to `max_uses`
+    orders, until `expires_at` (each None: no limit). Raises ValidationError naming the
+    field, a name the store has already (in any case) included, however close the race."""
+    discount = DiscountCode(store=store)
+    return _discount_code_save(
+        discount,
+        products=products,
+        code=code,
+        percent_off=percent_off,
+        amount_off_cents=amount_off_cents,
+        max_uses=max_uses,
+        expires_at=expires_at,
+    )
+
+
+def discount_code_update(*, discount_code, products=None, **changes):
+    """Change `discount_code`: any of DISCOUNT_CODE_FIELDS, and `products` (None: kept).
+    A percent off clears the amount off, and the other way round. Orders made with it
+    keep their price. Raises ValidationError as discount_code_create."""
+    unknown = set(changes) - set(DISCOUNT_CODE_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown fields: {', '.join(sorted(unknown))}")
+    if changes.get("percent_off") is not None:
+        changes.setdefault("amount_off_cents", None)
+    if changes.get("amount_off_cents") is not None:
+        changes.setdefault("percent_off", None)
+    return _discount_code_save(discount_code, products=products, **changes)
+
+
+def discount_code_delete(*, discount_code):
+    """Delete `discount_code`: orders made with it keep its name and their discount."""
+    discount_code.delete()
+
+
+def _discount_code_save(discount, *, products, **fields):
+    for name, value in fields.items():
+        setattr(discount, name, value)
+    if products is not None:
+        products = list(products)
+        if any(product.store_id != discount.store_id for product in products):
+            raise ValidationError({"products": "Choose products of your own store."})
+    # The field's rules (the code's shape, the ranges); the constraints' here, each
+    # error naming its field.
+    discount.full_clean(validate_constraints=False)
+    if (discount.percent_off is None) == (discount.amount_off_cents is None):
+        raise ValidationError({"percent_off": ONE_DISCOUNT_MESSAGE})
+    if (
+        DiscountCode.objects.filter(store_id=discount.store_id)
+        .named(discount.code)
+        .exclude(pk=discount.pk)
+        .exists()
+    ):
+        raise ValidationError({"code": CODE_TAKEN_MESSAGE})
+    try:
+        with transaction.atomic():
+            discount.save()
+            if products is not None:
+                discount.products.set(products)
+    except IntegrityError:
+        # The same name saved at the same moment (discount_code_unique_per_store).
+        raise ValidationError({"code": CODE_TAKEN_MESSAGE}) from None
+    return discount

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders.views import checkout, downloads, pages, receipt, refunds, webhook
+from orders.views import checkout, discounts, downloads, pages, receipt, refunds, webhook
 
 app_name = "orders"
 
@@ -20,4 +20,12 @@ urlpatterns = [
     path("sales/", pages.SalesView.as_view(), name="sales"),
     path("sales/export.csv", pages.SalesExportView.as_view(), name="sales_export"),
     path("sales/<int:pk>/refund/", refunds.RefundView.as_view(), name="refund"),
+    path("discounts/", discounts.DiscountListView.as_view(), name="discounts"),
+    path("discounts/new/", discounts.DiscountCreateView.as_view(), name="discount_create"),
+    path("discounts/<int:pk>/edit/", discounts.DiscountUpdateView.as_view(), name="discount_edit"),
+    path(
+        "discounts/<int:pk>/delete/",
+        discounts.DiscountDeleteView.as_view(),
+        name="discount_delete",
+    ),
 ]

@@ -8,13 +8,15 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
 from products.models import DESCRIPTION_MAX_LENGTH, MAX_PRICE_CENTS, MIN_PRICE_CENTS, Product
-from yumroad_site.forms import PictureField, PictureInput
+from yumroad_site.forms import CentsField, PictureField, PictureInput
 from yumroad_site.validators import NAME_LENGTH_MESSAGE
 
 MAX_PRICE = Decimal(MAX_PRICE_CENTS) / 100
 MIN_PRICE = Decimal(MIN_PRICE_CENTS) / 100
 PRICE_MESSAGE = f"Enter a price in dollars from 0 to {MAX_PRICE:,.0f}, like 5 or 4.99."
 MIN_PRICE_MESSAGE = f"Free, or at least ${MIN_PRICE:.2f}."
+SUGGESTED_MESSAGE = f"Enter a suggested price in dollars up to {MAX_PRICE:,.0f}, like 10."
+SUGGESTED_LOW_MESSAGE = "Suggest at least the price that buyers must pay."
 RELOAD_MESSAGE = "This form is out of date. Reload the page to add a product."
 STATUS_MESSAGE = "Choose to publish it now or to save it as a draft."
 DESCRIPTION_LENGTH_MESSAGE = (
@@ -61,6 +63,18 @@ class ProductForm(forms.ModelForm):
             "max_decimal_places": "Enter the price to the cent, like 4.99.",
         },
     )
+    pay_what_you_want = forms.BooleanField(
+        label="Pay what you want",
+        required=False,
+        help_text="Buyers choose what they pay: the price above is the least they may pay.",
+    )
+    suggested_price = CentsField(
+        label="Suggested price (USD)",
+        required=False,
+        max_value=MAX_PRICE,
+        message=SUGGESTED_MESSAGE,
+        help_text="For pay what you want: the amount the buy box offers first.",
+    )
     image = PictureField(
         required=False,
         widget=PictureInput(alt="The current picture"),
@@ -94,6 +108,8 @@ class ProductForm(forms.ModelForm):
             "name",
             "description",
             "price",
+            "pay_what_you_want",
+            "suggested_price",
             "file",
             "generates_license_keys",
             "image",
@@ -113,6 +129,8 @@ class ProductForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["price"].initial = self.instance.price
+            if self.instance.suggested_price_cents is not None:
+                self.fields["suggested_price"].initial = self.instance.suggested_price
             del self.fields["submission"], self.fields["status"]
             if self.instance.picture_sizes:
                 self.fields["image"].widget.thumbnail_url = self.instance.picture_sizes[0][0]
@@ -156,6 +174,25 @@ class ProductForm(forms.ModelForm):
             raise forms.ValidationError(MIN_PRICE_MESSAGE, code="below_minimum")
         return price
 
+    def clean_suggested_price(self):
+        cents = self.cleaned_data["suggested_price"]
+        if cents is not None and 0 < cents < MIN_PRICE_CENTS:
+            raise forms.ValidationError(MIN_PRICE_MESSAGE, code="below_minimum")
+        return cents
+
+    def clean(self):
+        cleaned = super().clean()
+        price, suggested = cleaned.get("price"), cleaned.get("suggested_price")
+        if not cleaned.get("pay_what_you_want"):
+            cleaned["suggested_price"] = None
+        elif price is not None and suggested is not None and suggested < price * 100:
+            self.add_error("suggested_price", SUGGESTED_LOW_MESSAGE)
+        # On the instance before the model's constraints are checked (_post_clean).
+        if price is not None:
+            self.instance.price_cents = int(price * 100)
+        self.instance.suggested_price_cents = cleaned.get("suggested_price")
+        return cleaned
+
     @property
     def dropped_files(self):
         """What was sent with a form that has errors: a browser can't keep files, so
@@ -163,11 +200,6 @@ class ProductForm(forms.ModelForm):
         if not (self.is_bound and self.errors):
             return []
         return [label for name, label in DROPPABLE if self.files.get(name)]
-
-    def save(self, commit=True):
-        # At most two decimal places, so this is exact.
-        self.instance.price_cents = int(self.cleaned_data["price"] * 100)
-        return super().save(commit)
 
 
 class ProductSearchForm(forms.Form):

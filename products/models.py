@@ -129,6 +129,12 @@ class Product(models.Model):
     price_cents = models.PositiveIntegerField(
         "price in cents", validators=[MaxValueValidator(MAX_PRICE_CENTS)]
     )
+    # Pay what you want: price_cents is then the least a buyer pays (0: anything,
+    # nothing too), and suggested_price_cents what the buy box offers first.
+    pay_what_you_want = models.BooleanField(default=False)
+    suggested_price_cents = models.PositiveIntegerField(
+        "suggested price in cents", null=True, blank=True
+    )
     image = models.ImageField(
         upload_to="products/%Y/%m/",
         blank=True,
@@ -199,6 +205,19 @@ class Product(models.Model):
                 condition=models.Q(price_cents=0)
                 | models.Q(price_cents__gte=MIN_PRICE_CENTS, price_cents__lte=MAX_PRICE_CENTS),
                 name="product_price_free_or_in_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(suggested_price_cents__isnull=True)
+                | models.Q(
+                    pay_what_you_want=True,
+                    suggested_price_cents__gte=models.F("price_cents"),
+                    suggested_price_cents__lte=MAX_PRICE_CENTS,
+                )
+                & (
+                    models.Q(suggested_price_cents=0)
+                    | models.Q(suggested_price_cents__gte=MIN_PRICE_CENTS)
+                ),
+                name="product_suggested_price_at_least_the_price",
             ),
             models.CheckConstraint(
                 condition=GreaterThanOrEqual(Length(Trim("name")), NAME_MIN_LENGTH),
@@ -300,11 +319,20 @@ class Product(models.Model):
 
     @property
     def display_price(self):
+        if self.pay_what_you_want:
+            return f"{format_money(self.price_cents)}+" if self.price_cents else "Pay what you want"
         return format_money(self.price_cents) if self.price_cents else "Free"
 
     @property
     def is_free(self):
-        return not self.price_cents
+        """Free for everyone: a pay-what-you-want product with a free minimum is not."""
+        return not self.price_cents and not self.pay_what_you_want
+
+    @property
+    def suggested_price(self):
+        """What the buy box offers a pay-what-you-want buyer first, in dollars."""
+        cents = self.suggested_price_cents
+        return cents_to_decimal(self.price_cents if cents is None else cents)
 
     @property
     def file_kind(self):

@@ -58,7 +58,8 @@ class ProductListView(CachedListMixin, PaginatedMixin, ListView):
 class ProductDetailView(DetailView):
     """A product's page. Who may see a draft or an archived product is the buy box's
     rule (a 404 for anyone else), and such a page is never cached: each viewer sees it
-    differently. Its owner may see it as a buyer would (`?as=buyer`)."""
+    differently. Its owner may see it as a buyer would (`?as=buyer`). `?code=` applies
+    a discount code (a page with a query is never cached either: cacheable_page)."""
 
     queryset = Product.objects.select_related("store")
     template_name = "products/detail.html"
@@ -75,16 +76,20 @@ class ProductDetailView(DetailView):
         buy_box_context = import_string(settings.PRODUCT_PAGE_CONTEXT)
         user = self.request.user
         is_owner = self.object.store.is_owned_by(user)
+        # A discount code from the address (?code=): such a page is never cached.
+        code = self.request.GET.get("code", "")
         if is_owner and self.request.GET.get("as") == "buyer":
             # As a visitor sees it; a draft as they will once it is published.
             shown = copy.copy(self.object)
             shown.status = Product.Status.PUBLISHED
             kwargs.update(object=shown, product=shown, as_buyer=True)
             return super().get_context_data(
-                status_now=self.object.status, **buy_box_context(shown, AnonymousUser()), **kwargs
+                status_now=self.object.status,
+                **buy_box_context(shown, AnonymousUser(), code=code),
+                **kwargs,
             )
         return super().get_context_data(
-            is_owner=is_owner, **buy_box_context(self.object, user), **kwargs
+            is_owner=is_owner, **buy_box_context(self.object, user, code=code), **kwargs
         )
 
 

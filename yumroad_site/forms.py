@@ -1,10 +1,14 @@
 """Form fields more than one app uses."""
 
+import re
+
 from django import forms
 
 from yumroad_site import pictures
 from yumroad_site.validators import EMAIL_MAX_LENGTH, normalize_email
 
+# Digits with an optional point and digits after it: nothing else is an amount here.
+DOLLARS = re.compile(r"[0-9]{1,12}(?:\.[0-9]+)?|\.[0-9]+")
 EMAIL_LENGTH_MESSAGE = f"An email address has at most {EMAIL_MAX_LENGTH} characters."
 
 
@@ -62,3 +66,26 @@ class PictureInput(forms.ClearableFileInput):
                 "alt": self.alt,
             }
         return context
+
+
+class CentsField(forms.DecimalField):
+    """An amount in dollars, to the cent, cleaned to integer cents. Every message is
+    `message`, but for the cent's: a number Decimal reads and no one writes (1e3, NaN)
+    is refused as garbage is."""
+
+    def __init__(self, *, message, max_value, **kwargs):
+        super().__init__(min_value=0, max_value=max_value, decimal_places=2, **kwargs)
+        for code in ("required", "invalid", "min_value", "max_value", "max_digits"):
+            self.error_messages[code] = message
+        self.error_messages["max_whole_digits"] = message
+        self.error_messages["max_decimal_places"] = "Enter the amount to the cent, like 4.99."
+
+    def to_python(self, value):
+        text = value.strip() if isinstance(value, str) else ""
+        if text and not DOLLARS.fullmatch(text):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+    def clean(self, value):
+        amount = super().clean(value)
+        return None if amount is None else int(amount * 100)

@@ -9,11 +9,13 @@ from django.urls import reverse
 from django.views import View
 
 from orders import payments, services
-from orders.forms import BuyerEmailForm
+from orders.forms import BuyerEmailForm, BuyForm
 from orders.models import Order
+from orders.pricing import code_find, code_price, code_refusal
 from orders.purchase import PurchaseOption, purchase_option
 from orders.views.downloads import ask_again
 from products.models import Product
+from yumroad_site.money import format_money
 from yumroad_site.ratelimits import CHECKOUTS, EMAILS, limit_count
 from yumroad_site.views import HttpResponseSeeOther, service_unavailable
 
@@ -39,27 +41,54 @@ def _guest_key(request):
     return key
 
 
-def buy_box_context(product, user, *, claim_form=None):
+def buy_box_context(product, user, *, claim_form=None, buy_form=None, code=""):
     """The product page's buy box (orders/_buy.html): what `user` may do with `product`,
-    and for a visitor, the form that asks where a free product goes. The product page's
-    view, in products, which may not import orders, gets it through
-    settings.PRODUCT_PAGE_CONTEXT. Raises Http404 when `user` may not see `product`."""
+    for a visitor the form that asks where a free product goes, and for a buyer the
+    form of Buy (BuyForm) with discount code `code` (text from the page's address)
+    applied, or why it does not apply. The product page's view, in products, which may
+    not import orders, gets it through settings.PRODUCT_PAGE_CONTEXT. Raises Http404
+    when `user` may not see `product`."""
     option, owned_order = purchase_option(product, user)
     if option == PurchaseOption.HIDDEN:
         raise Http404("No product here.")
-    return {
+    context = {
         "purchase_option": option,
         "owned_order": owned_order,
         "claim_form": None if user.is_authenticated else claim_form or BuyerEmailForm(),
     }
+    if option != PurchaseOption.BUY:
+        return context
+    applied = None
+    code = code.strip() if isinstance(code, str) else ""
+    if code:
+        found = code_find(product, code)
+        refusal = code_refusal(found, product)
+        if refusal is None:
+            applied = found
+            price = code_price(product, found)
+            context["code_price"] = (
+                format_money(price.amount_cents) if price.amount_cents else "Free"
+            )
+        else:
+            context["code_refusal"] = str(refusal)
+    context.update(
+        buy_form=buy_form or BuyForm(product=product, user=user, code=applied),
+        code_applied=applied.code if applied else "",
+        # What the code box shows: the code as typed, cut to a sane length.
+        code_typed=code[:50],
+    )
+    return context
 
 
-def _product_page(request, product, *, status=200, claim_form=None):
-    """The product's page, as an answer to Buy."""
+def _product_page(request, product, *, status=200, claim_form=None, buy_form=None):
+    """The product's page, as an answer to Buy: with the code Buy's form still holds."""
+    code = buy_form.data.get("code", "") if buy_form else ""
     context = {
         "product": product,
         "object": product,
-        **buy_box_context(product, request.user, claim_form=claim_form),
+        **buy_box_context(
+            product, request.user, claim_form=claim_form, buy_form=buy_form, code=code
+        ),
     }
     return render(request, "products/detail.html", context, status=status)
 
@@ -96,6 +125,11 @@ class BuyView(View):
 
     def checkout(self, request, product, user):
         limit_count(request=request, group=CHECKOUTS)
+        form = BuyForm(request.POST, product=product, user=request.user)
+        if not form.is_valid():
+            return _product_page(request, product, status=400, buy_form=form)
+        if form.price.amount_cents == 0:
+            return self.claim_free(request, product, user, form=form)
         try:
             url = services.checkout_start(
                 product=product,
@@ -103,7 +137,19 @@ class BuyView(View):
                 guest_key="" if user else _guest_key(request),
                 image_url=_image_url(request, product),
                 site_url=request.build_absolute_uri("/").removesuffix("/"),
+                price=form.price,
             )
+        except services.CodeRefused as refused:
+            return self.code_refused(request, product, form, refused.args[0])
+        except services.CheckoutOpen as error:
+            order = error.args[0]
+            messages.info(
+                request,
+                f"You have a checkout of {product.name} open for {order.display_amount}: "
+                f"pay it there, or start another after {order.expires_at:%H:%M} UTC, "
+                "when it closes.",
+            )
+            return redirect(product)
         except services.CheckoutStarting:
             messages.info(request, CHECKOUT_STARTING_MESSAGE)
             return redirect(product)
@@ -114,19 +160,34 @@ class BuyView(View):
             return redirect(product)
         return HttpResponseSeeOther(url)
 
-    def claim_free(self, request, product, user):
+    def code_refused(self, request, product, form, refusal):
+        """The code's last use went to another buyer meanwhile: the page again, at the
+        full price, saying so. Nothing was made."""
+        form.code_dropped()
+        form.add_error("code", f"{refusal} You can buy it at the full price.")
+        return _product_page(request, product, status=400, buy_form=form)
+
+    def claim_free(self, request, product, user, form=None):
+        """A free product, or one free for this buyer (`form`, a BuyForm whose price is
+        nothing: $0 paid what they want, a code that takes it all off)."""
         limit_count(request=request, group=EMAILS)
         if user:
             email = user.email
-        else:
-            form = BuyerEmailForm(request.POST)
-            if not form.is_valid():
-                return _product_page(request, product, status=400, claim_form=form)
+        elif form is not None:
             email = form.cleaned_data["email"]
+        else:
+            claim_form = BuyerEmailForm(request.POST)
+            if not claim_form.is_valid():
+                return _product_page(request, product, status=400, claim_form=claim_form)
+            email = claim_form.cleaned_data["email"]
         try:
-            order, emailed = services.order_claim_free(product=product, buyer=user, email=email)
+            order, emailed = services.order_claim_free(
+                product=product, buyer=user, email=email, price=form.price if form else None
+            )
         except services.ProductGone:
             raise Http404("No product here.") from None
+        except services.CodeRefused as refused:
+            return self.code_refused(request, product, form, refused.args[0])
         if not emailed:  # a claim again, within the interval between two emails
             messages.info(
                 request,

@@ -132,6 +132,8 @@ class SalesExportView(StoreOwnerRequiredMixin, View):
             "net",
             "refunded",
             "dispute",
+            "discount code",
+            "discount",
         ]
 
         def rows():
@@ -150,6 +152,8 @@ class SalesExportView(StoreOwnerRequiredMixin, View):
                         cents_to_decimal(order.net_cents),
                         cents_to_decimal(order.refunded_cents),
                         order.dispute_status,
+                        order.discount_code_name,
+                        cents_to_decimal(order.discount_cents),
                     ]
                 )
 

@@ -218,6 +218,8 @@ class TestTheSalesExport:
                 "net",
                 "refunded",
                 "dispute",
+                "discount code",
+                "discount",
             ]
         ]
 
@@ -246,6 +248,8 @@ class TestTheSalesExport:
                 "10.75",
                 "0.00",
                 "",
+                "",
+                "0.00",
             ],
             [
                 refunded.paid_at.isoformat(),
@@ -259,6 +263,8 @@ class TestTheSalesExport:
                 "10.75",
                 "12.50",
                 "",
+                "",
+                "0.00",
             ],
         ]
 

@@ -52,9 +52,9 @@ def test_the_sales_table_fits_a_phone_and_its_region_takes_the_focus(owner_clien
     assert (
         '<div class="table-responsive" tabindex="0" role="region" aria-label="Table of sales">'
     ) in body
-    assert len(cells(body, "th")) == 10
+    assert len(cells(body, "th")) == 11
     # The headers a phone shows (and the Refund button's): date, order, buyer and status
-    # go under the product; fee and refunded are left to a wider screen (and the CSV).
+    # go under the product; fee, refunded and the discount are left to a wider screen (and the CSV).
     assert re.findall(r'<th scope="col"(?: class="text-end")?>(\w+)</th>', body) == [
         "Product",
         "Amount",

@@ -317,7 +317,7 @@ class TestTotalsAndRows:
         assert sorted(s for s in statuses if not s[0].isdigit()) == sorted(
             ["Paid", "Disputed", "Dispute lost", "Paid"]
         )
-        assert sorted(row[-1] for row in rows[1:]) == ["", "lost", "open", "won"]
+        assert sorted(row[-3] for row in rows[1:]) == ["", "lost", "open", "won"]
 
     def test_a_partly_refunded_order_shows_its_refund_and_stays_paid(self, owner_client, store):
         order = partly_refunded(SellableProductFactory(store=store, price_cents=2000), 500)
@@ -325,7 +325,7 @@ class TestTotalsAndRows:
         body = owner_client.get(SALES_URL).content.decode()
 
         cells = re.findall(r"<td[^>]*>([^<]*)</td>", body[body.index("<tbody>") :])
-        assert cells[-5:] == ["$20.00", "$2.50", "$17.50", "$5.00", "Partly refunded"]
+        assert cells[-6:] == ["$20.00", "$2.50", "$17.50", "$5.00", "Partly refunded", ""]
         assert order.status == Order.Status.PAID
 
     def test_the_csv_has_fee_net_and_refunded_in_dollars_with_two_decimals(
@@ -337,7 +337,15 @@ class TestTotalsAndRows:
 
         rows = rows_of(owner_client.get(EXPORT_URL))
 
-        assert rows[0][-5:] == ["status", "fee", "net", "refunded", "dispute"]
+        assert rows[0][-7:] == [
+            "status",
+            "fee",
+            "net",
+            "refunded",
+            "dispute",
+            "discount code",
+            "discount",
+        ]
         money = [(row[4], row[7], row[8], row[9]) for row in rows[1:]]
         assert money == [
             ("100000.00", "10000.50", "89999.50", "0.00"),
@@ -351,8 +359,9 @@ class TestTotalsAndRows:
         body = owner_client.get(SALES_URL).content.decode()
 
         cells = re.findall(r"<td[^>]*>([^<]*)</td>", body[body.index("<tbody>") :])
-        # The last cell, the Refund button's, is empty: a free order has nothing to refund.
-        assert cells[-6:] == ["Free", "$0.00", "$0.00", "$0.00", "Paid", ""]
+        # The last cells, the discount's and the Refund button's, are empty: no code, and
+        # a free order has nothing to refund.
+        assert cells[-7:] == ["Free", "$0.00", "$0.00", "$0.00", "Paid", "", ""]
 
 
 @pytest.mark.django_db
