@@ -136,10 +136,24 @@ class PasswordResetConfirmView(InvalidFormStatusMixin, auth_views.PasswordResetC
         return response
 
 
-def _settings_forms(context, user):
-    """The settings page's forms: those not in `context` yet, empty."""
-    context.setdefault("password_form", PasswordChangeForm(user))
-    context.setdefault("email_form", EmailChangeForm(instance=user))
+# Sections the apps above this one add to the settings page (the API's tokens and
+# webhooks), each a template and a function of the request that gives its context;
+# added in their AppConfig.ready() by settings_section_add().
+_settings_sections = []
+
+
+def settings_section_add(template_name, context):
+    _settings_sections.append((template_name, context))
+
+
+def _settings_forms(context, request):
+    """The settings page's forms: those not in `context` yet, empty; and the sections
+    of the apps above, each with the context its function gives."""
+    context.setdefault("password_form", PasswordChangeForm(request.user))
+    context.setdefault("email_form", EmailChangeForm(instance=request.user))
+    context["settings_sections"] = [
+        (template_name, section(request)) for template_name, section in _settings_sections
+    ]
     return context
 
 
@@ -153,7 +167,7 @@ class SettingsView(LoginRequiredMixin, TemplateView):
     template_name = "accounts/settings.html"
 
     def get_context_data(self, **kwargs):
-        return _settings_forms(super().get_context_data(**kwargs), self.request.user)
+        return _settings_forms(super().get_context_data(**kwargs), self.request)
 
 
 class SettingsFormMixin(LoginRequiredMixin, InvalidFormStatusMixin):
@@ -173,7 +187,7 @@ class SettingsFormMixin(LoginRequiredMixin, InvalidFormStatusMixin):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context[self.form_context_name] = context["form"]
-        return _settings_forms(context, self.request.user)
+        return _settings_forms(context, self.request)
 
 
 @method_decorator(sensitive_post_parameters(), name="dispatch")

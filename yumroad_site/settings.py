@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "products",
     "orders",
     "payouts",
+    "api",
     # The top floor: `seed_demo`, which may use every app.
     "demo",
 ]

@@ -40,6 +40,7 @@ urlpatterns = [
     path("", include("products.urls")),
     path("", include("orders.urls")),
     path("", include("payouts.urls")),
+    path("", include("api.urls")),
     # Uploaded images, in development only (static() is empty when DEBUG is off).
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]

@@ -1,0 +1,87 @@
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+
+def token_digest(token):
+    """What is stored of a token: its SHA-256. A token is 32 random bytes, so a fast
+    hash is enough, and a lookup by digest is one indexed query."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class TokenScope(models.TextChoices):
+    READ = "read", "Read"
+    READ_WRITE = "read_write", "Read and write"
+
+
+class AccessTokenQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+    def for_user(self, user):
+        return self.filter(user=user).order_by("-created_at", "-pk")
+
+
+class AccessToken(models.Model):
+    """A personal access token of the API: shown once when made, stored as a digest."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_tokens"
+    )
+    name = models.CharField(max_length=100)
+    scope = models.CharField(max_length=20, choices=TokenScope, default=TokenScope.READ)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AccessTokenQuerySet.as_manager()
+
+    def __str__(self):
+        return f"{self.name} ({self.get_scope_display()}) of user {self.user_id}"
+
+    @property
+    def can_write(self):
+        return self.scope == TokenScope.READ_WRITE
+
+
+def access_token_new():
+    """A new token's text: the only time it exists in the clear."""
+    return f"yr_{secrets.token_urlsafe(32)}"
+
+
+class ResourceName(models.TextChoices):
+    """The events a seller may subscribe a URL to, in Gumroad's words."""
+
+    SALE = "sale", "Sale"
+    REFUND = "refund", "Refund"
+    DISPUTE = "dispute", "Dispute"
+
+
+class ResourceSubscriptionQuerySet(models.QuerySet):
+    def for_store(self, store):
+        return self.filter(store=store).order_by("-created_at", "-pk")
+
+
+class ResourceSubscription(models.Model):
+    """A seller's webhook: each `resource_name` event of the store is POSTed to
+    `post_url`, signed with `secret` (shown once, when it is made)."""
+
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.CASCADE, related_name="resource_subscriptions"
+    )
+    resource_name = models.CharField(max_length=20, choices=ResourceName)
+    post_url = models.URLField("URL", max_length=500)
+    secret = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ResourceSubscriptionQuerySet.as_manager()
+
+    def __str__(self):
+        return f"{self.resource_name} to {self.post_url} of store {self.store_id}"
+
+
+def subscription_secret_new():
+    return secrets.token_hex(32)
