@@ -5,7 +5,7 @@ from django import forms
 from orders.models import CODE_MAX_LENGTH, DiscountCode
 from orders.pricing import Price, code_find, code_price, code_refusal
 from products.models import MAX_PRICE_CENTS, MIN_PRICE_CENTS, Product
-from yumroad_site.forms import CentsField, EmailField
+from yumroad_site.forms import CentsField, EmailField, ModelChoicesField
 from yumroad_site.money import cents_to_decimal, format_money
 
 AMOUNT_MESSAGE = "Enter an amount in dollars above 0, like 5 or 4.99."
@@ -136,6 +136,7 @@ class DiscountCodeForm(forms.ModelForm):
     class Meta:
         model = DiscountCode
         fields = ["code", "percent_off", "amount_off", "products", "max_uses", "expires_at"]
+        field_classes = {"products": ModelChoicesField}
         widgets = {"products": forms.CheckboxSelectMultiple}
         help_texts = {
             "percent_off": "From 1 to 100; or an amount off below.",

@@ -141,6 +141,26 @@ class TestMakingACode:
         assert "Select a valid choice." in response.content.decode()
         assert not DiscountCode.objects.exists()
 
+    @pytest.mark.parametrize(
+        ("chosen", "message"),
+        [
+            ("9" * 25, "Select a valid choice."),
+            ("-" + "9" * 25, "Select a valid choice."),
+            ("9" * 5000, "is not a valid value."),
+            ("ten", "is not a valid value."),
+        ],
+    )
+    def test_a_product_id_no_database_holds_is_refused_with_a_400(
+        self, creator_client, store, chosen, message
+    ):
+        ProductFactory(store=store)
+
+        response = creator_client.post(NEW_URL, form(products=[chosen]))
+
+        assert response.status_code == 400
+        assert message in response.content.decode()
+        assert not DiscountCode.objects.exists()
+
     def test_a_name_the_store_has_in_another_case_is_refused(self, creator_client, store):
         code_of(store, code="spring-25")
 
