@@ -214,6 +214,22 @@ class TestEditingAndDeleting:
         assert response.status_code == 302
         assert not DiscountCode.objects.exists()
 
+    def test_a_code_for_deleted_products_alone_goes_with_the_last_of_them(
+        self, creator_client, store
+    ):
+        first, second, kept = (ProductFactory(store=store) for _ in range(3))
+        code_of(store, code="BOTH", products=[first, second])
+        code_of(store, code="WIDER", products=[first, kept])
+        code_of(store, code="ALL")
+
+        for product in (first, second):
+            response = creator_client.post(reverse("products:delete", args=[product.pk]))
+            assert response.status_code == 302
+
+        # Left with no products, BOTH would take its discount off every product.
+        assert set(DiscountCode.objects.values_list("code", flat=True)) == {"WIDER", "ALL"}
+        assert list(DiscountCode.objects.get(code="WIDER").products.all()) == [kept]
+
     @pytest.mark.parametrize("name", ["orders:discount_edit", "orders:discount_delete"])
     def test_another_stores_code_is_a_404_and_stays_as_it_is(self, creator_client, name):
         theirs = code_of(StoreFactory())
