@@ -350,7 +350,9 @@ class TestBuyingWithACode:
         )
 
 
-def test_the_local_test_checkout_sells_at_the_discounted_price(client, settings, product):
+def test_the_local_test_checkout_sells_at_the_discounted_price_and_the_receipt_says_so(
+    client, settings, product, mailoutbox, django_capture_on_commit_callbacks
+):
     settings.DEBUG = True
     settings.STRIPE_SECRET_KEY = ""
     code_of(product)
@@ -360,9 +362,16 @@ def test_the_local_test_checkout_sells_at_the_discounted_price(client, settings,
     assert response.status_code == 303
     checkout = client.get(response["Location"]).content.decode()
     assert "Pay $16.00" in checkout
-    client.post(response["Location"], {"action": "pay", "email": "ann@example.com"})
+    with django_capture_on_commit_callbacks(execute=True):
+        paid = client.post(response["Location"], {"action": "pay", "email": "ann@example.com"})
     order = Order.objects.get()
     assert (order.status, order.amount_cents, order.discount_code_name) == ("paid", 1600, "SPRING")
+    receipt = client.get(paid["Location"]).content.decode()
+    assert "Discount code" in receipt
+    assert "SPRING ($4.00 off)" in receipt
+    (email,) = [email for email in mailoutbox if email.to == ["ann@example.com"]]
+    assert "Discount code: SPRING ($4.00 off)" in email.body
+    assert "SPRING ($4.00 off)" in email.alternatives[0][0]
 
 
 class TestSales:
