@@ -115,6 +115,12 @@ class BuyForm(forms.Form):
         return cleaned
 
 
+def _code_product_label(product):
+    if product.pay_what_you_want:
+        return f"{product.name} (pay what you want: codes do not apply)"
+    return product.name
+
+
 class DiscountCodeForm(forms.ModelForm):
     """A store's discount code on the site: the amount off in dollars. The rules are
     the model's and orders.services.discount_code_create's, which saves it."""
@@ -150,6 +156,7 @@ class DiscountCodeForm(forms.ModelForm):
         self.fields["code"].max_length = CODE_MAX_LENGTH
         products = Product.objects.filter(store=store).order_by("name")
         self.fields["products"].queryset = products
+        self.fields["products"].label_from_instance = _code_product_label
         if not products.exists():
             self.fields[
                 "products"

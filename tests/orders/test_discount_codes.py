@@ -47,6 +47,13 @@ class TestTheList:
         assert "Every product" in body
         assert "0 of 10" in body
 
+    def test_an_expired_code_says_so(self, creator_client, store):
+        code_of(store, expires_at=datetime(2020, 1, 1, tzinfo=UTC))
+
+        body = creator_client.get(LIST_URL).content.decode()
+
+        assert "1 Jan 2020, 00:00 UTC (expired)" in body
+
     def test_a_visitor_is_sent_to_log_in(self, client):
         response = client.get(LIST_URL)
 
@@ -80,6 +87,17 @@ class TestMakingACode:
         assert list(code.products.all()) == [product]
         assert code.max_uses == 3
         assert code.expires_at == datetime(2027, 1, 31, 12, tzinfo=UTC)
+
+    def test_the_form_says_codes_do_not_apply_to_pay_what_you_want_products(
+        self, creator_client, store
+    ):
+        ProductFactory(store=store, name="Fixed Price Pack")
+        ProductFactory(store=store, name="Fans Pack", pay_what_you_want=True)
+
+        body = creator_client.get(NEW_URL).content.decode()
+
+        assert "Fans Pack (pay what you want: codes do not apply)" in body
+        assert "Fixed Price Pack (" not in body
 
     def test_an_amount_off_is_typed_in_dollars_and_kept_in_cents(self, creator_client):
         response = creator_client.post(NEW_URL, form(percent_off="", amount_off="4.99"))
