@@ -5,7 +5,7 @@ from django import forms
 from orders.models import CODE_MAX_LENGTH, DiscountCode
 from orders.pricing import Price, code_find, code_price, code_refusal
 from products.models import MAX_PRICE_CENTS, MIN_PRICE_CENTS, Product
-from yumroad_site.forms import CentsField, EmailField
+from yumroad_site.forms import CentsField, EmailField, ModelChoicesField
 from yumroad_site.money import cents_to_decimal, format_money
 
 AMOUNT_MESSAGE = "Enter an amount in dollars above 0, like 5 or 4.99."
@@ -115,6 +115,12 @@ class BuyForm(forms.Form):
         return cleaned
 
 
+def _code_product_label(product):
+    if product.pay_what_you_want:
+        return f"{product.name} (pay what you want: codes do not apply)"
+    return product.name
+
+
 class DiscountCodeForm(forms.ModelForm):
     """A store's discount code on the site: the amount off in dollars. The rules are
     the model's and orders.services.discount_code_create's, which saves it."""
@@ -136,6 +142,7 @@ class DiscountCodeForm(forms.ModelForm):
     class Meta:
         model = DiscountCode
         fields = ["code", "percent_off", "amount_off", "products", "max_uses", "expires_at"]
+        field_classes = {"products": ModelChoicesField}
         widgets = {"products": forms.CheckboxSelectMultiple}
         help_texts = {
             "percent_off": "From 1 to 100; or an amount off below.",
@@ -149,6 +156,7 @@ class DiscountCodeForm(forms.ModelForm):
         self.fields["code"].max_length = CODE_MAX_LENGTH
         products = Product.objects.filter(store=store).order_by("name")
         self.fields["products"].queryset = products
+        self.fields["products"].label_from_instance = _code_product_label
         if not products.exists():
             self.fields[
                 "products"

@@ -396,6 +396,14 @@ class Order(models.Model):
         return format_money(self.discount_cents, self.currency) if self.discount_cents else ""
 
     @property
+    def display_code(self):
+        """The discount code it was bought with and what it took off, as the receipt and
+        the sales page show it; "" without one."""
+        if not self.discount_code_name:
+            return ""
+        return f"{self.discount_code_name} ({self.display_discount} off)"
+
+    @property
     def sale_status(self):
         """The state of a sale in a seller's words: a dispute first, then refunds."""
         if self.dispute_status == DisputeStatus.OPEN:

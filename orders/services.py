@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -874,6 +874,15 @@ def discount_code_update(*, discount_code, products=None, **changes):
 def discount_code_delete(*, discount_code):
     """Delete `discount_code`: orders made with it keep its name and their discount."""
     discount_code.delete()
+
+
+def discount_codes_of_product_delete(*, product):
+    """Delete the discount codes limited to `product` alone, as it is deleted: left
+    with no products, they would apply to every product of the store."""
+    alone = DiscountCode.objects.annotate(limited_to=Count("products")).filter(
+        limited_to=1, products=product
+    )
+    DiscountCode.objects.filter(pk__in=list(alone.values_list("pk", flat=True))).delete()
 
 
 def _discount_code_save(discount, *, products, **fields):

@@ -1,3 +1,26 @@
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from django.db import connection
+
+
+def race(*actions):
+    """Run each action in a thread of its own, with its own database connection, all
+    released at once; return their results, in the order of `actions` (an action's
+    exception is raised here)."""
+    barrier = threading.Barrier(len(actions), timeout=30)
+
+    def run(action):
+        try:
+            barrier.wait()
+            return action()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(len(actions)) as pool:
+        return list(pool.map(run, actions))
+
+
 def messages_of(response):
     """The flash messages a rendered response shows."""
     return [str(message) for message in response.context["messages"]]

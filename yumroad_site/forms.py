@@ -10,6 +10,8 @@ from yumroad_site.validators import EMAIL_MAX_LENGTH, normalize_email
 # Digits with an optional point and digits after it: nothing else is an amount here.
 DOLLARS = re.compile(r"[0-9]{1,12}(?:\.[0-9]+)?|\.[0-9]+")
 EMAIL_LENGTH_MESSAGE = f"An email address has at most {EMAIL_MAX_LENGTH} characters."
+# The largest id a database holds: a signed 64-bit integer.
+MAX_ID = 2**63 - 1
 
 
 class EmailField(forms.EmailField):
@@ -89,3 +91,22 @@ class CentsField(forms.DecimalField):
     def clean(self, value):
         amount = super().clean(value)
         return None if amount is None else int(amount * 100)
+
+
+class ModelChoicesField(forms.ModelMultipleChoiceField):
+    """Objects chosen by id, as ModelMultipleChoiceField; an id beyond what a database
+    holds is refused as any unknown choice, before SQLite fails to compare it."""
+
+    def clean(self, value):
+        for pk in value if isinstance(value, list | tuple) else ():
+            try:
+                number = int(str(pk))
+            except ValueError:
+                continue  # Django's own check says it is no id
+            if not -MAX_ID - 1 <= number <= MAX_ID:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super().clean(value)

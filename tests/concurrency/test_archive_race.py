@@ -7,9 +7,10 @@ from django.urls import reverse
 
 from orders.models import Order
 from products.models import Product
-from tests.concurrency.test_races import race, stays_on_redirects
+from tests.concurrency.test_races import stays_on_redirects
 from tests.factories import PASSWORD, SellableProductFactory, StoreFactory, UserFactory
 from tests.live import Browser
+from tests.utils import race
 
 ROUNDS = 4
 

@@ -11,9 +11,10 @@ from django.urls import reverse
 
 from orders import services
 from orders.models import DiscountCode, Order
-from tests.concurrency.test_races import race, stays_on_redirects
+from tests.concurrency.test_races import stays_on_redirects
 from tests.factories import PASSWORD, SellableProductFactory, StoreFactory
 from tests.live import Browser
+from tests.utils import race
 
 MAX_USES = 3
 BUYERS = 8

@@ -4,7 +4,6 @@ import contextlib
 import threading
 import urllib.request
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import pytest
@@ -26,23 +25,11 @@ from tests.factories import (
 from tests.live import Browser
 from tests.orders.fake_stripe import completed_session, stripe_event, stripe_signature
 from tests.products.test_images import image_bytes, stored_files
-from tests.utils import signup_data
+from tests.utils import race, signup_data
 
 SIGNUPS = 20
 EDIT_ROUNDS = 8
 CLICKS = 6
-
-
-def race(*actions):
-    """Run each action in its own thread, all released at once; return their results."""
-    barrier = threading.Barrier(len(actions))
-
-    def run(action):
-        barrier.wait()
-        return action()
-
-    with ThreadPoolExecutor(len(actions)) as pool:
-        return list(pool.map(run, actions))
 
 
 @pytest.mark.django_db(transaction=True)

@@ -114,6 +114,23 @@ class TestTheProductPage:
         assert "$16.00" not in plain
         assert cached("visitor page", product.get_absolute_url() + "?code=SPRING") is None
 
+    def test_a_code_changed_or_deleted_shows_so_at_once_on_its_page(self, client, product):
+        client.force_login(product.store.owner)
+        code = code_of(product)
+        buyer = Client()
+        assert "<strong>$16.00</strong>" in page(buyer, product, "?code=SPRING").content.decode()
+
+        edit = reverse("orders:discount_edit", args=[code.pk])
+        fields = {"code": "SPRING", "percent_off": "50", "amount_off": "", "max_uses": ""}
+        assert client.post(edit, fields).status_code == 302
+        assert "<strong>$10.00</strong>" in page(buyer, product, "?code=SPRING").content.decode()
+
+        delete = reverse("orders:discount_delete", args=[code.pk])
+        assert client.post(delete).status_code == 302
+        body = page(buyer, product, "?code=SPRING").content.decode()
+        assert "There is no such code." in body
+        assert "Buy for $20.00" in body
+
     def test_a_members_page_with_a_code_is_not_kept_for_their_next_visit(self, client, product):
         code_of(product)
         client.force_login(UserFactory())
@@ -264,6 +281,21 @@ class TestBuyingWithACode:
         assert code.uses() == 0
         assert Client().post(buy_url(product), {"code": "SPRING"}).status_code == 303
 
+    def test_a_checkout_whose_payment_failed_releases_its_use(self, client, stripe_server, product):
+        code = code_of(product, max_uses=1)
+        client.post(buy_url(product), {"code": "SPRING"})
+        holder = Order.objects.get()
+
+        failed = stripe_event(
+            "checkout.session.async_payment_failed", {"id": holder.stripe_session_id}
+        )
+        assert post_event(Client(), failed).status_code == 200
+
+        holder.refresh_from_db()
+        assert holder.status == Order.Status.FAILED
+        assert code.uses() == 0
+        assert Client().post(buy_url(product), {"code": "SPRING"}).status_code == 303
+
     def test_a_checkout_stripe_refused_releases_its_use(self, client, stripe_server, product):
         code = code_of(product, max_uses=1)
         stripe_server.server.clear_all_handlers()
@@ -318,7 +350,9 @@ class TestBuyingWithACode:
         )
 
 
-def test_the_local_test_checkout_sells_at_the_discounted_price(client, settings, product):
+def test_the_local_test_checkout_sells_at_the_discounted_price_and_the_receipt_says_so(
+    client, settings, product, mailoutbox, django_capture_on_commit_callbacks
+):
     settings.DEBUG = True
     settings.STRIPE_SECRET_KEY = ""
     code_of(product)
@@ -328,9 +362,16 @@ def test_the_local_test_checkout_sells_at_the_discounted_price(client, settings,
     assert response.status_code == 303
     checkout = client.get(response["Location"]).content.decode()
     assert "Pay $16.00" in checkout
-    client.post(response["Location"], {"action": "pay", "email": "ann@example.com"})
+    with django_capture_on_commit_callbacks(execute=True):
+        paid = client.post(response["Location"], {"action": "pay", "email": "ann@example.com"})
     order = Order.objects.get()
     assert (order.status, order.amount_cents, order.discount_code_name) == ("paid", 1600, "SPRING")
+    receipt = client.get(paid["Location"]).content.decode()
+    assert "Discount code" in receipt
+    assert "SPRING ($4.00 off)" in receipt
+    (email,) = [email for email in mailoutbox if email.to == ["ann@example.com"]]
+    assert "Discount code: SPRING ($4.00 off)" in email.body
+    assert "SPRING ($4.00 off)" in email.alternatives[0][0]
 
 
 class TestSales:

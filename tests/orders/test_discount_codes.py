@@ -47,6 +47,13 @@ class TestTheList:
         assert "Every product" in body
         assert "0 of 10" in body
 
+    def test_an_expired_code_says_so(self, creator_client, store):
+        code_of(store, expires_at=datetime(2020, 1, 1, tzinfo=UTC))
+
+        body = creator_client.get(LIST_URL).content.decode()
+
+        assert "1 Jan 2020, 00:00 UTC (expired)" in body
+
     def test_a_visitor_is_sent_to_log_in(self, client):
         response = client.get(LIST_URL)
 
@@ -80,6 +87,17 @@ class TestMakingACode:
         assert list(code.products.all()) == [product]
         assert code.max_uses == 3
         assert code.expires_at == datetime(2027, 1, 31, 12, tzinfo=UTC)
+
+    def test_the_form_says_codes_do_not_apply_to_pay_what_you_want_products(
+        self, creator_client, store
+    ):
+        ProductFactory(store=store, name="Fixed Price Pack")
+        ProductFactory(store=store, name="Fans Pack", pay_what_you_want=True)
+
+        body = creator_client.get(NEW_URL).content.decode()
+
+        assert "Fans Pack (pay what you want: codes do not apply)" in body
+        assert "Fixed Price Pack (" not in body
 
     def test_an_amount_off_is_typed_in_dollars_and_kept_in_cents(self, creator_client):
         response = creator_client.post(NEW_URL, form(percent_off="", amount_off="4.99"))
@@ -141,6 +159,26 @@ class TestMakingACode:
         assert "Select a valid choice." in response.content.decode()
         assert not DiscountCode.objects.exists()
 
+    @pytest.mark.parametrize(
+        ("chosen", "message"),
+        [
+            ("9" * 25, "Select a valid choice."),
+            ("-" + "9" * 25, "Select a valid choice."),
+            ("9" * 5000, "is not a valid value."),
+            ("ten", "is not a valid value."),
+        ],
+    )
+    def test_a_product_id_no_database_holds_is_refused_with_a_400(
+        self, creator_client, store, chosen, message
+    ):
+        ProductFactory(store=store)
+
+        response = creator_client.post(NEW_URL, form(products=[chosen]))
+
+        assert response.status_code == 400
+        assert message in response.content.decode()
+        assert not DiscountCode.objects.exists()
+
     def test_a_name_the_store_has_in_another_case_is_refused(self, creator_client, store):
         code_of(store, code="spring-25")
 
@@ -193,6 +231,22 @@ class TestEditingAndDeleting:
 
         assert response.status_code == 302
         assert not DiscountCode.objects.exists()
+
+    def test_a_code_for_deleted_products_alone_goes_with_the_last_of_them(
+        self, creator_client, store
+    ):
+        first, second, kept = (ProductFactory(store=store) for _ in range(3))
+        code_of(store, code="BOTH", products=[first, second])
+        code_of(store, code="WIDER", products=[first, kept])
+        code_of(store, code="ALL")
+
+        for product in (first, second):
+            response = creator_client.post(reverse("products:delete", args=[product.pk]))
+            assert response.status_code == 302
+
+        # Left with no products, BOTH would take its discount off every product.
+        assert set(DiscountCode.objects.values_list("code", flat=True)) == {"WIDER", "ALL"}
+        assert list(DiscountCode.objects.get(code="WIDER").products.all()) == [kept]
 
     @pytest.mark.parametrize("name", ["orders:discount_edit", "orders:discount_delete"])
     def test_another_stores_code_is_a_404_and_stays_as_it_is(self, creator_client, name):

@@ -2,10 +2,7 @@
 enable, disable and decrement, for the seller's own keys only. Whatever is not found
 looks the same to the caller: LicenseNotFound."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from orders.licenses import (
     LicenseNotFound,
@@ -17,6 +14,7 @@ from orders.licenses import (
 )
 from orders.models import License
 from tests.factories import OrderFactory, SellableProductFactory, StoreFactory
+from tests.utils import race
 
 RACERS = 8
 
@@ -33,29 +31,6 @@ def license(product):
 
 def verify(license, **kwargs):
     return license_verify(product_id=license.order.product_id, license_key=license.key, **kwargs)
-
-
-def race(action, times=RACERS):
-    """Call `action` from `times` threads released at once, each on its own connection."""
-    barrier = threading.Barrier(times, timeout=30)
-    results, errors = [], []
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(action())
-        except Exception as error:  # the assertion below shows it
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(times)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    return results
 
 
 @pytest.mark.django_db
@@ -158,7 +133,7 @@ class TestVerify:
 
 @pytest.mark.django_db(transaction=True)
 def test_verifications_at_once_each_count_and_answer_their_own_use(license):
-    answered = race(lambda: verify(license).uses)
+    answered = race(*[lambda: verify(license).uses] * RACERS)
 
     assert sorted(answered) == list(range(1, RACERS + 1))
     license.refresh_from_db()
@@ -237,7 +212,7 @@ def test_decrements_at_once_never_go_below_zero(license, store):
         verify(license)
     ids = {"product_id": license.order.product_id, "license_key": license.key}
 
-    race(lambda: license_decrement_uses(store=store, **ids).uses)
+    race(*[lambda: license_decrement_uses(store=store, **ids).uses] * RACERS)
 
     license.refresh_from_db()
     assert license.uses == 0

@@ -3,12 +3,11 @@ charge.refunded events (a refund made in its dashboard), each booked once on the
 which is what the payouts ledger books from (signals.order_refunded)."""
 
 import json
-import threading
+from functools import partial
 from urllib.parse import parse_qsl
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -22,7 +21,7 @@ from tests.orders.fake_stripe import (
     stripe_event,
 )
 from tests.orders.test_webhook import post_event
-from tests.utils import messages_of
+from tests.utils import messages_of, race
 
 SALES_URL = reverse("orders:sales")
 
@@ -548,23 +547,10 @@ def test_the_confirmation_sent_twice_at_once_refunds_once_and_books_once(
     clients = [Client(), Client()]
     for each in clients:
         each.force_login(order.store.owner)
-    barrier = threading.Barrier(len(clients))
-    statuses = []
 
-    def confirm(each):
-        try:
-            barrier.wait()
-            statuses.append(refund(each, order, "5.00").status_code)
-        finally:
-            connection.close()
+    answers = race(*(partial(refund, each, order, "5.00") for each in clients))
 
-    threads = [threading.Thread(target=confirm, args=[each]) for each in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert statuses == [303, 303]
+    assert [answer.status_code for answer in answers] == [303, 303]
     assert len(stripe.refunds) == 1
     assert refunds_announced == [(500, 437, 0)]
     order.refresh_from_db()
@@ -583,24 +569,11 @@ def test_two_forms_with_different_amounts_at_once_refund_one_of_them(
     clients = [Client(), Client()]
     for each in clients:
         each.force_login(order.store.owner)
-    barrier = threading.Barrier(len(clients))
-    answers = {}
-
-    def confirm(each, amount):
-        try:
-            barrier.wait()
-            answers[amount] = refund(each, order, amount)
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=confirm, args=[each, amount])
-        for each, amount in zip(clients, ["1.00", "2.00"], strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    amounts = ["1.00", "2.00"]
+    confirmations = (
+        partial(refund, each, order, amount) for each, amount in zip(clients, amounts, strict=True)
+    )
+    answers = dict(zip(amounts, race(*confirmations), strict=True))
 
     assert len(stripe_server.refunds) == 1
     made = stripe_server.refunds[0]["amount"]

@@ -1,6 +1,7 @@
 import json
 import threading
 import time
+from functools import partial
 
 import pytest
 from django.core import mail
@@ -20,6 +21,7 @@ from tests.orders.fake_stripe import (
     stripe_event,
     stripe_signature,
 )
+from tests.utils import race
 
 WEBHOOK_URL = reverse("orders:stripe_webhook")
 EVENT_TYPES_THAT_PAY = ["checkout.session.completed", "checkout.session.async_payment_succeeded"]
@@ -616,22 +618,8 @@ class TestConcurrentDeliveries:
     """Stripe may deliver events at once: threads, each with its own connection."""
 
     def deliver_at_once(self, payloads):
-        barrier = threading.Barrier(len(payloads))
-        statuses = []
-
-        def deliver(payload):
-            try:
-                barrier.wait()
-                statuses.append(post_event(Client(), payload).status_code)
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=deliver, args=[payload]) for payload in payloads]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return statuses
+        answers = race(*(partial(post_event, Client(), payload) for payload in payloads))
+        return [answer.status_code for answer in answers]
 
     def test_the_same_event_delivered_twice_at_once_pays_and_emails_once(
         self, stripe_server, order

@@ -11,13 +11,13 @@ from django.urls import reverse
 
 from orders.payments import stripe_permit
 from payouts.models import PayoutAccount
-from tests.concurrency.test_races import race, stays_on_redirects
+from tests.concurrency.test_races import stays_on_redirects
 from tests.factories import PASSWORD, StoreFactory
 from tests.live import Browser
 from tests.orders.fake_stripe import stripe_event, stripe_signature
 from tests.payouts.fake_connect import CONNECT_ORIGIN
 from tests.site.test_pages import settings_with
-from tests.utils import messages_of
+from tests.utils import messages_of, race
 
 PAYOUTS_URL = reverse("payouts:index")
 CONNECT_URL = reverse("payouts:connect")

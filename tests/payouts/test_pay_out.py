@@ -4,8 +4,6 @@ transfer Stripe refuses gives the money back; one whose answer never came is ret
 with its same key, never replaced; two runs at once transfer once."""
 
 import io
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
@@ -14,7 +12,6 @@ import pytest
 import stripe
 from django.core import mail
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +29,7 @@ from tests.payouts.steps import (
     refund,
     sale,
 )
+from tests.utils import race
 
 Status = Payout.Status
 TRANSFERS = "/v1/transfers"
@@ -370,22 +368,6 @@ class TestRuns:
         assert "Paid $26.00" in said
 
 
-def together(*actions):
-    """Run each action in a thread of its own (its own database connection), all
-    released at once; their results."""
-    barrier = threading.Barrier(len(actions))
-
-    def run(action):
-        barrier.wait()
-        try:
-            return action()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(len(actions)) as pool:
-        return list(pool.map(run, actions))
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_transfer_once(connect_server, settings):
     stores = [StoreFactory() for _ in range(3)]
@@ -394,7 +376,7 @@ def test_two_runs_at_once_transfer_once(connect_server, settings):
         sale(store, 2000)
     days_pass(7)
 
-    results = together(pay_out, pay_out)
+    results = race(pay_out, pay_out)
 
     assert all(ok for _, ok in results)
     said = [text for text, _ in results]
@@ -417,7 +399,7 @@ def test_two_runs_paying_one_store_at_once_without_the_lease_transfer_once(conne
     days_pass(7)
     pay = partial(services.store_pay_out, account=account)
 
-    outcomes = [outcome for outcome, _, _ in together(pay, pay)]
+    outcomes = [outcome for outcome, _, _ in race(pay, pay)]
 
     # The second found the first's payout and sent it again with its key, or, when the
     # first had finished, nothing left to pay.
