@@ -31,7 +31,10 @@ def rate_check(*, request, key, per_minute, message):
     in this minute (that request is counted too, and refused)."""
     if settings.API_RATE_COUNTER == "cache":
         usage = get_usage(
-            request, group="api", key=lambda group, request: key, rate=f"{per_minute}/m",
+            request,
+            group="api",
+            key=lambda group, request: key,
+            rate=f"{per_minute}/m",
             increment=True,
         )
         if usage and usage["should_limit"]:

@@ -181,6 +181,9 @@ def exception_handlers_add(api):
 
     @api.exception_handler(HttpError)
     def refused(request, exc):
+        # django-ninja wraps the parser's refusals in its own "Cannot parse request body".
+        if isinstance(exc.__cause__, HttpError):
+            exc = exc.__cause__
         return _answer(api, request, exc.status_code, str(exc))
 
     @api.exception_handler(Http404)

@@ -93,7 +93,7 @@ def _code_of(product, code_id):
 
 
 def _changes(payload, code=None):
-    sent = {name: value for name, value in payload.dict(exclude_unset=True).items()}
+    sent = dict(payload.dict(exclude_unset=True).items())
     sent = {name: value for name, value in sent.items() if value is not None}
     changes = {}
     if "name" in sent:

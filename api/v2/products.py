@@ -164,9 +164,7 @@ def product_update(request, payload: ProductIn, product_id: int = ProductId):
     return {"success": True, "product": product_json(request, product)}
 
 
-@router.delete(
-    "/products/{product_id}", response={200: ProductDeleted, **errors(*TOKEN_ERRORS)}
-)
+@router.delete("/products/{product_id}", response={200: ProductDeleted, **errors(*TOKEN_ERRORS)})
 def product_destroy(request, product_id: int = ProductId):
     """Deleted; or archived when people bought it (they keep their downloads)."""
     product = product_of(request, product_id)
@@ -190,9 +188,7 @@ def _move(request, product_id, actions):
     return {"success": True, "product": product_json(request, product)}
 
 
-@router.put(
-    "/products/{product_id}/enable", response={200: ProductAnswer, **errors(*TOKEN_ERRORS)}
-)
+@router.put("/products/{product_id}/enable", response={200: ProductAnswer, **errors(*TOKEN_ERRORS)})
 def product_enable(request, product_id: int = ProductId):
     """Publish it (a draft, or an archived product, restored): listed and for sale."""
     return _move(request, product_id, {Status.DRAFT: "publish", Status.ARCHIVED: "restore"})

@@ -59,9 +59,7 @@ def subscription_json(subscription):
     }
 
 
-@router.get(
-    "/resource_subscriptions", response={200: SubscriptionsAnswer, **errors(*TOKEN_ERRORS)}
-)
+@router.get("/resource_subscriptions", response={200: SubscriptionsAnswer, **errors(*TOKEN_ERRORS)})
 def subscriptions_list(request, filters: Query[SubscriptionsFilter]):
     subscriptions = ResourceSubscription.objects.for_store(store_of(request))
     if filters.resource_name:
