@@ -482,13 +482,14 @@ def test_a_creator_makes_a_token_and_reads_the_api_docs(visitor, site):
     creator = visitor("creator")
     page = sign_up(creator, "api-maker@example.com", "Token Tools")
     page = creator.goto("/accounts/settings/")
+    creator.check("settings-tokens")
     field(page, "Token name").fill("My script")
     page.get_by_label("Read and write: change them too").check()
     page.get_by_role("button", name="Make a token").click()
     expect(page.get_by_text("Copy it now: it is shown only this once.")).to_be_visible()
     token = page.get_by_label("Your new token").input_value()
     assert token.startswith("yr_")
-    expect(page.get_by_role("cell", name="My script")).to_be_visible()
+    expect(page.get_by_role("cell", name="My script", exact=True)).to_be_visible()
     creator.check("api-token-made")
     answer = requests.get(
         f"{site.url}/api/v2/user", headers={"Authorization": f"Bearer {token}"}, timeout=10
