@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: install requirements run serve test test-browser test-scale test-faults scale-demo lint format check bench clean
+.PHONY: install requirements run serve test test-api test-browser test-scale test-faults scale-demo lint format check bench clean
 
 # The site's requirements and, on top of them, the tests' and tools' (requirements-dev.txt
 # starts with `-r requirements.txt`). Both pin every package with its hashes, so pip
@@ -35,6 +35,11 @@ run: install
 
 test: install
 	$(BIN)/pytest --cov --cov-report=term
+
+# schemathesis fuzzes every operation of API v2's schema against gunicorn with a
+# read-write token: no 500, every answer as the schema says (tests/api/fuzz.py).
+test-api: install
+	$(BIN)/python -m tests.api.fuzz
 
 # Browser journeys: Playwright drives Debian's Chromium (installed here when missing;
 # never `playwright install`), axe-core comes from npm into journeys/node_modules.

@@ -85,3 +85,21 @@ class ResourceSubscription(models.Model):
 
 def subscription_secret_new():
     return secrets.token_hex(32)
+
+
+class RateCount(models.Model):
+    """Requests counted in one minute for one key (a token, a client address), when the
+    site runs without Redis: one row per key and minute, incremented by an atomic
+    upsert, so that every app server shares the count (api/ratelimits.py)."""
+
+    key = models.CharField(max_length=100)
+    minute = models.BigIntegerField(help_text="The minute counted: Unix time // 60.")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "minute"], name="rate_count_one_per_minute")
+        ]
+
+    def __str__(self):
+        return f"{self.key} at minute {self.minute}: {self.count}"

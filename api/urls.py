@@ -1,5 +1,17 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from api import views
+from api.v2 import api as api_v2
 
 app_name = "api"
 
-urlpatterns = []
+urlpatterns = [
+    path("api/v2/", api_v2.urls),
+    path("api/v2/docs/", views.docs, name="docs"),
+    path("accounts/settings/tokens/", views.TokenCreateView.as_view(), name="token_create"),
+    path(
+        "accounts/settings/tokens/<int:pk>/revoke/",
+        views.token_revoke,
+        name="token_revoke",
+    ),
+]

@@ -61,3 +61,39 @@ def last_page(kind, store=None):
     else:
         count, per_page = Product.objects.filter(store=store).count(), StoreDetailView.paginate_by
     return max(1, math.ceil(count / per_page))
+
+
+API_PRODUCTS = 20
+
+
+def api_store_create():
+    """A store of API_PRODUCTS drafts (no public page shows them) with a paid order
+    of the first, whose license key the API's verify row checks: (store, license)."""
+    from django.utils import timezone
+
+    from orders.models import License, Order, license_key_new
+
+    owner = User.objects.create(email="api@yumroad.test", password=make_password(PASSWORD))
+    store = Store.objects.create(owner=owner, name="The API Store", slug="the-api-store")
+    products = Product.objects.bulk_create(
+        Product(
+            store=store,
+            name=f"API product {number:02d}",
+            description="A product the API's benchmark lists. " * 4,
+            price_cents=900,
+            status=Product.Status.DRAFT,
+            generates_license_keys=True,
+        )
+        for number in range(API_PRODUCTS)
+    )
+    order = Order.objects.create(
+        product=products[0],
+        store=store,
+        product_name=products[0].name,
+        email="buyer@yumroad.test",
+        amount_cents=900,
+        currency="usd",
+        status=Order.Status.PAID,
+        paid_at=timezone.now(),
+    )
+    return store, License.objects.create(order=order, key=license_key_new())

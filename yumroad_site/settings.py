@@ -90,6 +90,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "django_ratelimit",
+    # The API's framework; listed so that its docs page uses its bundled static files,
+    # never a CDN.
+    "ninja",
     "accounts",
     "stores",
     "products",
@@ -535,6 +538,12 @@ CHECKOUT_RATE_PER_MINUTE = env_int("CHECKOUT_RATE_PER_MINUTE", 10, minimum=1)
 # Requests that make the site email someone (free claims, sign-up attempts, password
 # reset requests, together) an hour.
 EMAILS_PER_CLIENT_PER_HOUR = env_int("EMAILS_PER_CLIENT_PER_HOUR", 20, minimum=1)
+# The API (api/ratelimits.py): requests a minute per access token, and license
+# verifications (no token) a minute per client address. Counted in Redis when there is
+# one, else in the database: either way one count for every app server.
+API_RATE_PER_MINUTE = env_int("API_RATE_PER_MINUTE", 120, minimum=1)
+LICENSE_VERIFY_RATE_PER_MINUTE = env_int("LICENSE_VERIFY_RATE_PER_MINUTE", 600, minimum=1)
+API_RATE_COUNTER = "cache" if REDIS_URL else "database"
 SILENCED_SYSTEM_CHECKS = [
     # "Not officially supported" names every backend outside its list of three. Both of
     # ours increment atomically: Redis with INCR, the file cache under a lock

@@ -1,12 +1,14 @@
 import unicodedata
 
 from django.contrib.auth.views import RedirectURLMixin
+from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.http import (
     Http404,
     HttpResponseBadRequest,
     HttpResponseRedirect,
     HttpResponseServerError,
+    JsonResponse,
 )
 from django.shortcuts import render
 from django.template import loader
@@ -103,7 +105,20 @@ def service_unavailable(request, message, *, retry_after):
     return response
 
 
+# The API's paths: its errors are JSON in its shape, as its answers are.
+API_PREFIX = "/api/"
+
+
+def api_error(request, status, message):
+    """An error of a path under API_PREFIX, as the API answers: None for other paths."""
+    if not request.path.startswith(API_PREFIX):
+        return None
+    return JsonResponse({"success": False, "message": message}, status=status)
+
+
 def page_not_found(request, exception):
+    if answer := api_error(request, 404, "Not found: see /api/v2/docs/."):
+        return answer
     if isinstance(exception, PageOutOfRange):
         context = {"missing": "page", "link": request.path, "link_text": "Go to the first page"}
     else:
@@ -120,10 +135,15 @@ def page_not_found(request, exception):
 def bad_request(request, exception):
     """The 400 page: as Django's, rendered without the request's context processors, but
     with the site's name and support address (every footer shows them)."""
+    message = str(exception) if isinstance(exception, BadRequest) else ""
+    if answer := api_error(request, 400, message or "Bad request."):
+        return answer
     return HttpResponseBadRequest(loader.get_template("400.html").render(site(request)))
 
 
 def server_error(request):
     """The 500 page: as Django's, without the request's context (the database may be
     what failed), but with the site's name and support address."""
+    if answer := api_error(request, 500, "Something went wrong on our side."):
+        return answer
     return HttpResponseServerError(loader.get_template("500.html").render(site(request)))

@@ -1,0 +1,46 @@
+"""API v2, in Gumroad's shape, on django-ninja (README: "API"). Mounted at /api/v2/ by
+api/urls.py; its OpenAPI 3.1 schema at /api/v2/schema/, its docs at /api/v2/docs/."""
+
+from copy import deepcopy
+
+from django.urls import reverse
+from ninja import NinjaAPI
+
+from api.v2 import licenses, offer_codes, products, sales, subscriptions, user
+from api.v2.base import TOKEN_AUTH, FormOrJsonParser, exception_handlers_add
+
+FORM = "application/x-www-form-urlencoded"
+
+
+class Api(NinjaAPI):
+    # Its URLs are in the api app's namespace (api/urls.py).
+    def get_root_path(self, path_params):
+        return reverse("api:api-v2:api-root", kwargs=path_params)
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        """Each body may come form-encoded too, as Gumroad's clients send it."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                content = operation.get("requestBody", {}).get("content", {})
+                if "application/json" in content:
+                    content[FORM] = deepcopy(content["application/json"])
+        return schema
+
+
+api = Api(
+    title="Yumroad API",
+    version="2",
+    description="Gumroad's API v2 in shape: every answer has `success`, and `message` "
+    "when it is false. Amounts are integer cents. Authenticate with `Authorization: "
+    "Bearer <token>` or `access_token=<token>`; make a token in your account settings.",
+    urls_namespace="api-v2",
+    auth=TOKEN_AUTH,
+    parser=FormOrJsonParser(),
+    openapi_url="/schema/",
+    # Served by api/urls.py, with the Content-Security-Policy the page needs.
+    docs_url=None,
+)
+exception_handlers_add(api)
+for module in (user, products, offer_codes, sales, licenses, subscriptions):
+    api.add_router("", module.router)

@@ -1,0 +1,134 @@
+"""Products through the API: the site's rules (ProductForm, products.services), prices
+in cents, the store's own products only."""
+
+import pytest
+from django.core.cache import cache
+
+from products.models import Product
+from tests.factories import OrderFactory, ProductFactory, SellableProductFactory
+from yumroad_site.cache import CATALOGUE_VERSION
+
+NEW = {"name": "Synth presets", "description": "Fifty patches.", "price": 1500}
+
+
+def test_the_list_has_the_stores_products_of_every_status_only(api, seller):
+    mine = ProductFactory(store=seller.store, status=Product.Status.DRAFT)
+    ProductFactory()  # another store's
+
+    response = api.get("/api/v2/products")
+
+    assert response.status_code == 200
+    (product,) = response.json()["products"]
+    assert (product["id"], product["status"], product["published"]) == (mine.pk, "draft", False)
+    assert product["price"] == 500
+
+
+@pytest.mark.parametrize("form", [False, True])
+def test_a_product_is_made_with_a_price_in_cents(api, seller, form):
+    response = api.post("/api/v2/products", NEW, form=form)
+
+    assert response.status_code == 200, response.json()
+    product = Product.objects.get(store=seller.store)
+    assert (product.name, product.price_cents, product.status) == (
+        "Synth presets",
+        1500,
+        "published",
+    )
+    assert response.json()["product"]["id"] == product.pk
+
+
+def test_a_product_made_unpublished_is_a_draft(api, seller):
+    api.post("/api/v2/products", {**NEW, "published": False})
+    assert Product.objects.get().status == Product.Status.DRAFT
+
+
+def test_pay_what_you_want_takes_a_minimum_and_a_suggestion(api):
+    data = {**NEW, "price": 0, "pay_what_you_want": True, "suggested_price": 700}
+    response = api.post("/api/v2/products", data)
+    assert response.status_code == 200, response.json()
+    product = response.json()["product"]
+    assert (product["pay_what_you_want"], product["suggested_price"]) == (True, 700)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"price": 30}, "price"),  # between $0.01 and $0.49
+        ({"price": 10_000_001}, "price"),
+        ({"price": 2**70}, "price"),
+        ({"price": "abc"}, "price"),
+        ({"price": 5.5}, "price"),
+        ({"name": "x" * 61}, "name"),
+        ({"name": "x" * 100_000}, "name"),
+        ({"name": "ab"}, "name"),
+        ({"description": ""}, "description"),
+        ({"pay_what_you_want": True, "price": 1000, "suggested_price": 500}, "suggested_price"),
+    ],
+)
+def test_bad_products_are_refused_naming_the_field(api, changes, field):
+    response = api.post("/api/v2/products", {**NEW, **changes})
+
+    assert response.status_code == 400
+    assert response.json()["success"] is False
+    assert response.json()["message"].startswith(f"{field}:")
+    assert not Product.objects.exists()
+
+
+def test_an_update_changes_what_is_sent_and_retires_cached_pages(api, seller):
+    product = ProductFactory(store=seller.store, name="Old name here", price_cents=900)
+    cache.set(CATALOGUE_VERSION, "before")
+
+    response = api.put(f"/api/v2/products/{product.pk}", {"name": "New name here"}, form=True)
+
+    assert response.status_code == 200, response.json()
+    product.refresh_from_db()
+    assert (product.name, product.price_cents) == ("New name here", 900)
+    assert cache.get(CATALOGUE_VERSION) != "before"
+
+
+def test_another_stores_product_is_a_404_to_every_verb(api):
+    theirs = ProductFactory()
+    path = f"/api/v2/products/{theirs.pk}"
+    assert api.get(path).status_code == 404
+    assert api.put(path, {"name": "Stolen name"}).status_code == 404
+    assert api.delete(path).status_code == 404
+    assert api.put(f"{path}/disable").status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.name != "Stolen name"
+    assert theirs.status == Product.Status.PUBLISHED
+
+
+@pytest.mark.parametrize("product_id", ["abc", "-1", "99999999999999999999999", "0"])
+def test_bad_ids_are_a_400_or_404_never_a_500(api, product_id):
+    response = api.get(f"/api/v2/products/{product_id}")
+    assert response.status_code in (400, 404)
+    assert response.json()["success"] is False
+
+
+def test_disable_and_enable_unpublish_and_publish(api, seller):
+    product = SellableProductFactory(store=seller.store)
+
+    response = api.put(f"/api/v2/products/{product.pk}/disable")
+    assert response.json()["product"]["status"] == "draft"
+    assert not Product.objects.listed().filter(pk=product.pk).exists()
+
+    response = api.put(f"/api/v2/products/{product.pk}/enable")
+    assert response.json()["product"]["published"] is True
+
+
+def test_deleting_an_unsold_product_deletes_it(api, seller):
+    product = ProductFactory(store=seller.store)
+    response = api.delete(f"/api/v2/products/{product.pk}")
+    assert response.json() == {
+        "success": True,
+        "message": response.json()["message"],
+        "archived": False,
+    }
+    assert not Product.objects.filter(pk=product.pk).exists()
+
+
+def test_deleting_a_sold_product_archives_it_and_buyers_keep_it(api, seller):
+    order = OrderFactory(product=SellableProductFactory(store=seller.store), store=seller.store)
+    response = api.delete(f"/api/v2/products/{order.product_id}")
+    assert response.json()["archived"] is True
+    assert Product.objects.get(pk=order.product_id).status == Product.Status.ARCHIVED
