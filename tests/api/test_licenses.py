@@ -5,7 +5,7 @@ import pytest
 
 from orders.licenses import license_issue
 from orders.models import License
-from tests.concurrency.test_races import race
+from tests.utils import race
 from tests.factories import OrderFactory, SellableProductFactory
 
 VERIFY = "/api/v2/licenses/verify"
