@@ -14,12 +14,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from orders.models import LICENSE_KEY, License, license_key_new
+from yumroad_site.forms import MAX_ID
 
 # 128 random bits collide next to never; a collision makes another key, a few times.
 KEY_ATTEMPTS = 3
 # A product's id, as the API may send it: digits, within a database's bigint.
 PRODUCT_ID = re.compile(r"[0-9]{1,19}", re.ASCII)
-MAX_ID = 2**63 - 1
 
 
 class LicenseNotFound(Exception):

@@ -17,8 +17,6 @@ from api.services import access_token_authenticate
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-# The largest id a database's bigint holds: a larger one is no object's.
-MAX_ID = 2**63 - 1
 
 UNAUTHENTICATED_MESSAGE = (
     "Send a valid access token: `Authorization: Bearer <token>` or `access_token=<token>`."

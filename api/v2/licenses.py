@@ -6,7 +6,7 @@ from django.http import Http404
 from ninja import Field, Router, Schema
 
 from api.ratelimits import rate_check
-from api.v2.base import MAX_ID, TOKEN_AUTH, TOKEN_ERRORS, errors, store_of
+from api.v2.base import TOKEN_AUTH, TOKEN_ERRORS, errors, store_of
 from api.v2.sales import SaleOut, sale_json
 from orders.licenses import (
     LicenseNotFound,
@@ -16,6 +16,7 @@ from orders.licenses import (
     license_verify,
 )
 from yumroad_site.clients import client_address
+from yumroad_site.forms import MAX_ID
 
 router = Router(tags=["Licenses"])
 VERIFY_RATE_MESSAGE = "Too many license verifications came from your address in the last minute."

@@ -9,11 +9,12 @@ from django.db.models import Q
 from django.http import Http404
 from ninja import Field, Path, Router, Schema
 
-from api.v2.base import MAX_ID, TOKEN_ERRORS, errors, field_error, validation_error
+from api.v2.base import TOKEN_ERRORS, errors, field_error, validation_error
 from api.v2.products import ProductId, product_of
 from orders import services
 from orders.models import CODE_MAX_LENGTH, MAX_USES, DiscountCode
 from products.models import MAX_PRICE_CENTS
+from yumroad_site.forms import MAX_ID
 
 router = Router(tags=["Offer codes"])
 # The services' names, as the API calls them.

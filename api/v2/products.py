@@ -4,10 +4,11 @@ prices in dollars there, in cents here) and its services (statuses, deletion).""
 from django.http import Http404
 from ninja import Field, Path, Router, Schema
 
-from api.v2.base import MAX_ID, TOKEN_ERRORS, errors, form_error, store_of
+from api.v2.base import TOKEN_ERRORS, errors, form_error, store_of
 from products.forms import ProductForm
 from products.models import DESCRIPTION_MAX_LENGTH, MAX_PRICE_CENTS, Product
 from products.services import product_delete, product_move
+from yumroad_site.forms import MAX_ID
 
 router = Router(tags=["Products"])
 Status = Product.Status

@@ -8,9 +8,10 @@ from django.db.models import Q
 from django.http import Http404
 from ninja import Field, Path, Query, Router, Schema
 
-from api.v2.base import MAX_ID, TOKEN_ERRORS, errors, field_error, form_error, store_of
+from api.v2.base import TOKEN_ERRORS, errors, field_error, form_error, store_of
 from orders.forms import SalesFilterForm
 from orders.models import Order
+from yumroad_site.forms import MAX_ID
 
 router = Router(tags=["Sales"])
 PAGE_SIZE = 10

@@ -9,7 +9,8 @@ from ninja import Field, Path, Query, Router, Schema
 
 from api import services
 from api.models import ResourceName, ResourceSubscription
-from api.v2.base import MAX_ID, TOKEN_ERRORS, errors, store_of, validation_error
+from api.v2.base import TOKEN_ERRORS, errors, store_of, validation_error
+from yumroad_site.forms import MAX_ID
 
 router = Router(tags=["Resource subscriptions"])
 Resource = Literal[tuple(ResourceName.values)]

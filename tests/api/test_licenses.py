@@ -5,8 +5,8 @@ import pytest
 
 from orders.licenses import license_issue
 from orders.models import License
-from tests.utils import race
 from tests.factories import OrderFactory, SellableProductFactory
+from tests.utils import race
 
 VERIFY = "/api/v2/licenses/verify"
 
