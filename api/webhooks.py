@@ -158,18 +158,19 @@ def webhook_event_record(*, order, event, event_id):
     payment or refund goes on without its webhooks."""
     if order.store_id is None:
         return
-    # Locked until the commit (PostgreSQL; SQLite runs one writer at a time): a delete at
-    # the same moment waits, so the new rows' foreign keys, checked at the commit, hold.
-    subscription_ids = list(
-        ResourceSubscription.objects.select_for_update(no_key=True)
-        .filter(store_id=order.store_id, resource_name=event)
-        .values_list("pk", flat=True)
-    )
-    if not subscription_ids:
-        return
     now = timezone.now()
     try:
         with transaction.atomic():
+            # Locked until the commit (PostgreSQL; SQLite runs one writer at a time): a
+            # delete at the same moment waits, so the new rows' foreign keys, checked at
+            # the commit, hold.
+            subscription_ids = list(
+                ResourceSubscription.objects.select_for_update(no_key=True)
+                .filter(store_id=order.store_id, resource_name=event)
+                .values_list("pk", flat=True)
+            )
+            if not subscription_ids:
+                return
             body = event_body(event=event, event_id=event_id, order=order, created=now)
             WebhookDelivery.objects.bulk_create(
                 [
