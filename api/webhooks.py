@@ -59,9 +59,9 @@ def post_url_refusal(url):
     if any(ord(char) < 32 or ord(char) == 127 for char in url):
         return "The URL must not contain control characters."
     schemes = outbound.allowed_schemes()
-    if urlsplit(url).scheme.lower() not in schemes:
-        return "The URL must start with https://."
     try:
+        if urlsplit(url).scheme.lower() not in schemes:
+            return "The URL must start with https://."
         URLValidator(schemes=list(schemes))(url)
         parts = urlsplit(url)
         port = parts.port

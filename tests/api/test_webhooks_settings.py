@@ -259,7 +259,20 @@ class TestTheAddressRule:
 
         assert subscription.post_url == "http://localhost:8000/hooks"
 
-    @pytest.mark.parametrize("url", [None, 42, "   ", "https://exa\tmple.com/", "https://a\x00b/"])
+    @pytest.mark.parametrize(
+        "url",
+        [
+            None,
+            42,
+            "   ",
+            "https://exa\tmple.com/",
+            "https://a\x00b/",
+            "https://[::1",
+            "https://example.com:99999/",
+            "https://" + "a" * 70 + ".example.com/",
+            "https://xn--/",
+        ],
+    )
     def test_what_is_not_a_url_is_refused(self, store, url):
         with pytest.raises(ValidationError) as refused:
             subscribe(store, url)
