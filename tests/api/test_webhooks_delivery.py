@@ -355,7 +355,10 @@ def tls_receiver(tmp_path, monkeypatch):
             conn.close()
             return
         with tls:
-            request = tls.recv(65536).decode()
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += tls.recv(65536)
+            request = request.decode()
             host = next(line for line in request.split("\r\n") if line.startswith("Host:"))
             seen["host"].append(host.removeprefix("Host: "))
             tls.sendall(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
@@ -384,7 +387,7 @@ def test_https_connects_to_the_checked_address_with_the_urls_name(tls_receiver, 
 
     attempt = try_once(delivery)
 
-    assert (attempt.status_code, attempt.error) == (204, "")
+    assert (attempt.status_code, attempt.error) == (204, ""), attempt.error
     assert seen == {"sni": ["hooks.test"], "host": [f"hooks.test:{port}"]}
 
 
