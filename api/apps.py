@@ -7,6 +7,8 @@ class ApiConfig(AppConfig):
 
     def ready(self):
         from accounts.views import settings_section_add
-        from api.views import tokens_section
+        from api import receivers  # noqa: F401
+        from api.views import tokens_section, webhooks_section
 
         settings_section_add("api/_tokens.html", tokens_section)
+        settings_section_add("api/_webhooks_section.html", webhooks_section)

@@ -1,6 +1,7 @@
 from django import forms
 
-from api.models import AccessToken, TokenScope
+from api.models import AccessToken, ResourceName, TokenScope
+from api.webhooks import URL_MAX_LENGTH
 from yumroad_site.validators import validate_printable
 
 
@@ -28,3 +29,16 @@ class AccessTokenForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["name"].validators.append(validate_printable)
+
+
+class WebhookSubscriptionForm(forms.Form):
+    """The settings page's new webhook: its shape. What the URL may be is the rule of
+    api.webhooks.resource_subscription_create, which the view calls."""
+
+    resource_name = forms.ChoiceField(label="Event", choices=ResourceName.choices)
+    post_url = forms.CharField(
+        label="URL",
+        max_length=URL_MAX_LENGTH,
+        help_text="An https address of your server; we POST each event there as JSON.",
+        widget=forms.URLInput(attrs={"placeholder": "https://example.com/yumroad"}),
+    )

@@ -103,3 +103,87 @@ class RateCount(models.Model):
 
     def __str__(self):
         return f"{self.key} at minute {self.minute}: {self.count}"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(models.Model):
+    """One event sent to one subscription: its body is fixed when the event happens, so
+    every try sends the same bytes and the same `id`. Tried until the seller's server
+    answers 2xx or the tries run out (settings.SELLER_WEBHOOK_RETRY_SECONDS); each try
+    is claimed on this row (`claimed_at`), so two workers never make the same one."""
+
+    subscription = models.ForeignKey(
+        ResourceSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event_id = models.CharField(max_length=100)
+    resource_name = models.CharField(max_length=20, choices=ResourceName)
+    body = models.TextField(help_text="The JSON sent, as sent.")
+    state = models.CharField(max_length=10, choices=DeliveryState, default=DeliveryState.PENDING)
+    tries = models.PositiveSmallIntegerField(default=0, help_text="Tries claimed so far.")
+    next_try_at = models.DateTimeField(null=True, blank=True)
+    # A worker making a try now, since then: another run waits for it to end or lapse.
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            # An event announced twice (a Stripe event replayed) is delivered once.
+            models.UniqueConstraint(
+                fields=["subscription", "event_id"], name="webhook_delivery_once_per_event"
+            ),
+        ]
+        indexes = [
+            # The sweep's question: the pending deliveries that are due.
+            models.Index(
+                fields=["next_try_at"],
+                condition=models.Q(state="pending"),
+                name="webhook_delivery_due",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event_id} to subscription {self.subscription_id} ({self.state})"
+
+
+class WebhookAttemptQuerySet(models.QuerySet):
+    def for_store(self, store):
+        """The store's tries, newest first, with their delivery and subscription."""
+        return (
+            self.filter(delivery__subscription__store=store)
+            .select_related("delivery__subscription")
+            .order_by("-tried_at", "-pk")
+        )
+
+
+class WebhookAttempt(models.Model):
+    """The log of a delivery: one row per try, with what the seller's server answered
+    (its status, or why there was no answer) and how long it took."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveSmallIntegerField(help_text="1 for the first try.")
+    tried_at = models.DateTimeField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True, help_text="Why there was no answer.")
+    duration_ms = models.PositiveIntegerField("time taken (ms)")
+    response_excerpt = models.CharField(max_length=200, blank=True)
+
+    objects = WebhookAttemptQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="webhook_attempt_once"),
+        ]
+        indexes = [models.Index(fields=["-tried_at"], name="webhook_attempt_recent")]
+
+    def __str__(self):
+        return f"Try {self.number} of delivery {self.delivery_id}"
+
+    @property
+    def succeeded(self):
+        return self.status_code is not None and 200 <= self.status_code < 300

@@ -1,20 +1,13 @@
-"""Writes of the API app: making and revoking access tokens, and using one."""
+"""Writes of the API app: making, revoking and using access tokens; webhooks' subscriptions
+(their rules are api.webhooks')."""
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
-from api.models import (
-    AccessToken,
-    ResourceSubscription,
-    access_token_new,
-    subscription_secret_new,
-    token_digest,
-)
+from api.models import AccessToken, access_token_new, token_digest
+from api.webhooks import resource_subscription_create, resource_subscription_delete
 
 # A token's last use is written at most this often: not a write on every request.
 LAST_USED_EVERY = timedelta(minutes=1)
@@ -63,27 +56,10 @@ def access_token_authenticate(*, text):
     return token
 
 
-# resource subscriptions (the hooks branch replaces these)
-
-
-def resource_subscription_create(*, store, resource_name, post_url):
-    """Subscribe `post_url` to `store`'s `resource_name` events, with a new secret.
-    Raises ValidationError keyed by field."""
-    subscription = ResourceSubscription(
-        store=store,
-        resource_name=resource_name,
-        post_url=post_url,
-        secret=subscription_secret_new(),
-    )
-    subscription.full_clean()
-    if (
-        not getattr(settings, "SELLER_WEBHOOKS_ALLOW_PRIVATE", False)
-        and urlsplit(subscription.post_url).scheme != "https"
-    ):
-        raise ValidationError({"post_url": ["The URL must start with https://."]})
-    subscription.save()
-    return subscription
-
-
-def resource_subscription_delete(*, subscription):
-    subscription.delete()
+__all__ = [
+    "access_token_authenticate",
+    "access_token_create",
+    "access_token_revoke",
+    "resource_subscription_create",
+    "resource_subscription_delete",
+]

@@ -14,4 +14,15 @@ urlpatterns = [
         views.token_revoke,
         name="token_revoke",
     ),
+    # Webhooks: the settings page's forms.
+    path(
+        "accounts/settings/webhooks/",
+        views.WebhookSubscriptionCreateView.as_view(),
+        name="subscription_create",
+    ),
+    path(
+        "accounts/settings/webhooks/<int:pk>/delete/",
+        views.WebhookSubscriptionDeleteView.as_view(),
+        name="subscription_delete",
+    ),
 ]

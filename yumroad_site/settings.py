@@ -451,6 +451,44 @@ if TASK_LEASE_SECONDS <= EMAIL_TIMEOUT:
 # /readyz names the tasks "stalled" when a due task has waited this long for a worker.
 TASK_STALL_SECONDS = env_int("TASK_STALL_SECONDS", 300, minimum=1)
 
+# Webhooks to sellers (the api app): each try of a delivery waits this long for the
+# seller's server (connecting and answering together), in seconds.
+SELLER_WEBHOOK_TIMEOUT_SECONDS = env_int(
+    "SELLER_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1, maximum=60
+)
+if TASK_LEASE_SECONDS <= SELLER_WEBHOOK_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured(
+        "TASK_LEASE_SECONDS must be more than SELLER_WEBHOOK_TIMEOUT_SECONDS, the longest a "
+        "webhook's try may take, or a try still running would be made twice."
+    )
+
+
+def env_seconds_list(name, default):
+    """A comma-separated list of whole seconds from the environment, each from 1 to a week."""
+    items = env_list(name, default)
+    if (
+        not items
+        or len(items) > 20
+        or not all(
+            item.isascii() and item.isdigit() and 1 <= int(item) <= 7 * 24 * 3600 for item in items
+        )
+    ):
+        raise ImproperlyConfigured(
+            f"{name} must be up to 20 whole numbers of seconds from 1 to 604800, separated "
+            f"by commas: {default}, say."
+        )
+    return [int(item) for item in items]
+
+
+# A failed try is made again after each of these delays in turn: the first try and one
+# more per delay (6 tries with the default), then the delivery is given up.
+SELLER_WEBHOOK_RETRY_SECONDS = env_seconds_list(
+    "SELLER_WEBHOOK_RETRY_SECONDS", "10,30,120,600,3600"
+)
+# Lifts the two rules of a webhook's URL (https only; no private, loopback, link-local
+# or reserved address, checked again after DNS at each try): development and tests only.
+SELLER_WEBHOOKS_ALLOW_PRIVATE = env_bool("SELLER_WEBHOOKS_ALLOW_PRIVATE", False)
+
 # Checkout. Without a Stripe key, DEBUG on runs a local test checkout instead; with
 # DEBUG off, paid products cannot be bought until the key is set.
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")

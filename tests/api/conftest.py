@@ -1,4 +1,10 @@
+import hashlib
+import hmac
 import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -64,3 +70,93 @@ def read_api(client, seller):
 @pytest.fixture
 def anonymous_api(client):
     return ApiClient(client, None)
+
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def signature_valid(secret, header, body, *, tolerance=300):
+    """A seller's check of the Yumroad-Signature header, as the README shows it."""
+    fields = dict(part.split("=", 1) for part in header.split(","))
+    timestamp = int(fields["t"])
+    expected = hmac.new(
+        secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
+    ).hexdigest()
+    return hmac.compare_digest(expected, fields["v1"]) and abs(time.time() - timestamp) < tolerance
+
+
+class Receiver:
+    """A seller's server on loopback: it answers each POST with the next of `statuses`
+    (then 200), after `delay` seconds, and keeps what it received. `secret`, once set,
+    is checked against each request's signature."""
+
+    def __init__(self):
+        self.statuses = []
+        self.delay = 0
+        self.secret = None
+        self.requests = []
+        self.signatures_valid = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append({"headers": dict(self.headers), "body": body})
+                if receiver.secret is not None:
+                    receiver.signatures_valid.append(
+                        signature_valid(receiver.secret, self.headers["Yumroad-Signature"], body)
+                    )
+                time.sleep(receiver.delay)
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                answer = b'{"ok": true}' if status < 300 else b"x" * 1000
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hooks/yumroad?via=test"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def bodies(self):
+        return [json.loads(request["body"]) for request in self.requests]
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    with Receiver() as server:
+        yield server
+
+
+@pytest.fixture
+def private_allowed(settings):
+    """Webhooks to loopback and over http: the receiver runs on this machine."""
+    settings.SELLER_WEBHOOKS_ALLOW_PRIVATE = True
+
+
+@pytest.fixture
+def database_tasks(settings):
+    """Tasks queued in the database for the worker, as production runs them; retries
+    due at once, so that one run of the worker makes every try."""
+    settings.TASKS = DATABASE_TASKS
+    settings.SELLER_WEBHOOK_RETRY_SECONDS = [0, 0, 0, 0, 0]
+
+
+def free_port():
+    """A loopback port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
