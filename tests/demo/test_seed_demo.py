@@ -11,6 +11,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from demo.management.commands.seed_demo import CATALOGUE, DEMO_PASSWORD, demo_file
+from orders.models import DiscountCode
 from products.models import Product
 from stores.models import Store
 from tests.factories import StoreFactory
@@ -339,3 +340,20 @@ def test_the_catalogue_shows_the_covers(client):
     card_size_url = product.picture_sizes[0][0]
     assert f'src="{card_size_url}"' in body
     assert f'alt="{product.name}"' in body
+
+
+def test_the_first_demo_store_shows_the_creator_tools():
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())  # a second run adds no second code
+
+    store = Store.objects.get(owner__email="demo1@yumroad.test")
+    calculator = Product.objects.get(store=store, name="Bread Flour Calculator")
+    assert calculator.pay_what_you_want
+    assert (calculator.price_cents, calculator.suggested_price_cents) == (300, 500)
+    assert calculator.generates_license_keys
+    assert [(code.code, code.percent_off) for code in DiscountCode.objects.filter(store=store)] == [
+        ("BAKE-20", 20)
+    ]
+    guide = Product.objects.get(store=store, name="Sourdough Field Guide")
+    assert not guide.pay_what_you_want
+    assert not guide.generates_license_keys

@@ -14,6 +14,8 @@ from fpdf import FPDF
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from accounts.models import User
+from orders.models import DiscountCode
+from orders.services import discount_code_create
 from products.models import Product
 from stores.models import Store
 from stores.services import store_create
@@ -55,9 +57,14 @@ def demo_product(number, index):
     name, description, price_cents = products[index % len(products)]
     if index >= len(products):
         name = f"{name} vol. {index // len(products) + 1}"
+    line = demo_line(number)
+    suggested = dict(line.get("pay_what_you_want", [])).get(name)
     return name, {
         "description": description,
         "price_cents": price_cents,
+        "pay_what_you_want": suggested is not None,
+        "suggested_price_cents": suggested,
+        "generates_license_keys": name in line.get("license_keys", []),
         "file": demo_file(number, name, description),
         "image": demo_cover(number, name),
     }
@@ -147,6 +154,13 @@ def demo_csv():
     return out.getvalue().encode()
 
 
+def demo_discount_codes(store, number):
+    """Demo store `number`'s discount codes, for each of its products: those it lacks."""
+    for code, percent_off in demo_line(number).get("discount_codes", []):
+        if not DiscountCode.objects.filter(store=store).named(code).exists():
+            discount_code_create(store=store, code=code, percent_off=percent_off)
+
+
 class Command(BaseCommand):
     help = "Fill the database with demo creators, stores and products. Safe to run again."
 
@@ -169,10 +183,10 @@ class Command(BaseCommand):
         new_stores = new_products = 0
         with transaction.atomic():
             for number in range(1, stores + 1):
-                store, created = self.demo_store(number)
+                store, store_created = self.demo_store(number)
                 if store is None:
                     continue
-                new_stores += created
+                new_stores += store_created
                 for index in range(products_per_store):
                     name, defaults = demo_product(number, index)
                     product, created = Product.objects.get_or_create(
@@ -183,6 +197,7 @@ class Command(BaseCommand):
                         # Seeded before demo products had covers: add the missing one.
                         product.image = defaults["image"]
                         product.save()
+                demo_discount_codes(store, number)
 
         self.stdout.write(
             self.style.SUCCESS(
