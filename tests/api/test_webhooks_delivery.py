@@ -355,11 +355,21 @@ def tls_receiver(tmp_path, monkeypatch):
             conn.close()
             return
         with tls:
+            # The whole request, its body too: closing with unread bytes would reset the
+            # connection before the client reads the answer.
             request = b""
             while b"\r\n\r\n" not in request:
                 request += tls.recv(65536)
-            request = request.decode()
-            host = next(line for line in request.split("\r\n") if line.startswith("Host:"))
+            head, _, body = request.partition(b"\r\n\r\n")
+            lines = head.decode().split("\r\n")
+            length = next(
+                int(line.split(":", 1)[1])
+                for line in lines
+                if line.lower().startswith("content-length:")
+            )
+            while len(body) < length:
+                body += tls.recv(65536)
+            host = next(line for line in lines if line.startswith("Host:"))
             seen["host"].append(host.removeprefix("Host: "))
             tls.sendall(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
 
