@@ -102,8 +102,8 @@ def _current(entry, found):
     return tuple(found.get(key) for key in keys) == versions
 
 
-def _set(keys, versions, value, parts):
-    cache.set_near(_key(parts), (keys, versions, value), PAGE_SECONDS)
+def _set(keys, versions, value, parts, seconds=PAGE_SECONDS):
+    cache.set_near(_key(parts), (keys, versions, value), seconds)
 
 
 def cached(*parts):
@@ -111,16 +111,33 @@ def cached(*parts):
     return _get((), parts)[1]
 
 
-def catalogue_get_or_set(make, *parts):
-    """The value cached for `parts` in the catalogue's version, made by `make()` when
+def current_versions(keys):
+    """The current versions of `keys` (made where the cache has none): read them before
+    reading what is to be kept under them (`keep`)."""
+    return _versions(keys, {})
+
+
+def keep(keys, versions, value, *parts, seconds=PAGE_SECONDS):
+    """Cache `value` for `parts` under `versions` of `keys`, read before `value` was:
+    `cached(*parts)` gives it while they are current."""
+    _set(keys, versions, value, parts, seconds)
+
+
+def get_or_set(keys, make, *parts):
+    """The value cached for `parts` under the versions of `keys`, made by `make()` when
     there is none."""
-    keys = (CATALOGUE_VERSION,)
     found, value = _get(keys, parts)
     if value is None:
         versions = _versions(keys, found)  # before make() reads anything
         value = make()
         _set(keys, versions, value, parts)
     return value
+
+
+def catalogue_get_or_set(make, *parts):
+    """The value cached for `parts` in the catalogue's version, made by `make()` when
+    there is none."""
+    return get_or_set((CATALOGUE_VERSION,), make, *parts)
 
 
 # Where each character of a token stands in the alphabet.
