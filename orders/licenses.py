@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from orders.models import LICENSE_KEY, License, license_key_new
+from orders.models import LICENSE_KEY, License, Order, license_key_new
 from yumroad_site.forms import MAX_ID
 
 # 128 random bits collide next to never; a collision makes another key, a few times.
@@ -57,18 +57,16 @@ def order_license_disable(*, order_id):
 def license_verify(*, product_id, license_key, increment_uses_count=True):
     """The enabled license `license_key` of product `product_id`, with its order, its
     uses counted one more unless `increment_uses_count` is false: `uses` then includes
-    this verification, and each of several at once counts (a conditional F() update,
-    read back in its transaction, where the row stays locked). Raises LicenseNotFound."""
+    this verification, and each of several at once counts (a conditional F() update
+    first, then the read, in its transaction, where the row stays locked). Raises
+    LicenseNotFound."""
     licenses = _matching(product_id, license_key).filter(disabled_at=None)
     with transaction.atomic():
+        if increment_uses_count and not licenses.update(uses=F("uses") + 1):
+            raise LicenseNotFound
         license = licenses.select_related("order").first()
         if license is None:
             raise LicenseNotFound
-        if increment_uses_count:
-            counted = License.objects.filter(pk=license.pk, disabled_at=None)
-            if not counted.update(uses=F("uses") + 1):
-                raise LicenseNotFound  # disabled meanwhile
-            license.refresh_from_db(fields=["uses"])
     return license
 
 
@@ -118,4 +116,7 @@ def _matching(product_id, license_key):
         raise LicenseNotFound
     if not LICENSE_KEY.fullmatch(key):
         raise LicenseNotFound
-    return License.objects.filter(key=key.upper(), order__product_id=product_id)
+    # Its order as a subquery, not a join: an update then tests the license's own row
+    # (which PostgreSQL tests again on a row another update changed meanwhile).
+    orders = Order.objects.filter(product_id=product_id).values("pk")
+    return License.objects.filter(key=key.upper(), order__in=orders)
