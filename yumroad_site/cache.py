@@ -203,8 +203,8 @@ def cacheable_page(view, versions=catalogue_pages):
 
 def _viewer(request):
     """The member's version keys and the key parts of the copy `request` may get, or
-    None: pages
-    with messages waiting, and visitors with a session but not logged in, get none.
+    None: pages with messages waiting, requests with credentials, and visitors with a
+    session but not logged in, get none.
 
     A member is known by their session alone, without the query that loads their
     account: a copy of their page is kept under the account's hash that the session
@@ -214,6 +214,9 @@ def _viewer(request):
     """
     query = request.META.get("QUERY_STRING", "")
     if request.method not in ("GET", "HEAD") or (query and not PAGE_QUERY.fullmatch(query)):
+        return None
+    if "HTTP_AUTHORIZATION" in request.META:
+        # The answer to credentials (the API's token) is no one else's (RFC 9111, 3.5).
         return None
     if CookieStorage.cookie_name in request.COOKIES:
         return None

@@ -34,6 +34,15 @@ def test_a_warm_list_makes_no_query(api, seller, settings, django_assert_num_que
     assert len(response.json()["products"]) == 2
 
 
+def test_a_warm_list_answers_as_the_first_did(api, seller):
+    ProductFactory.create_batch(2, store=seller.store)
+
+    first, second = api.get("/api/v2/products"), api.get("/api/v2/products")
+
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"] == "application/json; charset=utf-8"
+
+
 def _names(api):
     return [product["name"] for product in api.get("/api/v2/products").json()["products"]]
 
