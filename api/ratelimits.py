@@ -1,9 +1,9 @@
 """The API's rate limits: requests a minute per token (API_RATE_PER_MINUTE) and
 license verifications a minute per client address (LICENSE_VERIFY_RATE_PER_MINUTE).
 
-The count must be one for every app server. With Redis (REDIS_URL), it is
-django-ratelimit's atomic increment in the default cache, as the site's other limits
-(yumroad_site/ratelimits.py). Without it, the default cache is files on this machine,
+The count must be one for every app server. With Redis (REDIS_URL), it is a key per
+key and minute in the default cache, counted by its `count` (one round trip to Redis).
+Without it, the default cache is files on this machine,
 which other machines don't see: the count is then a row of RateCount per key and
 minute, incremented by one upsert (INSERT ... ON CONFLICT DO UPDATE ... RETURNING,
 atomic on PostgreSQL and SQLite alike). settings.API_RATE_COUNTER says which.
@@ -12,8 +12,8 @@ atomic on PostgreSQL and SQLite alike). settings.API_RATE_COUNTER says which.
 import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
-from django_ratelimit.core import get_usage
 
 from api.models import RateCount
 
@@ -29,20 +29,13 @@ class RateLimited(Exception):
 def rate_check(*, request, key, per_minute, message):
     """Count one request for `key`; raise RateLimited once `key` is over `per_minute`
     in this minute (that request is counted too, and refused)."""
-    if settings.API_RATE_COUNTER == "cache":
-        usage = get_usage(
-            request,
-            group="api",
-            key=lambda group, request: key,
-            rate=f"{per_minute}/m",
-            increment=True,
-        )
-        if usage and usage["should_limit"]:
-            raise RateLimited(message, retry_after=max(1, usage["time_left"]))
-        return
     now = time.time()
     minute = int(now // WINDOW_SECONDS)
-    if _database_count(key, minute) > per_minute:
+    if settings.API_RATE_COUNTER == "cache":
+        count = cache.count(f"api-rate:{key}:{minute}", WINDOW_SECONDS)
+    else:
+        count = _database_count(key, minute)
+    if count > per_minute:
         raise RateLimited(message, retry_after=max(1, (minute + 1) * WINDOW_SECONDS - int(now)))
 
 

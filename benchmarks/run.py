@@ -337,6 +337,9 @@ def main():
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3, help="runs per page, best kept")
+    parser.add_argument(
+        "--only", nargs="+", metavar="TEXT", help="only the rows whose label holds a TEXT"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk (make bench does it).")
@@ -356,6 +359,10 @@ def main():
         # The pages first: the API's store adds drafts, which the last pages' numbers
         # must not count.
         rows_asked = pages()
+        if args.only:
+            rows_asked = rows_asked[:1] + [
+                row for row in rows_asked[1:] if any(text in row[0] for text in args.only)
+            ]
         requests = {True: cookie, False: None, **api_requests()}
         listed = [(label, path, requests[logged_in]) for label, path, logged_in in rows_asked]
         server = serve(args.workers)
@@ -377,7 +384,7 @@ def main():
                 queries = queries_per_request(path, cookies)
                 share = statistics.median(shares.get(label, [1.0]))
                 rows.append((label, size, rate, p50, p99, queries, share))
-            if size == max(args.sizes):
+            if size == max(args.sizes) and not args.only:
                 edited += edit_rows(size, {label: path for label, path, _ in rows_asked}, args)
         finally:
             os.killpg(server.pid, signal.SIGTERM)

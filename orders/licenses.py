@@ -9,11 +9,11 @@ from another product's or a disabled one.
 
 import re
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from orders.models import LICENSE_KEY, License, license_key_new
+from orders.models import LICENSE_KEY, License, Order, license_key_new
 from yumroad_site.forms import MAX_ID
 
 # 128 random bits collide next to never; a collision makes another key, a few times.
@@ -57,19 +57,38 @@ def order_license_disable(*, order_id):
 def license_verify(*, product_id, license_key, increment_uses_count=True):
     """The enabled license `license_key` of product `product_id`, with its order, its
     uses counted one more unless `increment_uses_count` is false: `uses` then includes
-    this verification, and each of several at once counts (a conditional F() update,
-    read back in its transaction, where the row stays locked). Raises LicenseNotFound."""
-    licenses = _matching(product_id, license_key).filter(disabled_at=None)
-    with transaction.atomic():
-        license = licenses.select_related("order").first()
-        if license is None:
+    this verification, and each of several at once counts and answers its own count.
+    Raises LicenseNotFound."""
+    if not increment_uses_count:
+        license = _matching(product_id, license_key).filter(disabled_at=None)
+        license = license.select_related("order").first()
+    else:
+        counted = _use_counted(*_wanted(product_id, license_key))
+        if counted is None:
             raise LicenseNotFound
-        if increment_uses_count:
-            counted = License.objects.filter(pk=license.pk, disabled_at=None)
-            if not counted.update(uses=F("uses") + 1):
-                raise LicenseNotFound  # disabled meanwhile
-            license.refresh_from_db(fields=["uses"])
+        pk, uses = counted
+        license = License.objects.select_related("order").filter(pk=pk).first()
+        if license is not None:
+            license.uses = uses  # this verification's, whatever came after
+    if license is None:
+        raise LicenseNotFound
     return license
+
+
+def _use_counted(product_id, key):
+    """One use more on the enabled license `key` of product `product_id`: its (pk,
+    uses), or None. One statement (UPDATE ... RETURNING), a transaction of its own: the
+    row is locked no longer than the update and its commit, for verifications of one
+    key at once wait on each other."""
+    licenses, orders = License._meta.db_table, Order._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {licenses} SET uses = uses + 1 WHERE key = %s AND disabled_at IS NULL "
+            f"AND order_id IN (SELECT id FROM {orders} WHERE product_id = %s) "
+            "RETURNING id, uses",
+            [key, product_id],
+        )
+        return cursor.fetchone()
 
 
 def license_enable(*, store, product_id, license_key):
@@ -111,6 +130,13 @@ def _matching(product_id, license_key):
     """The licenses (one at most) of key `license_key` for product `product_id`, as a
     caller may send them. Raises LicenseNotFound, asking nothing of the database, for a
     value that is no key or no product's id."""
+    product_id, key = _wanted(product_id, license_key)
+    return License.objects.filter(key=key, order__product_id=product_id)
+
+
+def _wanted(product_id, license_key):
+    """(product id, key) as stored, from what a caller sent; LicenseNotFound for a value
+    that is no key or no product's id."""
     if isinstance(product_id, str) and PRODUCT_ID.fullmatch(product_id):
         product_id = int(product_id)
     key = license_key.strip() if isinstance(license_key, str) else ""
@@ -118,4 +144,4 @@ def _matching(product_id, license_key):
         raise LicenseNotFound
     if not LICENSE_KEY.fullmatch(key):
         raise LicenseNotFound
-    return License.objects.filter(key=key.upper(), order__product_id=product_id)
+    return product_id, key.upper()

@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
+import api.ratelimits
 from tests.factories import PASSWORD, StoreFactory, UserFactory
 
 
@@ -48,6 +49,7 @@ def _one_rate_limit_window(monkeypatch):
     window's end would see its count start over. Each test's clock stands still."""
     now = time.time()
     monkeypatch.setattr(django_ratelimit.core, "time", SimpleNamespace(time=lambda: now))
+    monkeypatch.setattr(api.ratelimits, "time", SimpleNamespace(time=lambda: now))
 
 
 @pytest.fixture

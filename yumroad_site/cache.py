@@ -102,8 +102,8 @@ def _current(entry, found):
     return tuple(found.get(key) for key in keys) == versions
 
 
-def _set(keys, versions, value, parts):
-    cache.set_near(_key(parts), (keys, versions, value), PAGE_SECONDS)
+def _set(keys, versions, value, parts, seconds=PAGE_SECONDS):
+    cache.set_near(_key(parts), (keys, versions, value), seconds)
 
 
 def cached(*parts):
@@ -111,16 +111,33 @@ def cached(*parts):
     return _get((), parts)[1]
 
 
-def catalogue_get_or_set(make, *parts):
-    """The value cached for `parts` in the catalogue's version, made by `make()` when
+def current_versions(keys):
+    """The current versions of `keys` (made where the cache has none): read them before
+    reading what is to be kept under them (`keep`)."""
+    return _versions(keys, {})
+
+
+def keep(keys, versions, value, *parts, seconds=PAGE_SECONDS):
+    """Cache `value` for `parts` under `versions` of `keys`, read before `value` was:
+    `cached(*parts)` gives it while they are current."""
+    _set(keys, versions, value, parts, seconds)
+
+
+def get_or_set(keys, make, *parts):
+    """The value cached for `parts` under the versions of `keys`, made by `make()` when
     there is none."""
-    keys = (CATALOGUE_VERSION,)
     found, value = _get(keys, parts)
     if value is None:
         versions = _versions(keys, found)  # before make() reads anything
         value = make()
         _set(keys, versions, value, parts)
     return value
+
+
+def catalogue_get_or_set(make, *parts):
+    """The value cached for `parts` in the catalogue's version, made by `make()` when
+    there is none."""
+    return get_or_set((CATALOGUE_VERSION,), make, *parts)
 
 
 # Where each character of a token stands in the alphabet.
@@ -186,8 +203,8 @@ def cacheable_page(view, versions=catalogue_pages):
 
 def _viewer(request):
     """The member's version keys and the key parts of the copy `request` may get, or
-    None: pages
-    with messages waiting, and visitors with a session but not logged in, get none.
+    None: pages with messages waiting, requests with credentials, and visitors with a
+    session but not logged in, get none.
 
     A member is known by their session alone, without the query that loads their
     account: a copy of their page is kept under the account's hash that the session
@@ -197,6 +214,9 @@ def _viewer(request):
     """
     query = request.META.get("QUERY_STRING", "")
     if request.method not in ("GET", "HEAD") or (query and not PAGE_QUERY.fullmatch(query)):
+        return None
+    if "HTTP_AUTHORIZATION" in request.META:
+        # The answer to credentials (the API's token) is no one else's (RFC 9111, 3.5).
         return None
     if CookieStorage.cookie_name in request.COOKIES:
         return None

@@ -19,6 +19,12 @@ class SiteCache:
         """delete, and every process's copy of `key` with it."""
         self.delete(key)
 
+    def count(self, key, timeout):
+        """One more for `key`, which lives `timeout` seconds from its first count: the
+        count, this one included. Atomic: two at once count two."""
+        self.add(key, 0, timeout)
+        return self.incr(key)
+
     def state(self):
         """For /readyz: "ok" when the cache stores, "degraded" when the site serves
         without it, "not storing" otherwise."""

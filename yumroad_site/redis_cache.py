@@ -349,6 +349,20 @@ class RedisCache(SiteCache, redis.RedisCache):
             skipped=lambda: self._fallback.incr(key, delta, version),
         )
 
+    def count(self, key, timeout):
+        """SiteCache.count in one round trip. Redis unreachable, the process's memory
+        counts (as incr)."""
+        return self._guarded(
+            self._count, key, timeout, skipped=lambda: SiteCache.count(self._fallback, key, timeout)
+        )
+
+    def _count(self, key, timeout):
+        key = self.make_and_validate_key(key)
+        pipeline = self._cache.get_client(key, write=True).pipeline(transaction=False)
+        pipeline.set(key, 0, ex=timeout, nx=True)
+        pipeline.incr(key)
+        return pipeline.execute()[1]
+
     def set_many(self, data, timeout=redis.DEFAULT_TIMEOUT, version=None):
         return self._guarded(
             super().set_many, data, timeout, version, skipped=lambda: list(data), lost="later"

@@ -7,8 +7,9 @@ account and what they own, on the member's own copies. So:
 - a save or delete of a Store or Product retires the catalogue and that store's pages
   (at its address before a rename too), and of a Store its owner's copies too (the
   navigation shows sellers their links), of a User that member's copies, of an Order
-  its buyer's: the receivers below, connected by model label (the ground imports no
-  app) when the site starts;
+  its buyer's, of an AccessToken its owner's (the API keeps what authenticating a token
+  needs under its owner's version): the receivers below, connected by model label (the
+  ground imports no app) when the site starts;
 - writes that send no signal go through RetiringQuerySet, the base of the Store,
   Product and User querysets: `update()` (which `bulk_update()` calls) and
   `bulk_create()` retire what they changed. An order's moves between states are conditional updates:
@@ -31,8 +32,9 @@ logger = logging.getLogger(__name__)
 
 # Models shown on every cached catalogue page.
 CATALOGUE_MODELS = ("stores.Store", "products.Product")
-# Models shown on a member's own copies, with the field naming the member.
-MEMBER_MODELS = {"accounts.User": "pk", "orders.Order": "buyer_id"}
+# Models shown on a member's own copies (or, for tokens, kept under their version),
+# with the field naming the member.
+MEMBER_MODELS = {"accounts.User": "pk", "orders.Order": "buyer_id", "api.AccessToken": "user_id"}
 
 
 def _retire(version_key):

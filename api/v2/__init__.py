@@ -7,7 +7,7 @@ from django.urls import reverse
 from ninja import NinjaAPI
 
 from api.v2 import licenses, offer_codes, products, sales, subscriptions, user
-from api.v2.base import TOKEN_AUTH, FormOrJsonParser, exception_handlers_add
+from api.v2.base import RENDERER, TOKEN_AUTH, FormOrJsonParser, exception_handlers_add
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -37,6 +37,7 @@ api = Api(
     urls_namespace="api-v2",
     auth=TOKEN_AUTH,
     parser=FormOrJsonParser(),
+    renderer=RENDERER,
     openapi_url="/schema/",
     # Served by api/urls.py, with the Content-Security-Policy the page needs.
     docs_url=None,

@@ -5,11 +5,12 @@ with its scope and rate limit, and the errors' answers."""
 import json
 
 from django.conf import settings
-from django.http import Http404, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
+from ninja.renderers import JSONRenderer
 from ninja.security import APIKeyQuery, HttpBearer
 
 from api.ratelimits import RateLimited, rate_check
@@ -24,6 +25,20 @@ UNAUTHENTICATED_MESSAGE = (
 READ_ONLY_MESSAGE = "This token may only read: make a read-write token to change anything."
 RATE_MESSAGE = "Too many requests with this token in the last minute."
 NO_STORE_MESSAGE = "This account has no store yet: open one on the site first."
+
+
+# How every answer is written out: the API's, and an answer kept already written
+# (json_answer).
+RENDERER = JSONRenderer()
+
+
+def json_answer(request, data):
+    """The bytes of a 200 answer of `data`, as the API writes them."""
+    return RENDERER.render(request, data, response_status=200)
+
+
+def json_response(content):
+    return HttpResponse(content, content_type=f"{RENDERER.media_type}; charset={RENDERER.charset}")
 
 
 class ErrorOut(Schema):

@@ -4,10 +4,11 @@ prices in dollars there, in cents here) and its services (statuses, deletion).""
 from django.http import Http404
 from ninja import Field, Path, Router, Schema
 
-from api.v2.base import TOKEN_ERRORS, errors, form_error, store_of
+from api.v2.base import TOKEN_ERRORS, errors, form_error, json_answer, json_response, store_of
 from products.forms import ProductForm
 from products.models import DESCRIPTION_MAX_LENGTH, MAX_PRICE_CENTS, Product
 from products.services import product_delete, product_move
+from yumroad_site.cache import get_or_set, store_version
 from yumroad_site.forms import MAX_ID
 
 router = Router(tags=["Products"])
@@ -133,8 +134,19 @@ def _form_data(payload, product=None):
 @router.get("/products", response={200: ProductsAnswer, **errors(*TOKEN_ERRORS)})
 def products_list(request):
     """The store's products, newest first, whatever their status."""
-    products = Product.objects.filter(store=store_of(request)).order_by("-created_at", "-pk")
-    return {"success": True, "products": [product_json(request, p) for p in products]}
+    store = store_of(request)
+
+    def answer():
+        products = Product.objects.filter(store=store).order_by("-created_at", "-pk")
+        listed = [product_json(request, product) for product in products]
+        answer = ProductsAnswer.model_validate({"success": True, "products": listed})
+        return json_answer(request, answer.model_dump())
+
+    # The answer as sent, kept under the store's version, which every write to its
+    # products retires; per address the site is reached at, as the answer's URLs are.
+    keys = (store_version(store.slug),)
+    content = get_or_set(keys, answer, "api products", store.pk, request.build_absolute_uri("/"))
+    return json_response(content)
 
 
 @router.post("/products", response={200: ProductAnswer, **errors(*TOKEN_ERRORS)})

@@ -23,6 +23,58 @@ def test_the_list_has_the_stores_products_of_every_status_only(api, seller):
     assert product["price"] == 500
 
 
+def test_a_warm_list_makes_no_query(api, seller, settings, django_assert_num_queries):
+    settings.API_RATE_COUNTER = "cache"
+    ProductFactory.create_batch(2, store=seller.store)
+    api.get("/api/v2/products")
+
+    with django_assert_num_queries(0):
+        response = api.get("/api/v2/products")
+
+    assert len(response.json()["products"]) == 2
+
+
+def test_a_warm_list_answers_as_the_first_did(api, seller):
+    ProductFactory.create_batch(2, store=seller.store)
+
+    first, second = api.get("/api/v2/products"), api.get("/api/v2/products")
+
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"] == "application/json; charset=utf-8"
+
+
+def _names(api):
+    return [product["name"] for product in api.get("/api/v2/products").json()["products"]]
+
+
+def test_a_product_changed_through_the_api_shows_in_the_next_list(api, seller):
+    product = ProductFactory(store=seller.store, name="Before")
+    assert _names(api) == ["Before"]
+
+    api.put(f"/api/v2/products/{product.pk}", {"name": "After"})
+    assert _names(api) == ["After"]
+    api.post("/api/v2/products", NEW)
+    assert _names(api) == ["Synth presets", "After"]
+    api.put(f"/api/v2/products/{product.pk}/disable")
+    assert api.get("/api/v2/products").json()["products"][1]["status"] == "draft"
+    api.delete(f"/api/v2/products/{product.pk}")
+    assert _names(api) == ["Synth presets"]
+
+
+@pytest.mark.parametrize("how", ["save", "update"])
+def test_a_product_changed_on_the_site_shows_in_the_next_list(api, seller, how):
+    product = ProductFactory(store=seller.store, name="Before")
+    assert _names(api) == ["Before"]
+
+    if how == "save":
+        product.name = "After"
+        product.save()
+    else:
+        Product.objects.filter(pk=product.pk).update(name="After")
+
+    assert _names(api) == ["After"]
+
+
 @pytest.mark.parametrize("form", [False, True])
 def test_a_product_is_made_with_a_price_in_cents(api, seller, form):
     response = api.post("/api/v2/products", NEW, form=form)

@@ -79,14 +79,15 @@ def test_making_a_token_needs_a_login(client):
 
 def test_the_owner_revokes_a_token_which_then_fails(member_client, seller, client):
     token, text = access_token_create(user=seller, name="Old", scope=TokenScope.READ)
+    bearer = {"Authorization": f"Bearer {text}"}
+    assert client.get("/api/v2/user", headers=bearer).status_code == 200
 
     response = member_client.post(reverse("api:token_revoke", args=[token.pk]))
 
     assert response.status_code == 302
     token.refresh_from_db()
     assert token.revoked_at is not None
-    api = client.get("/api/v2/user", headers={"Authorization": f"Bearer {text}"})
-    assert api.status_code == 401
+    assert client.get("/api/v2/user", headers=bearer).status_code == 401
 
 
 def test_anyone_elses_token_cannot_be_revoked(member_client):

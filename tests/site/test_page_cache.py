@@ -5,8 +5,10 @@ from collections import Counter
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, _unmask_cipher_token
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orders.models import Order
@@ -459,3 +461,16 @@ def test_a_copy_an_older_release_left_in_the_cache_is_never_read(product):
 
     assert response.status_code == 200
     assert product.name in response.content.decode()
+
+
+def test_a_request_with_credentials_is_neither_served_a_copy_nor_kept(client, product):
+    path = product.get_absolute_url()
+    credentials = {"Authorization": "Bearer someone's token"}
+    client.get(path, headers=credentials)
+    assert not kept_for_visitors(path)
+
+    client.get(path)
+    assert kept_for_visitors(path)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path, headers=credentials).status_code == 200
+    assert queries  # made anew, not the visitors' copy

@@ -4,6 +4,8 @@ every page and action from the database, and never what Redis should have forgot
 
 Transactional: the cache's epoch moves on in the database outside any transaction."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import redis
 from django.conf import settings
@@ -149,6 +151,7 @@ def test_claims_and_counts_hold_per_process_while_redis_is_down(own_redis):
     assert not receipt_resend(order=order)
     assert cache.add("count", 1, 60)
     assert cache.incr("count") == 2
+    assert [cache.count("counted", 60) for _ in range(2)] == [1, 2]
     with pytest.raises(ValueError, match="not found"):
         cache.incr("never-set")
 
@@ -270,3 +273,14 @@ class TestWhatRedisShouldHaveForgotten:
         own_redis.restart()  # empty, at the same address
 
         self.assert_forgotten(client, visitor, session_key, product)
+
+
+def test_a_count_starts_with_its_expiry_and_counts_every_call_at_once(own_redis):
+    assert cache.count("hits", 60) == 1
+    raw = cache._cache.get_client(write=True)
+    assert 0 < raw.ttl(cache.make_and_validate_key("hits")) <= 60
+
+    with ThreadPoolExecutor(8) as pool:
+        counts = list(pool.map(lambda _: cache.count("hits", 60), range(40)))
+
+    assert sorted(counts) == list(range(2, 42))

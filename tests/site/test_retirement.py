@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
+from api.models import AccessToken
 from orders.models import Order
 from products.models import Product
 from stores.models import Store
@@ -104,7 +105,9 @@ def test_every_model_named_for_retirement_exists():
     labels = [*retirement.CATALOGUE_MODELS, *retirement.MEMBER_MODELS]
 
     assert [apps.get_model(label)._meta.label for label in labels] == labels
-    assert {Order._meta.label, User._meta.label} == set(retirement.MEMBER_MODELS)
+    assert {Order._meta.label, User._meta.label, AccessToken._meta.label} == set(
+        retirement.MEMBER_MODELS
+    )
 
 
 @pytest.mark.django_db
