@@ -147,3 +147,14 @@ def test_a_body_that_is_not_json_is_a_400(api):
     )
     assert response.status_code == 400
     assert response.json()["success"] is False
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("DELETE", "/api/v2/user"), ("PATCH", "/api/v2/products/1")]
+)
+def test_a_method_a_path_does_not_take_is_a_json_405_with_allow(api, method, path):
+    response = api.client.generic(method, path, headers=api._headers())
+    assert response.status_code == 405
+    assert response.json()["success"] is False
+    assert method in response.json()["message"]
+    assert "GET" in response["Allow"]
