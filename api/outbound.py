@@ -136,10 +136,13 @@ class _Deadline:
 
 def post(url, body, headers, *, timeout):
     """POST `body` (bytes) to `url` with `headers`, following no redirect, within
-    `timeout` seconds in all; returns the Answer. Raises AddressRefused, TimeoutError
-    (past the timeout), and OSError or http.client.HTTPException for whatever else
-    kept the server from answering (no such host, a refused connection, TLS)."""
+    `timeout` seconds in all; returns the Answer. Raises AddressRefused (an address, or
+    a scheme, the rule refuses), TimeoutError (past the timeout), and OSError or
+    http.client.HTTPException for whatever else kept the server from answering (no such
+    host, a refused connection, TLS)."""
     parts = urlsplit(url)
+    if parts.scheme not in allowed_schemes():  # subscribed over http while it was allowed
+        raise AddressRefused("Refused: the URL is not https.")
     host = host_ascii(parts.hostname or "")
     https = parts.scheme == "https"
     port = parts.port or (443 if https else 80)

@@ -9,7 +9,7 @@ from django.core.exceptions import BadRequest
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 
-from yumroad_site.views import service_unavailable
+from yumroad_site.views import API_PREFIX, service_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +100,11 @@ def refuse_null_characters(get_response):
     """
 
     def middleware(request):
+        if request.path.startswith(API_PREFIX):
+            # The API reads its bodies whole (request.body, bounded by
+            # DATA_UPLOAD_MAX_MEMORY_SIZE): read first, a multipart form is parsed from
+            # that copy, not from the stream, which request.body could not read after it.
+            request.body  # noqa: B018
         if any("\0" in value for key, value in request.META.items() if key.startswith("HTTP_")):
             raise BadRequest("A header contains a NUL character.")
         if any("\0" in value for value in request.COOKIES.values()):

@@ -2,7 +2,9 @@
 api/urls.py; its OpenAPI 3.1 schema at /api/v2/schema/, its docs at /api/v2/docs/."""
 
 from copy import deepcopy
+from functools import wraps
 
+from django.http import HttpResponseNotAllowed, JsonResponse
 from django.urls import reverse
 from ninja import NinjaAPI
 
@@ -12,10 +14,34 @@ from api.v2.base import RENDERER, TOKEN_AUTH, FormOrJsonParser, exception_handle
 FORM = "application/x-www-form-urlencoded"
 
 
+def _not_allowed_as_json(view):
+    """django-ninja answers a method no operation of a path takes with a text 405: the
+    API's is in its envelope, with the same Allow header."""
+
+    @wraps(view)
+    def answer(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if not isinstance(response, HttpResponseNotAllowed):
+            return response
+        allowed = response["Allow"]
+        message = f"{request.method} is not allowed here: use {allowed}."
+        json = JsonResponse({"success": False, "message": message}, status=405)
+        json["Allow"] = allowed
+        return json
+
+    return answer
+
+
 class Api(NinjaAPI):
     # Its URLs are in the api app's namespace (api/urls.py).
     def get_root_path(self, path_params):
         return reverse("api:api-v2:api-root", kwargs=path_params)
+
+    def _get_urls(self):
+        patterns = super()._get_urls()
+        for pattern in patterns:
+            pattern.callback = _not_allowed_as_json(pattern.callback)
+        return patterns
 
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         """Each body may come form-encoded too, as Gumroad's clients send it."""

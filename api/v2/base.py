@@ -3,9 +3,11 @@ when false), reading bodies sent as a form or as JSON, authentication by access 
 with its scope and rate limit, and the errors' answers."""
 
 import json
+from io import BytesIO
 
 from django.conf import settings
 from django.http import Http404, HttpResponse, QueryDict
+from django.http.multipartparser import MultiPartParser, MultiPartParserError
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -16,7 +18,8 @@ from ninja.security import APIKeyQuery, HttpBearer
 from api.ratelimits import RateLimited, rate_check
 from api.services import access_token_authenticate
 
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+MULTIPART = "multipart/form-data"
+FORM_TYPES = ("application/x-www-form-urlencoded", MULTIPART)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 UNAUTHENTICATED_MESSAGE = (
@@ -80,7 +83,14 @@ def body_data(request):
     if request.content_type in FORM_TYPES:
         if request.method == "POST":
             form = request.POST
-        else:  # Django reads a form only for POST
+        elif request.content_type == MULTIPART:  # Django reads a form only for POST
+            try:
+                form, _ = MultiPartParser(
+                    request.META, BytesIO(request.body), request.upload_handlers, request.encoding
+                ).parse()
+            except MultiPartParserError as error:
+                raise ValueError(f"Not a multipart form: {error}") from None
+        else:
             form = QueryDict(request.body, encoding=request.encoding)
         return {name: form[name] for name in form}
     if not request.body:

@@ -5,6 +5,7 @@ product. A code made here applies to that product alone, unless `universal`."""
 from typing import Literal
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from ninja import Field, Path, Router, Schema
@@ -60,6 +61,7 @@ class OfferCodeIn(Schema):
 
 
 CodeId = Path(..., ge=1, le=MAX_ID)
+CODE_NOT_FOUND = "No offer code of this product has that id."
 
 
 def offer_code_json(code, *, universal=None):
@@ -89,7 +91,7 @@ def _codes_of(product):
 def _code_of(product, code_id):
     code = _codes_of(product).filter(pk=code_id).first()
     if code is None:
-        raise Http404("No offer code of this product has that id.")
+        raise Http404(CODE_NOT_FOUND)
     return code
 
 
@@ -162,15 +164,20 @@ def offer_code_get(request, product_id: int = ProductId, code_id: int = CodeId):
 def offer_code_update(
     request, payload: OfferCodeIn, product_id: int = ProductId, code_id: int = CodeId
 ):
-    """Change what is sent; universal=false limits it to this product."""
+    """Change what is sent; universal=false limits it to this product. The code is read
+    locked: a change made meanwhile by another update is not reverted."""
     product = product_of(request, product_id)
-    code = _code_of(product, code_id)
-    changes, universal = _changes(payload, code)
-    products = None if universal is None else ([] if universal else [product])
-    try:
-        code = services.discount_code_update(discount_code=code, products=products, **changes)
-    except ValidationError as error:
-        raise validation_error(error, NAMES) from None
+    with transaction.atomic():
+        code = _code_of(product, code_id)
+        code = DiscountCode.objects.select_for_update().filter(pk=code.pk).first()
+        if code is None:  # deleted meanwhile
+            raise Http404(CODE_NOT_FOUND)
+        changes, universal = _changes(payload, code)
+        products = None if universal is None else ([] if universal else [product])
+        try:
+            code = services.discount_code_update(discount_code=code, products=products, **changes)
+        except ValidationError as error:
+            raise validation_error(error, NAMES) from None
     return {"success": True, "offer_code": offer_code_json(code)}
 
 

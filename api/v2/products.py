@@ -1,6 +1,7 @@
 """A store's products: the site's rules, through its form (products.forms.ProductForm,
 prices in dollars there, in cents here) and its services (statuses, deletion)."""
 
+from django.db import transaction
 from django.http import Http404
 from ninja import Field, Path, Router, Schema
 
@@ -85,9 +86,11 @@ def product_json(request, product):
     }
 
 
-def product_of(request, product_id):
-    """The token's store's product `product_id`: 404 for anyone else's."""
-    product = Product.objects.filter(store=store_of(request), pk=product_id).first()
+def product_of(request, product_id, *, lock=False):
+    """The token's store's product `product_id`: 404 for anyone else's. `lock`: its row
+    locked until the transaction ends."""
+    products = Product.objects.select_for_update() if lock else Product.objects
+    product = products.filter(store=store_of(request), pk=product_id).first()
     if product is None:
         raise_not_found()
     return product
@@ -168,12 +171,14 @@ def product_get(request, product_id: int = ProductId):
 
 @router.put("/products/{product_id}", response={200: ProductAnswer, **errors(*TOKEN_ERRORS)})
 def product_update(request, payload: ProductIn, product_id: int = ProductId):
-    """Change what is sent; the rest stays."""
-    product = product_of(request, product_id)
-    form = ProductForm(_form_data(payload, product), instance=product)
-    if not form.is_valid():
-        raise form_error(form)
-    product = form.save()
+    """Change what is sent; the rest stays: the product is read locked, so a change made
+    meanwhile (another update, a disable) is neither undone nor reverted."""
+    with transaction.atomic():
+        product = product_of(request, product_id, lock=True)
+        form = ProductForm(_form_data(payload, product), instance=product)
+        if not form.is_valid():
+            raise form_error(form)
+        product = form.save()
     return {"success": True, "product": product_json(request, product)}
 
 

@@ -107,6 +107,8 @@ def sales_list(request, filters: Query[SalesFilter]):
         store=store,
     )
     if not form.is_valid():
+        if form.non_field_errors():  # the days in the wrong order, in the form's words
+            raise field_error("after", "Must be on or before the day of `before`.")
         raise form_error(form, FILTER_NAMES)
     sales = form.filtered(Order.objects.sales_of(store)).select_related("license")
     if filters.email:

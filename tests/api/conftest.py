@@ -4,7 +4,10 @@ import json
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 
 import pytest
 
@@ -160,3 +163,31 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture
+def live_api(live_server, settings):
+    """Requests to the API of a live server (for requests at once, each on its own
+    connection), with production settings, and a read-write token of a new seller:
+    `live_api.seller`; `live_api.request(method, path, body)` is an action for race()
+    that returns the answer's status and JSON."""
+    settings.DEBUG = False
+    seller = StoreFactory().owner
+    _, text = access_token_create(user=seller, name="CI", scope=TokenScope.READ_WRITE)
+    headers = {"Authorization": f"Bearer {text}", "Content-Type": "application/json"}
+
+    def request(method, path, body=None):
+        def action():
+            data = json.dumps(body or {}).encode()
+            sent = urllib.request.Request(
+                live_server.url + path, data=data, headers=headers, method=method
+            )
+            try:
+                with urllib.request.urlopen(sent, timeout=60) as response:
+                    return response.status, json.load(response)
+            except urllib.error.HTTPError as error:
+                return error.code, json.load(error)
+
+        return action
+
+    return SimpleNamespace(seller=seller, request=request)

@@ -4,6 +4,7 @@
 from datetime import timedelta
 
 import pytest
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.utils import timezone
 
 from accounts.models import User
@@ -11,7 +12,7 @@ from api.models import AccessToken, RateCount, TokenScope
 from api.services import access_token_create, access_token_revoke
 from stores.models import Store
 from tests.api.conftest import ApiClient
-from tests.factories import StoreFactory
+from tests.factories import ProductFactory, StoreFactory
 
 
 def test_a_bearer_token_authenticates(api, seller):
@@ -200,3 +201,47 @@ def test_a_body_that_is_not_json_is_a_400(api):
     )
     assert response.status_code == 400
     assert response.json()["success"] is False
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("DELETE", "/api/v2/user"), ("PATCH", "/api/v2/products/1")]
+)
+def test_a_method_a_path_does_not_take_is_a_json_405_with_allow(api, method, path):
+    response = api.client.generic(method, path, headers=api._headers())
+    assert response.status_code == 405
+    assert response.json()["success"] is False
+    assert method in response.json()["message"]
+    assert "GET" in response["Allow"]
+
+
+def test_a_multipart_form_body_is_read_as_a_form(client, api, seller):
+    """As `curl -F` sends it: the form's fields, and the token among them."""
+    body = {"name": "Multipart product", "description": "d", "price": "500"}
+    response = client.post("/api/v2/products", {**body, "access_token": api.text})
+    assert response.status_code == 200, response.content
+    assert response.json()["product"]["price"] == 500
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+def test_a_multipart_body_without_its_boundary_is_a_json_400(api, seller, settings, method):
+    settings.DEBUG = False
+    product = ProductFactory(store=seller.store)
+    response = api.client.generic(
+        method,
+        "/api/v2/products" if method == "POST" else f"/api/v2/products/{product.pk}",
+        "name=x",
+        content_type="multipart/form-data",
+        headers=api._headers(),
+    )
+    assert response.status_code == 400
+    assert response.json()["success"] is False
+
+
+def test_a_multipart_form_body_of_a_put_is_read_as_a_form(client, api, seller):
+    product = ProductFactory(store=seller.store, name="Before the change")
+    body = encode_multipart(BOUNDARY, {"name": "After the change", "access_token": api.text})
+    response = client.generic(
+        "PUT", f"/api/v2/products/{product.pk}", body, content_type=MULTIPART_CONTENT
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["product"]["name"] == "After the change"

@@ -5,6 +5,7 @@ import pytest
 from orders import services
 from orders.models import DiscountCode
 from tests.factories import ProductFactory
+from tests.utils import race
 
 
 @pytest.fixture
@@ -102,3 +103,34 @@ def test_another_stores_product_and_codes_are_a_404(api):
     assert api.post(codes_path(theirs), {"name": "X", "amount_off": 5}).status_code == 404
     assert api.delete(codes_path(theirs, code)).status_code == 404
     assert DiscountCode.objects.filter(pk=code.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_codes_of_one_name_made_at_once_are_one_code_and_a_400(live_api):
+    product = ProductFactory(store=live_api.seller.store)
+    make = live_api.request("POST", codes_path(product), {"name": "launch", "amount_off": 100})
+    made = live_api.request("POST", codes_path(product), {"name": "LAUNCH", "amount_off": 200})
+
+    answers = sorted(race(make, made), key=lambda answer: answer[0])
+
+    assert [status for status, _ in answers] == [200, 400]
+    assert answers[1][1]["message"].startswith("name:")
+    assert DiscountCode.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_updates_of_a_code_at_once_both_hold(live_api):
+    """Each writes what it was sent over the code as it is when it runs."""
+    product = ProductFactory(store=live_api.seller.store)
+    for round in range(6):
+        code = services.discount_code_create(
+            store=product.store, code=f"ROUND-{round}", amount_off_cents=100, products=[product]
+        )
+        path = codes_path(product, code)
+        answers = race(
+            live_api.request("PUT", path, {"amount_off": 300}),
+            live_api.request("PUT", path, {"max_purchase_count": 5}),
+        )
+        assert [status for status, _ in answers] == [200, 200]
+        code.refresh_from_db()
+        assert (code.amount_off_cents, code.max_uses) == (300, 5)

@@ -6,6 +6,7 @@ from django.core.cache import cache
 
 from products.models import Product
 from tests.factories import OrderFactory, ProductFactory, SellableProductFactory
+from tests.utils import race
 from yumroad_site.cache import CATALOGUE_VERSION
 
 NEW = {"name": "Synth presets", "description": "Fifty patches.", "price": 1500}
@@ -184,3 +185,25 @@ def test_deleting_a_sold_product_archives_it_and_buyers_keep_it(api, seller):
     response = api.delete(f"/api/v2/products/{order.product_id}")
     assert response.json()["archived"] is True
     assert Product.objects.get(pk=order.product_id).status == Product.Status.ARCHIVED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_update_and_a_disable_at_once_both_hold(live_api):
+    """An update writes what was sent over the product as it is when the update runs:
+    an unpublish made meanwhile is not undone, a field changed meanwhile not reverted."""
+    for round in range(6):
+        product = ProductFactory(store=live_api.seller.store, price_cents=500)
+        path = f"/api/v2/products/{product.pk}"
+        name = f"Renamed in round {round}"
+        answers = race(
+            live_api.request("PUT", path, {"name": name}),
+            live_api.request("PUT", f"{path}/disable"),
+            live_api.request("PUT", path, {"price": 700}),
+        )
+        assert [status for status, _ in answers] == [200, 200, 200]
+        product.refresh_from_db()
+        assert (product.name, product.status, product.price_cents) == (
+            name,
+            Product.Status.DRAFT,
+            700,
+        )

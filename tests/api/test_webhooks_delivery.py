@@ -297,7 +297,7 @@ class TestAddressesRefusedAtDelivery:
         ],
     )
     def test_a_loopback_address_gets_no_request(self, receiver, delivery, host, refusal):
-        delivery = delivery(f"http://{host}:{receiver.port}/hooks")
+        delivery = delivery(f"https://{host}:{receiver.port}/hooks")
 
         attempt = try_once(delivery)
 
@@ -315,6 +315,14 @@ class TestAddressesRefusedAtDelivery:
         assert attempt.status_code == 200
         assert receiver.requests[0]["headers"]["Host"] == f"localhost:{receiver.port}"
         assert delivery.state == DeliveryState.DELIVERED
+
+    def test_an_http_url_gets_no_request_once_private_addresses_are_not_allowed(self, delivery):
+        """Subscribed over http while allowed: never sent in the clear after."""
+        delivery = delivery("http://hooks.example.invalid/yumroad")
+
+        attempt = try_once(delivery)
+
+        assert attempt.error == "Refused: the URL is not https."
 
     def test_a_name_that_resolves_to_nothing_is_a_failed_try(self, delivery):
         delivery = delivery("https://hooks.example.invalid/yumroad")
