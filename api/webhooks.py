@@ -66,6 +66,8 @@ def post_url_refusal(url):
         parts = urlsplit(url)
         port = parts.port
         host = outbound.host_ascii(parts.hostname or "")
+        if port == 0:  # no server listens there
+            raise ValueError(port)
     except (ValidationError, ValueError, UnicodeError):
         return "Enter a valid URL, such as https://example.com/yumroad."
     if parts.username is not None or parts.password is not None:

@@ -56,7 +56,9 @@ class OfferCodeIn(Schema):
     name: str = Field(None, max_length=CODE_MAX_LENGTH + 1)
     amount_off: int = Field(None, ge=1, le=MAX_PRICE_CENTS, description="Cents, or a percent.")
     offer_type: Literal["cents", "percent"] = Field(None, description="cents by default.")
-    max_purchase_count: int = Field(None, ge=1, le=MAX_USES)
+    max_purchase_count: int | None = Field(
+        None, ge=1, le=MAX_USES, description="null (JSON) on an update: no limit any more."
+    )
     universal: bool = Field(None, description="On creation: false by default.")
 
 
@@ -96,7 +98,8 @@ def _code_of(product, code_id):
 
 
 def _changes(payload, code=None):
-    sent = dict(payload.dict(exclude_unset=True).items())
+    sent = payload.dict(exclude_unset=True)
+    unlimited = "max_purchase_count" in sent and sent["max_purchase_count"] is None
     sent = {name: value for name, value in sent.items() if value is not None}
     changes = {}
     if "name" in sent:
@@ -109,8 +112,8 @@ def _changes(payload, code=None):
             offer_type = "percent" if code and code.percent_off is not None else "cents"
         field = "percent_off" if offer_type == "percent" else "amount_off_cents"
         changes[field] = sent["amount_off"]
-    if "max_purchase_count" in sent:
-        changes["max_uses"] = sent["max_purchase_count"]
+    if "max_purchase_count" in sent or unlimited:
+        changes["max_uses"] = sent.get("max_purchase_count")
     return changes, sent.get("universal")
 
 

@@ -91,6 +91,12 @@ def test_update_and_delete(api, product, seller):
     response = api.put(codes_path(product, code), {"amount_off": 300, "offer_type": "cents"})
     code.refresh_from_db()
     assert (code.percent_off, code.amount_off_cents) == (None, 300)
+    assert code.max_uses == 5
+
+    response = api.put(codes_path(product, code), {"max_purchase_count": None})
+    assert response.json()["offer_code"]["max_purchase_count"] is None
+    code.refresh_from_db()
+    assert (code.amount_off_cents, code.max_uses) == (300, None)
 
     assert api.delete(codes_path(product, code)).status_code == 200
     assert not DiscountCode.objects.exists()

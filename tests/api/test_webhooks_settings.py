@@ -126,6 +126,7 @@ class TestRefusedInput:
             ("", "sale", "This field is required."),
             ("not a url", "sale", "The URL must start with https://."),
             ("https://", "sale", "Enter a valid URL"),
+            ("https://93.184.215.14:0/hook", "sale", "Enter a valid URL"),
             ("https://user:pw@93.184.215.14/", "sale", "must not hold a user name or password"),
             ("https://127.0.0.1/", "sale", "127.0.0.1 is a loopback address"),
             ("https://localhost/", "sale", "localhost resolves to 127.0.0.1, a loopback address"),
