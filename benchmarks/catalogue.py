@@ -64,11 +64,13 @@ def last_page(kind, store=None):
 
 
 API_PRODUCTS = 20
+API_LICENSES = 1_000
 
 
 def api_store_create():
-    """A store of API_PRODUCTS drafts (no public page shows them) with a paid order
-    of the first, whose license key the API's verify row checks: (store, license)."""
+    """A store of API_PRODUCTS drafts (no public page shows them) and API_LICENSES paid
+    orders of the first, each with its license key, which the API's verify row checks
+    in turn, as many apps' users verify theirs: (store, licenses)."""
     from django.utils import timezone
 
     from orders.models import License, Order, license_key_new
@@ -86,14 +88,21 @@ def api_store_create():
         )
         for number in range(API_PRODUCTS)
     )
-    order = Order.objects.create(
-        product=products[0],
-        store=store,
-        product_name=products[0].name,
-        email="buyer@yumroad.test",
-        amount_cents=900,
-        currency="usd",
-        status=Order.Status.PAID,
-        paid_at=timezone.now(),
+    paid_at = timezone.now()
+    orders = Order.objects.bulk_create(
+        Order(
+            product=products[0],
+            store=store,
+            product_name=products[0].name,
+            email=f"buyer{number}@yumroad.test",
+            amount_cents=900,
+            currency="usd",
+            status=Order.Status.PAID,
+            paid_at=paid_at,
+        )
+        for number in range(API_LICENSES)
     )
-    return store, License.objects.create(order=order, key=license_key_new())
+    licenses = License.objects.bulk_create(
+        License(order=order, key=license_key_new()) for order in orders
+    )
+    return store, licenses

@@ -122,37 +122,54 @@ def pages():
 def api_requests():
     """wrk's requests of the API's rows: GET /api/v2/products with a token of a store of
     API_PRODUCTS drafts (drafts, so that no public page changes), and POST
-    /api/v2/licenses/verify of a key of one of them, each counting a use."""
+    /api/v2/licenses/verify of the API_LICENSES keys of one of them in turn, each
+    counting a use: verifies spread over many keys, as many apps' users verify theirs."""
     import json
 
     from api.models import TokenScope
     from api.services import access_token_create
     from benchmarks.catalogue import api_store_create
 
-    store, license = api_store_create()
+    store, licenses = api_store_create()
     _, token = access_token_create(user=store.owner, name="bench", scope=TokenScope.READ)
-    verify = json.dumps({"product_id": license.order.product_id, "license_key": license.key})
+    product_id = licenses[0].order.product_id
+    verifies = [
+        json.dumps({"product_id": product_id, "license_key": license.key}) for license in licenses
+    ]
     return {
         "api": WrkRequest(headers={"Authorization": f"Bearer {token}"}),
         "verify": WrkRequest(
-            method="POST", body=verify, headers={"Content-Type": "application/json"}
+            method="POST", bodies=verifies, headers={"Content-Type": "application/json"}
         ),
     }
 
 
 class WrkRequest:
-    """A request wrk sends with a script: a method, headers and a body."""
+    """A request wrk sends with a script: a method, headers and bodies, one per request
+    in turn (or none)."""
 
-    def __init__(self, *, method="GET", headers=None, body=None):
-        self.method, self.headers, self.body = method, headers or {}, body
+    def __init__(self, *, method="GET", headers=None, bodies=()):
+        self.method, self.headers, self.bodies = method, headers or {}, list(bodies)
+
+    @property
+    def body(self):
+        """The first body: the one a request of this kind sends in-process."""
+        return self.bodies[0] if self.bodies else None
 
     def script(self):
         lines = [f"wrk.method = {json_string(self.method)}"]
         lines += [
             f"wrk.headers[{json_string(k)}] = {json_string(v)}" for k, v in self.headers.items()
         ]
-        if self.body is not None:
-            lines.append(f"wrk.body = {json_string(self.body)}")
+        if self.bodies:
+            lines.append("bodies = {" + ", ".join(map(json_string, self.bodies)) + "}")
+            lines += [
+                "sent = 0",
+                "function request()",
+                "  sent = sent + 1",
+                "  return wrk.format(nil, nil, nil, bodies[sent % #bodies + 1])",
+                "end",
+            ]
         path = Path(tempfile.mkstemp(suffix=".lua", prefix="yumroad-bench-")[1])
         path.write_text("\n".join(lines) + "\n")
         return path
