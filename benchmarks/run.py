@@ -13,9 +13,10 @@ before each page, under the same conditions, and the share is the median over th
 rounds of the page's rate over that /healthz's. Visitors send no cookie, as on a first
 visit; members send the session and CSRF cookies that logging in set. The API's verify
 row sends the keys of 1,000 paid orders in turn: verifies spread over 1,000 keys, as
-many apps' users verify theirs. At the largest size, a second table: /products/ and a store page under 0, 5, 20 and 100 product edits
-a second. Timings vary with the machine: nothing here fails on them. The tests pin
-what does not vary, the query counts.
+many apps' users verify theirs. At the largest size, a second table: /products/ and a
+store page under 0, 5, 20 and 100 product edits a second. Timings vary with the
+machine: nothing here fails on them. The tests pin what does not vary, the query
+counts.
 """
 
 import argparse
