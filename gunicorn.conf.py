@@ -18,6 +18,10 @@ threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# The longest request line taken (gunicorn's most; its default, 4094, is shorter than an
+# API query with each parameter at its documented longest, percent-encoded): nginx's
+# default buffers take 8 KB too.
+limit_request_line = 8190
 # "-" logs each request to stdout; empty turns the access log off.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
