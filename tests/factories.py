@@ -83,3 +83,16 @@ class OrderFactory(factory.django.DjangoModelFactory):
 
 def _sold(order):
     return order.status in (Order.Status.PAID, Order.Status.REFUNDED)
+
+
+def drum_kit_sale(store, *, payment_intent_id):
+    """A paid $19.00 order of `store`, bought by buyer@example.com: the fee 10% + 50
+    cents, $2.40; the net $16.60."""
+    product = SellableProductFactory(store=store, name="Lo-fi Drum Kit", price_cents=1900)
+    return OrderFactory(
+        product=product,
+        email="buyer@example.com",
+        fee_cents=240,
+        net_cents=1660,
+        payment_intent_id=payment_intent_id,
+    )

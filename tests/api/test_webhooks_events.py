@@ -12,7 +12,7 @@ from django_tasks_db.models import DBTaskResult
 from api.models import ResourceName, WebhookDelivery
 from api.services import resource_subscription_create
 from orders.models import License, Order
-from tests.factories import OrderFactory, SellableProductFactory, StoreFactory
+from tests.factories import OrderFactory, SellableProductFactory, StoreFactory, drum_kit_sale
 from tests.orders.conftest import stripe_server  # noqa: F401 (a fixture)
 from tests.orders.fake_stripe import charge_refunded, dispute, stripe_event
 from tests.orders.test_webhook import completed, post_event
@@ -52,14 +52,7 @@ def pending_order(store):
 
 @pytest.fixture
 def paid_order(store):
-    product = SellableProductFactory(store=store, name="Lo-fi Drum Kit", price_cents=1900)
-    return OrderFactory(
-        product=product,
-        email="buyer@example.com",
-        fee_cents=240,
-        net_cents=1660,
-        payment_intent_id="pi_test_events",
-    )
+    return drum_kit_sale(store, payment_intent_id="pi_test_events")
 
 
 @pytest.mark.django_db(transaction=True)

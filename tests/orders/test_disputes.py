@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from orders import signals
 from orders.models import Order, StripeEvent
-from tests.factories import OrderFactory, SellableProductFactory
+from tests.factories import drum_kit_sale
 from tests.orders.fake_stripe import charge_refunded, dispute, stripe_event
 from tests.orders.test_webhook import post_event
 from tests.utils import race
@@ -19,14 +19,7 @@ from tests.utils import race
 
 @pytest.fixture
 def order(store):
-    product = SellableProductFactory(store=store, name="Lo-fi Drum Kit", price_cents=1900)
-    return OrderFactory(
-        product=product,
-        email="buyer@example.com",
-        fee_cents=240,
-        net_cents=1660,
-        payment_intent_id="pi_test_disputed",
-    )
+    return drum_kit_sale(store, payment_intent_id="pi_test_disputed")
 
 
 @pytest.fixture

@@ -13,7 +13,13 @@ from django.urls import reverse
 
 from orders import payments, signals
 from orders.models import Order, SentEmail
-from tests.factories import OrderFactory, SellableProductFactory, StoreFactory, UserFactory
+from tests.factories import (
+    OrderFactory,
+    SellableProductFactory,
+    StoreFactory,
+    UserFactory,
+    drum_kit_sale,
+)
 from tests.orders.fake_stripe import (
     CARD_ERROR,
     SERVER_ERROR,
@@ -35,14 +41,7 @@ def stripe(stripe_server):
 @pytest.fixture
 def order(store):
     """A paid $19.00 order of `store`: the fee 10% + 50 cents, $2.40; the net $16.60."""
-    product = SellableProductFactory(store=store, name="Lo-fi Drum Kit", price_cents=1900)
-    return OrderFactory(
-        product=product,
-        email="buyer@example.com",
-        fee_cents=240,
-        net_cents=1660,
-        payment_intent_id="pi_test_refund",
-    )
+    return drum_kit_sale(store, payment_intent_id="pi_test_refund")
 
 
 @pytest.fixture
