@@ -1,3 +1,4 @@
+import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,6 +20,13 @@ def race(*actions):
 
     with ThreadPoolExecutor(len(actions)) as pool:
         return list(pool.map(run, actions))
+
+
+def free_port():
+    """A loopback port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def messages_of(response):

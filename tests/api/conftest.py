@@ -1,7 +1,6 @@
 import hashlib
 import hmac
 import json
-import socket
 import threading
 import time
 import urllib.error
@@ -156,13 +155,6 @@ def database_tasks(settings):
     due at once, so that one run of the worker makes every try."""
     settings.TASKS = DATABASE_TASKS
     settings.SELLER_WEBHOOK_RETRY_SECONDS = [0, 0, 0, 0, 0]
-
-
-def free_port():
-    """A loopback port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

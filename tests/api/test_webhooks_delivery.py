@@ -21,8 +21,8 @@ from api import outbound
 from api.models import DeliveryState, ResourceName, WebhookAttempt, WebhookDelivery
 from api.services import resource_subscription_create, resource_subscription_delete
 from api.webhooks import webhook_delivery_try, webhook_event_record
-from tests.api.conftest import free_port
 from tests.factories import OrderFactory, SellableProductFactory, StoreFactory
+from tests.utils import free_port
 
 WEBHOOK_TASK = "api.tasks.webhook_delivery_send"
 
