@@ -34,13 +34,15 @@ urlpatterns = [
         )
         for page in ("terms", "privacy", "refunds")
     ),
+    # First of the apps': the API's requests, many and light, are resolved before the
+    # site's patterns are tried.
+    path("", include("api.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("", include("stores.urls")),
     path("", include("products.urls")),
     path("", include("orders.urls")),
     path("", include("payouts.urls")),
-    path("", include("api.urls")),
     # Uploaded images, in development only (static() is empty when DEBUG is off).
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]
