@@ -20,14 +20,16 @@ class OrderAdmin(admin.ModelAdmin):
     list_filter = ["status", "dispute_status", "store"]
     search_fields = ["email", "stripe_session_id"]
     date_hierarchy = "created_at"
-    raw_id_fields = ["product", "buyer"]
+    raw_id_fields = ["buyer"]
     autocomplete_fields = ["store"]
-    # What the payment was is Stripe's record: staff can't rewrite it here. The status
+    # What the payment was is Stripe's record: staff can't rewrite it here, nor which
+    # product it bought (its license key verifies under that product). The status
     # moves only through orders.services (with paid_at and the emails that go with it);
     # so do the fee and net fixed at payment, the refunds and the dispute, which the
     # payouts ledger follows.
     readonly_fields = [
         "status",
+        "product",
         "product_name",
         "amount_cents",
         "currency",
@@ -92,3 +94,11 @@ class LicenseAdmin(admin.ModelAdmin):
     list_select_related = ["order"]
     search_fields = ["key"]
     readonly_fields = ["key", "order", "uses", "disabled_at", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # A buyer's key ends through its seller's disable, a refund or a lost dispute,
+        # which the API's verification sees at once (orders.licenses).
+        return False

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from orders.models import Order
+from orders.models import License, Order, license_key_new
 from tests.factories import OrderFactory, SellableProductFactory, StoreFactory, UserFactory
 
 ORDERS_URL = reverse("admin:orders_order_changelist")
@@ -108,6 +108,7 @@ class TestTheOrderList:
 class TestTheOrderPage:
     READ_ONLY = [
         "status",
+        "product",
         "product_name",
         "amount_cents",
         "currency",
@@ -143,7 +144,7 @@ class TestTheOrderPage:
         response = admin_client.post(
             change_url(order),
             {
-                "product": order.product.pk,
+                "product": SellableProductFactory().pk,
                 "store": order.store.pk,
                 "buyer": "",
                 "email": "ann.new@example.com",
@@ -163,6 +164,7 @@ class TestTheOrderPage:
         assert response.status_code == 302
         saved = Order.objects.get(pk=order.pk)
         assert saved.email == "ann.new@example.com"  # the form did save
+        assert saved.product_id == order.product_id  # its key verifies under it
         assert (saved.amount_cents, saved.currency) == (order.amount_cents, "usd")
         assert saved.stripe_session_id == "cs_test_ann"
         assert saved.payment_intent_id == order.payment_intent_id
@@ -189,3 +191,14 @@ class TestTheOrderPage:
         assert response.status_code == 302
         assert 'name="status"' not in admin_client.get(change_url(order)).content.decode()
         assert Order.objects.get(pk=order.pk).status == Order.Status.PENDING
+
+
+def test_a_license_key_can_be_read_but_not_added_or_deleted(admin_client, orders):
+    license = License.objects.create(order=orders["paid"], key=license_key_new())
+    change = reverse("admin:orders_license_change", args=[license.pk])
+
+    assert admin_client.get(change).status_code == 200
+    assert admin_client.get(reverse("admin:orders_license_add")).status_code == 403
+    delete = reverse("admin:orders_license_delete", args=[license.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    assert License.objects.filter(pk=license.pk).exists()
