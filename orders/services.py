@@ -34,7 +34,7 @@ from orders.models import (
     refunded_net_of,
 )
 from orders.pricing import Price, discount_code_reserve
-from yumroad_site.retirement import member_changed, members_changed
+from yumroad_site.retirement import member_changed, members_changed, products_changed
 from yumroad_site.validators import normalize_email
 
 logger = logging.getLogger(__name__)
@@ -315,7 +315,7 @@ def order_mark_paid(*, session_id, payment_intent="", email=""):
             return False
         if email:
             _guest_order_attach(order, email)
-        _buyers_changed(order)
+        _orders_changed(order)
         paid = order.get()
         license_issue(order=paid)
         signals.order_paid.send(Order, order=paid)
@@ -467,7 +467,7 @@ def order_refund_record(*, order_id, refunded_cents):
             order_license_disable(order_id=order_id)
         orders = Order.objects.filter(pk=order_id)
         orders.update(**changes)
-        _buyers_changed(orders)
+        _orders_changed(orders)
         signals.order_refunded.send(
             Order, order=orders.get(), refunded_net_before=order.refunded_net_cents
         )
@@ -566,7 +566,7 @@ def _dispute_move(orders, outcome, payment_intent, dispute_id):
         if outcome == Order.Dispute.LOST:
             order_license_disable(order_id=order_id)
         order = Order.objects.get(pk=order_id)
-        _buyers_changed(Order.objects.filter(pk=order_id))
+        _orders_changed(Order.objects.filter(pk=order_id))
         # An order may be disputed again after a dispute it won: each dispute is its own.
         dispute_key = hashlib.sha256(dispute_id.encode()).hexdigest()[:24]
         if outcome == Order.Dispute.OPEN:
@@ -598,10 +598,13 @@ def _order_of_session(session_id, *fields):
     return order
 
 
-def _buyers_changed(orders):
-    """What a buyer owns shows on their pages: retire the copies cached for them (an
-    update sends no signal, unlike a save)."""
-    members_changed(orders.values_list("buyer_id", flat=True))
+def _orders_changed(orders):
+    """What a buyer owns shows on their pages, and what is kept of an order for its
+    license key's verification (orders.licenses) shows its state: retire them (an update
+    sends no signal, unlike a save)."""
+    rows = list(orders.values_list("buyer_id", "product_id"))
+    members_changed(buyer_id for buyer_id, _ in rows)
+    products_changed(product_id for _, product_id in rows)
 
 
 def _fulfil_on_commit(order_id):

@@ -205,3 +205,11 @@ def dispute_notice_send(order_id, attempt=1, key=""):
                 to=[order.store.owner.email],
                 context=context,
             )
+
+
+@task()
+def license_uses_write():
+    """Write the license uses Redis counted into the database (orders.licenses)."""
+    from orders.licenses import uses_write  # which schedules this task
+
+    uses_write()

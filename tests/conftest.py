@@ -1,3 +1,4 @@
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -50,6 +51,37 @@ def _one_rate_limit_window(monkeypatch):
     now = time.time()
     monkeypatch.setattr(django_ratelimit.core, "time", SimpleNamespace(time=lambda: now))
     monkeypatch.setattr(api.ratelimits, "time", SimpleNamespace(time=lambda: now))
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The cache production has with Redis (REDIS_URL), emptied: for the suite's Redis
+    run (.ci/run sets REDIS_URL); without it, the test is skipped."""
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        pytest.skip("needs Redis: the suite's Redis run (.ci/run) sets REDIS_URL")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "yumroad_site.redis_cache.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_timeout": 0.25, "socket_connect_timeout": 0.25},
+        }
+    }
+    cache.clear()
+    yield cache
+    cache.clear()
+
+
+@pytest.fixture
+def file_cache(settings, tmp_path):
+    """The cache production has without Redis, whatever this run's is."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "yumroad_site.file_cache.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
+    return cache
 
 
 @pytest.fixture

@@ -49,6 +49,15 @@ def _key(parts):
     return f"page-cache:2:{digest}"
 
 
+def product_version(product_pk):
+    """Retired by a save or delete of the product or one of its orders, and by the
+    services' moves of its orders and changes to their license keys (the admin changes
+    neither an order's product nor a key): what orders.licenses keeps in Redis for
+    verifying a key is kept under it (a value of its own making, which only its scripts
+    read)."""
+    return f"product:{product_pk}:version"
+
+
 def store_version(slug):
     return f"store:{slug}:version"
 

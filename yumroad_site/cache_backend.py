@@ -6,7 +6,14 @@ system check refuses any other backend at start-up (yumroad_site.apps)."""
 READY_KEY = "health:ready"
 
 
+class ScriptsUnavailable(Exception):
+    """The cache runs no scripts: it is not Redis, or Redis can't be used now."""
+
+
 class SiteCache:
+    # Whether run_script may run (the backend is Redis).
+    runs_scripts = False
+
     def get_many_near(self, keys):
         """get_many, from this process's copies where it keeps trusted ones."""
         return self.get_many(keys)
@@ -24,6 +31,13 @@ class SiteCache:
         count, this one included. Atomic: two at once count two."""
         self.add(key, 0, timeout)
         return self.incr(key)
+
+    def run_script(self, script, keys, args):
+        """Redis's EVAL of Lua `script` on `keys` (this cache's keys, made as every
+        other call makes them) and `args`: atomic, one round trip. Raises
+        ScriptsUnavailable when the backend has no scripts or Redis can't be used now
+        (a script that failed may have run or not)."""
+        raise ScriptsUnavailable
 
     def state(self):
         """For /readyz: "ok" when the cache stores, "degraded" when the site serves

@@ -48,7 +48,7 @@ from django.utils.functional import cached_property
 from redis import ConnectionPool
 from redis.exceptions import RedisError
 
-from yumroad_site.cache_backend import SiteCache
+from yumroad_site.cache_backend import ScriptsUnavailable, SiteCache
 
 logger = logging.getLogger(__name__)
 
@@ -255,7 +255,13 @@ def _false():
     return False
 
 
+def _scripts_unavailable():
+    raise ScriptsUnavailable
+
+
 class RedisCache(SiteCache, redis.RedisCache):
+    runs_scripts = True
+
     def __init__(self, server, params):
         super().__init__(server, params)
         self._copies = NearCopies(self)
@@ -267,6 +273,7 @@ class RedisCache(SiteCache, redis.RedisCache):
         )
         self._epoch = None
         self._verified_epoch = None
+        self._scripts = {}  # redis-py's Script of each script run here: its digest
 
     @cached_property
     def _cache(self):
@@ -362,6 +369,18 @@ class RedisCache(SiteCache, redis.RedisCache):
         pipeline.set(key, 0, ex=timeout, nx=True)
         pipeline.incr(key)
         return pipeline.execute()[1]
+
+    def run_script(self, script, keys, args):
+        return self._guarded(self._run_script, script, keys, args, skipped=_scripts_unavailable)
+
+    def _run_script(self, script, keys, args):
+        keys = [self.make_and_validate_key(key) for key in keys]
+        client = self._cache.get_client(keys[0] if keys else None, write=True)
+        runner = self._scripts.get(script)
+        if runner is None:
+            runner = self._scripts[script] = client.register_script(script)
+        # EVALSHA, and the script itself once per server (redis-py's Script).
+        return runner(keys=keys, args=args, client=client)
 
     def set_many(self, data, timeout=redis.DEFAULT_TIMEOUT, version=None):
         return self._guarded(

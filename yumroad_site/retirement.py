@@ -9,11 +9,13 @@ account and what they own, on the member's own copies. So:
   navigation shows sellers their links), of a User that member's copies, of an Order
   its buyer's, of an AccessToken its owner's (the API keeps what authenticating a token
   needs under its owner's version): the receivers below, connected by model label (the
-  ground imports no app) when the site starts;
+  ground imports no app) when the site starts, and of a Product or an Order what is
+  kept of the product's license keys (for verifying one, under its product version);
 - writes that send no signal go through RetiringQuerySet, the base of the Store,
   Product and User querysets: `update()` (which `bulk_update()` calls) and
   `bulk_create()` retire what they changed. An order's moves between states are conditional updates:
-  orders.services names `members_changed` for them;
+  orders.services names `members_changed` and `products_changed` for them, and
+  orders.licenses `products_changed` for a license key's;
 - a migration may change products in bulk: the catalogue and every store's pages are
   retired after migrating.
 """
@@ -26,7 +28,7 @@ from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models.signals import post_delete, post_init, post_migrate, post_save
 
-from yumroad_site.cache import CATALOGUE_VERSION, member_version, store_version
+from yumroad_site.cache import CATALOGUE_VERSION, member_version, product_version, store_version
 
 logger = logging.getLogger(__name__)
 
@@ -84,13 +86,24 @@ def members_changed(user_pks):
         member_changed(user_pk)
 
 
-def _changed(model, objects):
-    """Retire what a write to `objects` of `model` shows on."""
+def products_changed(product_pks):
+    """Retire what is kept of the products `product_pks`, their orders and license keys
+    (for verifying a key)."""
+    for product_pk in set(product_pks) - {None}:
+        _retire(product_version(product_pk))
+
+
+def _changed(model, objects, *, created=False):
+    """Retire what a write to `objects` of `model` shows on (`created`: they are new)."""
     label = model._meta.label
     if label in MEMBER_MODELS:
         members_changed(getattr(instance, MEMBER_MODELS[label]) for instance in objects)
+        if label == "orders.Order" and not created:  # a new order changes no key's
+            products_changed(order.product_id for order in objects)
     else:
         catalogue_changed(stores=_store_slugs(model, objects))
+        if label == "products.Product":
+            products_changed(product.pk for product in objects)
         if label == "stores.Store":
             members_changed(store.owner_id for store in objects)
 
@@ -120,12 +133,12 @@ class RetiringQuerySet(models.QuerySet):
 
     def bulk_create(self, objs, *args, **kwargs):
         created = super().bulk_create(objs, *args, **kwargs)
-        _changed(self.model, objects=created)
+        _changed(self.model, objects=created, created=True)
         return created
 
 
-def _on_write(sender, instance, **kwargs):
-    _changed(sender, objects=[instance])
+def _on_write(sender, instance, created=False, **kwargs):
+    _changed(sender, objects=[instance], created=created)
 
 
 def _after_migrating(sender, **kwargs):

@@ -581,6 +581,9 @@ EMAILS_PER_CLIENT_PER_HOUR = env_int("EMAILS_PER_CLIENT_PER_HOUR", 20, minimum=1
 # one, else in the database: either way one count for every app server.
 API_RATE_PER_MINUTE = env_int("API_RATE_PER_MINUTE", 120, minimum=1)
 LICENSE_VERIFY_RATE_PER_MINUTE = env_int("LICENSE_VERIFY_RATE_PER_MINUTE", 600, minimum=1)
+# With Redis, license keys' uses are counted there and written into the database this
+# long after the first of them (orders.licenses); /sales/ and /library/ show them then.
+LICENSE_USES_WRITE_SECONDS = env_int("LICENSE_USES_WRITE_SECONDS", 60, minimum=1)
 API_RATE_COUNTER = "cache" if REDIS_URL else "database"
 SILENCED_SYSTEM_CHECKS = [
     # "Not officially supported" names every backend outside its list of three. Both of

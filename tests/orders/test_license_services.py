@@ -3,7 +3,11 @@ enable, disable and decrement, for the seller's own keys only. Whatever is not f
 looks the same to the caller: LicenseNotFound."""
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from orders import licenses
 from orders.licenses import (
     LicenseNotFound,
     license_decrement_uses,
@@ -11,10 +15,12 @@ from orders.licenses import (
     license_enable,
     license_issue,
     license_verify,
+    uses_write,
 )
-from orders.models import License
+from orders.models import License, Order
+from orders.services import order_dispute_open, order_refund_record
 from tests.factories import OrderFactory, SellableProductFactory, StoreFactory
-from tests.utils import race
+from tests.utils import free_port, race
 
 RACERS = 8
 
@@ -33,6 +39,13 @@ def verify(license, **kwargs):
     return license_verify(product_id=license.order.product_id, license_key=license.key, **kwargs)
 
 
+def uses_in_database(license):
+    """The uses of `license` the database holds once those Redis counted are written."""
+    uses_write()
+    license.refresh_from_db()
+    return license.uses
+
+
 @pytest.mark.django_db
 class TestVerify:
     def test_the_first_verification_answers_one_use_and_each_counts(self, license):
@@ -41,8 +54,7 @@ class TestVerify:
 
         assert (first.uses, second.uses) == (1, 2)
         assert first.order == license.order
-        license.refresh_from_db()
-        assert license.uses == 2
+        assert uses_in_database(license) == 2
 
     def test_without_incrementing_it_answers_the_uses_so_far(self, license):
         verify(license)
@@ -50,8 +62,7 @@ class TestVerify:
         checked = verify(license, increment_uses_count=False)
 
         assert checked.uses == 1
-        license.refresh_from_db()
-        assert license.uses == 1
+        assert uses_in_database(license) == 1
 
     @pytest.mark.parametrize("spelled", [str.lower, lambda key: f"  {key}\n", str.swapcase])
     def test_any_case_and_surrounding_spaces_match(self, license, spelled):
@@ -124,13 +135,16 @@ class TestVerify:
         with django_assert_num_queries(0), pytest.raises(LicenseNotFound):
             license_verify(product_id=product_id, license_key=key)
 
-    def test_it_counts_in_one_statement_then_reads_the_license(
-        self, license, django_assert_num_queries
-    ):
-        # The counting update (which returns the count), then the license with its
-        # order: the row is locked only as long as the update and its commit.
-        with django_assert_num_queries(2):
+    def test_without_redis_the_database_counts_under_the_keys_lock(self, file_cache, license):
+        with CaptureQueriesContext(connection) as queries:
             assert verify(license).uses == 1
+
+        # Its savepoints aside (a transaction's begin and commit, outside the tests').
+        statements = [query["sql"] for query in queries if "SAVEPOINT" not in query["sql"]]
+        assert [statement.split()[0] for statement in statements] == ["SELECT", "UPDATE"]
+        assert "FOR UPDATE" in statements[0] or connection.vendor == "sqlite"
+        license.refresh_from_db()
+        assert license.uses == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -138,8 +152,138 @@ def test_verifications_at_once_each_count_and_answer_their_own_use(license):
     answered = race(*[lambda: verify(license).uses] * RACERS)
 
     assert sorted(answered) == list(range(1, RACERS + 1))
-    license.refresh_from_db()
-    assert license.uses == RACERS
+    assert uses_in_database(license) == RACERS
+
+
+@pytest.mark.django_db
+class TestCountingInRedis:
+    """With Redis, a verification of a key read once asks nothing of the database: what
+    it answers is kept in the cache, and its uses are counted in Redis, then written."""
+
+    @pytest.fixture(autouse=True)
+    def _redis(self, redis_cache):
+        pass
+
+    def test_a_key_read_once_is_verified_without_a_query(self, license, django_assert_num_queries):
+        assert verify(license).uses == 1
+
+        with django_assert_num_queries(0):
+            again = verify(license)
+
+        assert again.uses == 2
+        assert again.order == license.order
+        assert again.order.amount_cents == 1900
+
+    def test_the_uses_reach_the_database_once_written(self, license):
+        for _ in range(3):
+            verify(license)
+        license.refresh_from_db()
+        assert license.uses == 0
+
+        assert uses_write() == 1
+        license.refresh_from_db()
+        assert license.uses == 3
+        assert uses_write() == 0  # nothing new to write
+        assert verify(license).uses == 4
+        assert uses_in_database(license) == 4
+
+    def test_the_first_use_schedules_the_write(self, license, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            verify(license)
+        license.refresh_from_db()
+        assert license.uses == 1  # the immediate backend ran the write at the commit
+
+    def test_without_incrementing_it_answers_the_uses_redis_counted(
+        self, license, django_assert_num_queries
+    ):
+        verify(license)
+        verify(license)
+
+        assert verify(license, increment_uses_count=False).uses == 2
+
+    def test_a_sellers_change_counts_from_every_use_and_shows_at_once(self, license, store):
+        ids = {"product_id": license.order.product_id, "license_key": license.key}
+        for _ in range(3):
+            verify(license)
+
+        assert license_decrement_uses(store=store, **ids).uses == 2
+        assert verify(license).uses == 3
+        license_disable(store=store, **ids)
+        with pytest.raises(LicenseNotFound):
+            verify(license)
+        assert uses_in_database(license) == 3
+
+    def test_a_full_refund_ends_the_key_at_once_and_its_uses_are_kept(self, license):
+        verify(license)
+        verify(license)
+
+        order_refund_record(order_id=license.order_id, refunded_cents=1900)
+
+        with pytest.raises(LicenseNotFound):
+            verify(license)
+        assert uses_in_database(license) == 2
+
+    def test_a_dispute_shows_in_the_next_answer(self, license):
+        Order.objects.filter(pk=license.order_id).update(payment_intent_id="pi_license")
+        verify(license)
+
+        order_dispute_open(payment_intent="pi_license")
+
+        assert verify(license).order.dispute_status == Order.Dispute.OPEN
+
+    def test_what_an_older_release_kept_is_read_again(
+        self, license, monkeypatch, django_assert_max_num_queries
+    ):
+        verify(license)
+        # A release whose Order or License has other fields keeps its own.
+        monkeypatch.setattr(licenses, "LAYOUT", "0another")
+
+        with django_assert_max_num_queries(3) as queries:
+            assert verify(license).uses == 2
+        assert queries  # read again from the database
+        assert verify(license).uses == 3
+
+    def test_a_key_of_a_product_deleted_since_is_not_found(self, license):
+        verify(license)
+
+        license.order.product.delete()
+
+        with pytest.raises(LicenseNotFound):
+            verify(license)
+
+    def test_a_redis_that_lost_its_counts_starts_again_from_the_database(self, license):
+        verify(license)
+        uses_write()
+        verify(license)  # counted in Redis only
+
+        cache.clear()  # Redis flushed, say
+
+        assert verify(license).uses == 2  # the use Redis lost is lost
+        assert uses_in_database(license) == 2
+
+    def test_with_redis_gone_the_database_counts(self, license, settings):
+        verify(license)
+        uses_write()
+        settings.CACHES = {
+            "default": {
+                **settings.CACHES["default"],
+                "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            }
+        }
+
+        assert verify(license).uses == 2
+        license.refresh_from_db()
+        assert license.uses == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_verifications_at_once_each_count_and_answer_their_own_use(redis_cache, license):
+    verify(license)  # kept: the others are counted by Redis alone
+
+    answered = race(*[lambda: verify(license).uses] * RACERS)
+
+    assert sorted(answered) == list(range(2, RACERS + 2))
+    assert uses_in_database(license) == RACERS + 1
 
 
 @pytest.mark.django_db
@@ -188,8 +332,8 @@ class TestTheSellersChanges:
         with pytest.raises(LicenseNotFound):
             change(store=other_store, product_id=license.order.product_id, license_key=license.key)
 
-        license.refresh_from_db()
-        assert (license.uses, license.disabled_at) == (1, None)
+        assert uses_in_database(license) == 1
+        assert license.disabled_at is None
 
     @pytest.mark.parametrize("change", [license_enable, license_disable, license_decrement_uses])
     def test_the_key_under_another_of_the_sellers_products_is_not_found(
