@@ -3,6 +3,7 @@ client address), and the seller's enable, disable and decrement with a token."""
 
 import pytest
 
+from api.v2.licenses import LicenseAnswer
 from orders.licenses import license_issue, uses_write
 from orders.models import License
 from tests.factories import OrderFactory, SellableProductFactory
@@ -31,6 +32,34 @@ def test_verify_needs_no_token_and_counts_each_use(anonymous_api, license, form)
     assert (first.json()["uses"], second.json()["uses"]) == (1, 2)
     assert first.json()["purchase"]["id"] == license.order_id
     assert first.json()["purchase"]["license_key"] == license.key
+
+
+def test_every_answer_is_in_the_schemas_shape(anonymous_api, api, license):
+    # Written without ninja's validation (api/v2/licenses.py): held to LicenseAnswer here.
+    answers = [
+        anonymous_api.post(VERIFY, verify_data(license)),  # read from the database
+        anonymous_api.post(VERIFY, verify_data(license)),  # as kept, with Redis
+        anonymous_api.post(VERIFY, verify_data(license, increment_uses_count=False)),
+        *(
+            api.put(f"/api/v2/licenses/{action}", verify_data(license))
+            for action in ("decrement_uses_count", "disable", "enable")
+        ),
+    ]
+
+    for response in answers:
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/json; charset=utf-8"
+        sent = response.json()
+        assert LicenseAnswer.model_validate(sent).model_dump(mode="json") == sent
+    assert [response.json()["uses"] for response in answers] == [1, 2, 2, 1, 1, 1]
+    assert [response.json()["purchase"]["license_disabled"] for response in answers] == [
+        False,
+        False,
+        False,
+        False,
+        True,
+        False,
+    ]
 
 
 def test_verify_without_incrementing_counts_nothing(anonymous_api, license):
