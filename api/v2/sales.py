@@ -51,12 +51,18 @@ class SaleAnswer(Schema):
     sale: SaleOut
 
 
+# The filters' longest query, percent-encoded (up to 12 bytes a character), stays under
+# gunicorn's request line of 8 KB: the days and the page key are ASCII.
+DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+PAGE_KEY = r"^[A-Za-z0-9_:.-]*$"  # django.core.signing's, from next_page_key
+
+
 class SalesFilter(Schema):
-    after: str = Field(None, max_length=20, description="YYYY-MM-DD, inclusive, UTC.")
-    before: str = Field(None, max_length=20, description="YYYY-MM-DD, inclusive, UTC.")
+    after: str = Field(None, max_length=10, pattern=DAY, description="YYYY-MM-DD, inclusive, UTC.")
+    before: str = Field(None, max_length=10, pattern=DAY, description="YYYY-MM-DD, inclusive, UTC.")
     product_id: int = Field(None, ge=1, le=MAX_ID)
     email: str = Field(None, max_length=254)
-    page_key: str = Field(None, max_length=200)
+    page_key: str = Field(None, max_length=200, pattern=PAGE_KEY)
 
 
 def sale_json(order):
