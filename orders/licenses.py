@@ -178,10 +178,8 @@ def license_verify(*, product_id, license_key, increment_uses_count=True):
         license = _enabled(product_id, key).select_related("order").first()
         if license is not None:
             license.uses = _uses_now(license)
-    elif cache.runs_scripts:
-        license = _kept_use_counted(product_id, key) or _use_counted(product_id, key)
     else:
-        license = _use_counted(product_id, key)
+        license = _kept_use_counted(product_id, key) or _use_counted(product_id, key)
     if license is None:
         raise LicenseNotFound
     return license
@@ -266,8 +264,6 @@ def _values(instance, fields):
 
 def _uses_now(license):
     """The uses of `license` counted so far: in Redis while it counts them there."""
-    if not cache.runs_scripts:
-        return license.uses
     try:
         counted = cache.run_script(
             PEEK, _script_keys(license.order.product_id, license.key)[:1], []

@@ -11,9 +11,6 @@ class ScriptsUnavailable(Exception):
 
 
 class SiteCache:
-    # Whether run_script may run (the backend is Redis).
-    runs_scripts = False
-
     def get_many_near(self, keys):
         """get_many, from this process's copies where it keeps trusted ones."""
         return self.get_many(keys)

@@ -260,8 +260,6 @@ def _scripts_unavailable():
 
 
 class RedisCache(SiteCache, redis.RedisCache):
-    runs_scripts = True
-
     def __init__(self, server, params):
         super().__init__(server, params)
         self._copies = NearCopies(self)
